@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/**
+ * One configuration object for a run, validated once at the edge (CLI flags, Lambda payload, environment)
+ * and passed down. Defaults live here and nowhere else.
+ */
+export const PortalLimitsSchema = z.object({
+  /** Leaky bucket drain, requests per second (Enterprise: 5). */
+  rate: z.number().positive().default(2),
+  /** Leaky bucket size (Enterprise: 250). */
+  burst: z.number().int().positive().default(50),
+  /** Operating-time budget per method, seconds of server time within the window. */
+  operatingLimit: z.number().positive().default(480),
+  /** Operating window, seconds. */
+  operatingWindow: z.number().positive().default(600),
+  /** Batches in flight at once (p-limit). */
+  concurrency: z.number().int().positive().max(16).default(4),
+});
+export type PortalLimits = z.infer<typeof PortalLimitsSchema>;
+
+/** Presets a user can name instead of the four numbers. */
+export const PLAN_PRESETS: Record<string, Partial<PortalLimits>> = {
+  standard: { rate: 2, burst: 50 },
+  enterprise: { rate: 5, burst: 250 },
+};
+
+export const InputLimitsSchema = z.object({
+  /** Largest source object accepted, bytes. */
+  maxBytes: z.number().int().positive().default(2 * 1024 ** 3),
+  /** Most records processed in one run. */
+  maxRows: z.number().int().positive().default(5_000_000),
+  /** Largest single cell, bytes; a longer cell makes its row invalid (and keeps memory bounded). */
+  maxCellBytes: z.number().int().positive().default(64 * 1024),
+});
+export type InputLimits = z.infer<typeof InputLimitsSchema>;
+
+export const RunOptionsSchema = z.object({
+  dryRun: z.boolean().default(false),
+  /** Source text encoding; 'auto' = UTF-8 (BOM stripped) unless the bytes are not valid UTF-8, then windows-1251. */
+  encoding: z.enum(['auto', 'utf-8', 'windows-1251']).default('auto'),
+  delimiter: z.enum(['auto', ',', ';', '\t']).default('auto'),
+  /** params.REGISTER_SONET_EVENT: N by default, so a backfill posts no feed events. */
+  sonet: z.enum(['Y', 'N']).default('N'),
+  /** User header → field code (e.g. "Phone number" → "PHONE_MOBILE"). */
+  mapping: z.record(z.string(), z.string()).default({}),
+  /** A cell equal to this clears the field explicitly (an empty cell leaves it unchanged). */
+  clearMarker: z.string().default('#N/A'),
+  /** Read current lead state and write only what differs. */
+  diff: z.boolean().default(true),
+  /** Multifields: merge = add values not yet on the lead; replace = lead ends with exactly the row's values. */
+  multifield: z.enum(['merge', 'replace']).default('merge'),
+  limits: PortalLimitsSchema.default(PortalLimitsSchema.parse({})),
+  input: InputLimitsSchema.default(InputLimitsSchema.parse({})),
+});
+export type RunOptions = z.infer<typeof RunOptionsSchema>;
+export type RunOptionsInput = z.input<typeof RunOptionsSchema>;
+
+export function parseRunOptions(input: unknown): RunOptions {
+  return RunOptionsSchema.parse(input ?? {});
+}

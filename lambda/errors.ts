@@ -1,0 +1,34 @@
+/** Run-level errors. Row problems are RowOutcomes, never exceptions. */
+
+/** The whole file is refused before any row is processed (exit code 2). `code` is stable for callers and tests. */
+export class FileRefusedError extends Error {
+  override name = 'FileRefusedError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The run must stop now (OVERLOAD_LIMIT, bad webhook credentials…); unsent rows are reported `skipped`. */
+export class RunHaltedError extends Error {
+  override name = 'RunHaltedError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The CSV is malformed at `line` (e.g. an unclosed quote): reading stops, earlier rows keep their outcomes. */
+export class CsvCutShortError extends Error {
+  override name = 'CsvCutShortError';
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The shared vocabulary of the pipeline: source → rows → payloads → calls → report.
+ * Every module talks in these types; nothing here does I/O.
+ */
+
+/** Final state of one input record, as written to report.csv. */
+export type RowStatus = 'updated' | 'unchanged' | 'invalid' | 'failed' | 'skipped' | 'valid';
+
+/** One line of report.csv. Row outcomes are data, never exceptions. */
+export interface RowOutcome {
+  /** Source line (1-based) where the record starts. */
+  line: number;
+  /** The ID cell as given (may be invalid text for `invalid` rows). */
+  id: string;
+  status: RowStatus;
+  /** Machine code: ours (INVALID_VALUE, ROW_CELL_COUNT, …) or the portal's (QUERY_LIMIT_EXCEEDED, NOT_FOUND…). */
+  errorCode: string;
+  /** Human text; for invalid rows "line 42, EMAIL_WORK: "bob@" is not an e-mail address". Warnings too. */
+  message: string;
+  /** How many times the row was sent to the portal (0 for invalid/unchanged/dry-run). */
+  attempts: number;
+  /** Dry run / diff: the field codes that would change or changed, `;`-separated. */
+  changes?: string;
+}
+
+/** One CSV record read from the source, before validation. */
+export interface SourceRecord {
+  /** 1-based physical line where the record starts. */
+  line: number;
+  cells: string[];
+  /** The record's raw text as in the file (decoded), without the trailing line break. */
+  raw: string;
+  /** Absolute byte offset in the source object where this record starts / just after it ends (incl. line break). */
+  start: number;
+  end: number;
+}
+
+/** A multifield entry as crm.lead.update takes it. */
+export interface MultifieldValue {
+  ID?: string;
+  VALUE: string;
+  VALUE_TYPE?: string;
+  DELETE?: 'Y';
+}
+
+/** Field code → value, ready for crm.lead.update `fields`. Multifields are arrays of MultifieldValue. */
+export type LeadFields = Record<string, string | number | string[] | number[] | MultifieldValue[]>;
+
+/** A row that passed validation. */
+export interface ValidRow {
+  line: number;
+  id: number;
+  /** Fields to set. A cleared scalar is ''. */
+  fields: LeadFields;
+  /** Multifield types (PHONE, EMAIL…) + VALUE_TYPE the row asks to clear entirely (the clear marker). */
+  clears: string[];
+  /** Non-fatal notes (e.g. partial address), carried to the report's message. */
+  warnings: string[];
+  raw: string;
+}
+
+/** Result of validating one record. */
+export type RowCheck =
+  | { ok: true; row: ValidRow }
+  | { ok: false; outcome: RowOutcome };
+
+/** Stats the sending stage reports into summary.json. */
+export interface SendStats {
+  requests: number;
+  retries: number;
+  throttledMs: number;
+  /** Limit/error answers by code: QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT, … */
+  limitErrors: Record<string, number>;
+  /** Operating seconds the portal reported as spent by this run (best effort). */
+  operatingSeconds?: number;
+  /** Write commands sent (crm.lead.update), reads (list/get) sent. */
+  writes?: number;
+  reads?: number;
+}
+
+/**
+ * The "calls" stage, as the engine sees it. Implemented by lambda/bitrix/sender.ts.
+ * `send` takes any number of valid rows (the engine hands windows of a few hundred) and resolves with
+ * exactly one outcome per row, in the same order. Row-level failures are outcomes, not rejections.
+ * Rows it could not start before `deadline` come back with status 'skipped' and errorCode 'DEFERRED':
+ * the engine checkpoints before the first such row, and the next chunk re-reads them.
+ * Rejects only for a run-level stop (RunHaltedError: OVERLOAD_LIMIT, bad credentials…).
+ */
+export interface LeadSender {
+  send(rows: ValidRow[], deadline: number): Promise<RowOutcome[]>;
+  stats(): SendStats;
+}
+
+/** Error codes the engine itself assigns. */
+export const DEFERRED = 'DEFERRED';
+
+/** Field types of crm.lead.update we validate (seed page + crm.lead.fields user field types). */
+export type FieldType =
+  | 'integer' | 'user' | 'crm_company' | 'crm_contact' | 'string' | 'char' | 'double' | 'date' | 'datetime'
+  | 'crm_status' | 'crm_currency' | 'crm_multifield' | 'enumeration' | 'boolean' | 'url' | 'crm' | 'file'
+  | 'location' | 'money' | 'address' | 'resourcebooking' | 'iblock_element' | 'iblock_section' | 'employee';
+
+/** What we know of one writable (or refused) lead field. */
+export interface FieldSpec {
+  code: string;
+  type: FieldType | string;
+  /** Several values in one cell (CONTACT_IDS, multiple user fields). */
+  multiple?: boolean;
+  /** Read-only or immutable: a column for it refuses the file. */
+  readOnly?: boolean;
+  /** crm_status: the crm.status.list ENTITY_ID (STATUS, SOURCE, HONORIFIC). */
+  statusType?: string;
+  /** Allowed status codes, when the portal told us (preflight); otherwise any non-empty code passes. */
+  statusCodes?: string[];
+  /** Enumeration items, when known: the cell may hold the ID or the VALUE (label). */
+  items?: { ID: string; VALUE: string }[];
+  /** Human labels (custom fields' formLabel/listLabel…) accepted as column names. */
+  labels?: string[];
+}
+
+/** All fields a header may name: the built-in table, extended by the portal's crm.lead.fields when online. */
+export interface Catalogue {
+  fields: Map<string, FieldSpec>;
+  /** True when built from the live portal (then unknown UF_CRM_* columns are refused). */
+  fromPortal: boolean;
+}
