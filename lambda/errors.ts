@@ -32,3 +32,15 @@ export class CsvCutShortError extends Error {
     super(message);
   }
 }
+
+/** A whole call failed at the portal (HTTP or REST error). `code` is the portal's `error` ('' for "Not found"). */
+export class PortalError extends Error {
+  override name = 'PortalError';
+  constructor(
+    readonly code: string,
+    readonly description: string,
+    readonly status: number,
+  ) {
+    super(`${code || 'ERROR'}: ${description} (HTTP ${status})`);
+  }
+}

@@ -124,3 +124,40 @@ export interface Catalogue {
   /** True when built from the live portal (then unknown UF_CRM_* columns are refused). */
   fromPortal: boolean;
 }
+
+/** A lead as crm.lead.get / crm.lead.list return it: numbers as strings, multifields as arrays with IDs. */
+export type LeadRecord = Record<string, unknown> & {
+  ID: string;
+  PHONE?: PortalMultifield[];
+  EMAIL?: PortalMultifield[];
+  WEB?: PortalMultifield[];
+  IM?: PortalMultifield[];
+};
+export interface PortalMultifield {
+  ID: string;
+  VALUE_TYPE: string;
+  VALUE: string;
+  TYPE_ID: string;
+}
+
+/** One command's failure inside a batch, or a whole call's error body. */
+export interface PortalErrorBody {
+  error: string;
+  error_description: string;
+}
+
+/** What `batch` gives back once unwrapped: per-key results and per-key errors (never mixed). */
+export interface BatchResult {
+  result: Record<string, unknown>;
+  errors: Record<string, PortalErrorBody>;
+}
+
+/**
+ * The narrow portal interface the stages use (lambda/bitrix/client.ts implements it, with throttling and
+ * retries inside). `call` resolves with the `result` field or rejects with PortalError.
+ */
+export interface PortalApi {
+  call<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
+  /** `cmd` keys must be non-numeric (e.g. r42) so the portal answers with objects, not lists. */
+  batch(cmd: Record<string, string>, opts?: { halt?: boolean }): Promise<BatchResult>;
+}
