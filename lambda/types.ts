@@ -161,3 +161,23 @@ export interface PortalApi {
   /** `cmd` keys must be non-numeric (e.g. r42) so the portal answers with objects, not lists. */
   batch(cmd: Record<string, string>, opts?: { halt?: boolean }): Promise<BatchResult>;
 }
+
+/** What the sender should write for one row, decided before the write (diff mode reads the lead first). */
+export interface PlannedWrite {
+  row: ValidRow;
+  /** Fields to send; null when nothing differs (the row is then `unchanged`, or `valid` in a dry run). */
+  fields: LeadFields | null;
+  /** Field codes that change (for the report's `changes` column). */
+  changes: string[];
+  /** A final outcome decided without writing (e.g. the lead does not exist: failed, NOT_FOUND). */
+  outcome?: RowOutcome;
+}
+
+/**
+ * Decides what each row writes. The blind planner sends the row as is; the diff planner
+ * (lambda/bitrix/diff.ts) reads the leads first. The sender calls `plan` before the first send and again
+ * for rows whose write was ambiguous (timeout, reset), so a retry never appends a multifield twice.
+ */
+export interface WritePlanner {
+  plan(rows: ValidRow[], deadline: number): Promise<PlannedWrite[]>;
+}
