@@ -1,0 +1,55 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/** The narrow Secrets Manager edge: one secret's string value. */
+export type SecretReader = (secretId: string) => Promise<string | undefined>;
+
+let defaultClient: SecretsManagerClient | undefined;
+const defaultReader: SecretReader = async (secretId) => {
+  defaultClient ??= new SecretsManagerClient({});
+  const res = await defaultClient.send(new GetSecretValueCommand({ SecretId: secretId }));
+  return res.SecretString;
+};
+
+/** Per container: warm invocations reuse the value instead of calling Secrets Manager each chunk. */
+const cache = new Map<string, Promise<string>>();
+
+/**
+ * The portal webhook URL stored in the secret: either the URL itself or JSON `{ "webhookUrl": "…" }`.
+ * Errors name the secret, never its value.
+ *
+ * @example
+ * const url = await webhookUrl(process.env.WEBHOOK_SECRET_ARN!);
+ */
+export function webhookUrl(secretId: string, read: SecretReader = defaultReader): Promise<string> {
+  let pending = cache.get(secretId);
+  if (!pending) {
+    pending = read(secretId).then((value) => extractUrl(secretId, value));
+    // A failed fetch must not stick: the next invocation tries again.
+    pending.catch(() => cache.delete(secretId));
+    cache.set(secretId, pending);
+  }
+  return pending;
+}
+
+/** Forget cached values (tests). */
+export function clearSecretCache(): void {
+  cache.clear();
+}
+
+function extractUrl(secretId: string, value: string | undefined): string {
+  const text = value?.trim() ?? '';
+  let url = text;
+  if (text.startsWith('{')) {
+    try {
+      const json = JSON.parse(text) as Record<string, unknown>;
+      const found = json.webhookUrl ?? json.url ?? json.WEBHOOK_URL;
+      url = typeof found === 'string' ? found.trim() : '';
+    } catch {
+      url = '';
+    }
+  }
+  if (!/^https?:\/\//i.test(url)) {
+    throw new Error(`secret ${secretId} does not hold a webhook URL (expected the URL or {"webhookUrl": "…"})`);
+  }
+  return url;
+}
