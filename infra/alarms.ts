@@ -1,0 +1,52 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+export interface AlarmsProps {
+  stateMachine: sfn.IStateMachine;
+  deadLetters: sqs.IQueue;
+  /** Existing SNS topic to notify; without it the alarms only change state (see the console or add actions). */
+  alarmTopicArn?: string;
+}
+
+/** Someone should look when a run fails or times out, or when an upload never started a run. */
+export class Alarms extends Construct {
+  readonly runFailed: cloudwatch.Alarm;
+  readonly runTimedOut: cloudwatch.Alarm;
+  readonly startFailed: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+    const period = Duration.minutes(5);
+    const common = {
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
+    this.runFailed = new cloudwatch.Alarm(this, 'ExecutionsFailed', {
+      ...common,
+      alarmDescription: 'An import run failed: see its report under reports/ and the execution history.',
+      metric: props.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+    });
+    this.runTimedOut = new cloudwatch.Alarm(this, 'ExecutionsTimedOut', {
+      ...common,
+      alarmDescription: 'An import run hit the state machine timeout.',
+      metric: props.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+    });
+    this.startFailed = new cloudwatch.Alarm(this, 'StartDeadLetters', {
+      ...common,
+      alarmDescription: 'An upload did not start a run: the S3 event is in the dead-letter queue.',
+      metric: props.deadLetters.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+    });
+
+    if (props.alarmTopicArn !== undefined) {
+      const action = new actions.SnsAction(sns.Topic.fromTopicArn(this, 'Topic', props.alarmTopicArn));
+      for (const alarm of [this.runFailed, this.runTimedOut, this.startFailed]) alarm.addAlarmAction(action);
+    }
+  }
+}

@@ -1,0 +1,199 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { Alarms } from './alarms.ts';
+import { type DeployConfig, type DeployConfigInput, parseDeployConfig } from './config.ts';
+import { Handler } from './handler.ts';
+import { acknowledge, wildcardResourceFinding } from './nag.ts';
+import { PREFIX, Storage } from './storage.ts';
+import { Workflow } from './workflow.ts';
+
+/** The worker's Lambda timeout (the maximum) and the budget it gives itself, leaving time to write its part. */
+export const CHUNK_TIMEOUT = Duration.minutes(15);
+export const CHUNK_BUDGET = Duration.minutes(13);
+export const SERVICE_NAME = 'b24-lead-import';
+
+export interface LeadImportStackProps extends StackProps {
+  /** Deploy parameters; anything left out takes the default from `infra/config.ts`. */
+  config?: DeployConfigInput;
+}
+
+/**
+ * b24-lead-import on AWS: an upload to incoming/*.csv → start (one execution per object version) →
+ * the state machine loops the chunk worker, then finalize writes reports/…/{report.csv,rejected.csv,summary.json}.
+ */
+export class LeadImportStack extends Stack {
+  readonly config: DeployConfig;
+  readonly bucket: s3.IBucket;
+  readonly start: Handler;
+  readonly chunk: Handler;
+  readonly finalize: Handler;
+  readonly workflow: Workflow;
+  readonly deadLetters: sqs.Queue;
+  readonly alarms: Alarms;
+
+  constructor(scope: Construct, id: string, props: LeadImportStackProps = {}) {
+    super(scope, id, props);
+    const config = (this.config = parseDeployConfig({ ...props.config }));
+
+    const storage = new Storage(this, 'Storage', config);
+    this.bucket = storage.bucket;
+    // Imported by name: the template holds the name (and an ARN built from it), never the webhook URL.
+    const webhook = secretsmanager.Secret.fromSecretNameV2(this, 'WebhookSecret', config.webhookSecretName);
+
+    const limits = {
+      PORTAL_RATE: String(config.portalRate),
+      PORTAL_BURST: String(config.portalBurst),
+      OPERATING_LIMIT: String(config.operatingLimit),
+      OPERATING_WINDOW: String(config.operatingWindow),
+    };
+    const common = {
+      logRetentionDays: config.logRetentionDays,
+      logLevel: config.logLevel,
+      tracing: config.tracing,
+    };
+    const logEnv = { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, LOG_LEVEL: config.logLevel };
+
+    this.chunk = new Handler(this, 'Chunk', {
+      ...common,
+      entry: 'lambda/aws/chunk.ts',
+      description: 'b24-lead-import worker: one chunk of rows into Bitrix24',
+      memoryMb: config.memoryMb,
+      timeout: CHUNK_TIMEOUT,
+      reservedConcurrency: config.workerConcurrency,
+      environment: {
+        ...limits,
+        ...logEnv,
+        BUCKET: this.bucket.bucketName,
+        WEBHOOK_SECRET_ARN: webhook.secretArn,
+        CHUNK_BUDGET_MS: String(CHUNK_BUDGET.toMilliseconds()),
+      },
+    });
+    this.finalize = new Handler(this, 'Finalize', {
+      ...common,
+      entry: 'lambda/aws/finalize.ts',
+      description: 'b24-lead-import finalize: merge report parts into the run report',
+      memoryMb: config.memoryMb,
+      timeout: CHUNK_TIMEOUT,
+      environment: { ...logEnv, BUCKET: this.bucket.bucketName },
+    });
+
+    this.workflow = new Workflow(this, 'Run', {
+      chunk: this.chunk.fn,
+      finalize: this.finalize.fn,
+      logRetentionDays: config.logRetentionDays,
+      tracing: config.tracing,
+    });
+
+    this.start = new Handler(this, 'Start', {
+      ...common,
+      entry: 'lambda/aws/start.ts',
+      description: 'b24-lead-import start: one execution per uploaded CSV version',
+      memoryMb: 256,
+      timeout: Duration.seconds(30),
+      environment: { ...limits, ...logEnv, STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
+    });
+
+    // S3 invokes start asynchronously; events Lambda could not deliver after its retries land here.
+    this.deadLetters = new sqs.Queue(this, 'StartDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.start.fn.configureAsyncInvoke({
+      onFailure: new SqsDestination(this.deadLetters),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+    });
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new LambdaDestination(this.start.fn), {
+      prefix: PREFIX.incoming,
+      suffix: '.csv',
+    });
+
+    this.grantLeastPrivilege(storage, webhook);
+
+    this.alarms = new Alarms(this, 'Alarms', {
+      stateMachine: this.workflow.stateMachine,
+      deadLetters: this.deadLetters,
+      alarmTopicArn: config.alarmTopicArn,
+    });
+
+    new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Upload CSVs to incoming/' });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StartFunctionName', { value: this.start.fn.functionName, description: 'Invoke for a backfill' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queueUrl });
+
+    this.acknowledgeFindings(storage);
+  }
+
+  /** Each remaining cdk-nag finding, named exactly, with the reason it is acceptable. */
+  private acknowledgeFindings(storage: Storage): void {
+    const prefixed = 'Object access is scoped to one key prefix of the import bucket; object keys are per run.';
+    acknowledge(this.chunk, wildcardResourceFinding(this, storage.objects(PREFIX.incoming)), prefixed);
+    acknowledge(this.chunk, wildcardResourceFinding(this, storage.objects(PREFIX.parts)), prefixed);
+    acknowledge(this.finalize, wildcardResourceFinding(this, storage.objects(PREFIX.parts)), prefixed);
+    acknowledge(this.finalize, wildcardResourceFinding(this, storage.objects(PREFIX.reports)), prefixed);
+    acknowledge(this.deadLetters, 'AwsSolutions-SQS3', 'This queue is the dead-letter destination itself.');
+    // CDK's singleton that applies S3 notifications (also to an imported bucket).
+    const notifications = this.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
+    if (notifications !== undefined) {
+      acknowledge(
+        notifications,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'CDK-managed custom resource that sets the bucket notification at deploy time; its role is not configurable.',
+      );
+    }
+  }
+
+  /** Explicit actions on prefix-scoped resources: no action wildcards, no bucket-wide object access. */
+  private grantLeastPrivilege(storage: Storage, webhook: secretsmanager.ISecret): void {
+    this.workflow.stateMachine.grantStartExecution(this.start.fn);
+
+    const chunk = this.chunk.role;
+    chunk.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadSources',
+        // GetObjectVersion: the run reads the version pinned at start, even after a re-upload.
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [storage.objects(PREFIX.incoming)],
+      }),
+    );
+    chunk.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteParts',
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [storage.objects(PREFIX.parts)],
+      }),
+    );
+    webhook.grantRead(this.chunk.fn);
+
+    const finalize = this.finalize.role;
+    finalize.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListParts',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${PREFIX.parts}*`] } },
+      }),
+    );
+    finalize.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ConsumeParts',
+        actions: ['s3:GetObject', 's3:DeleteObject'],
+        resources: [storage.objects(PREFIX.parts)],
+      }),
+    );
+    finalize.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteReports',
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [storage.objects(PREFIX.reports)],
+      }),
+    );
+  }
+}

@@ -1,0 +1,151 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardResourceFinding } from './nag.ts';
+
+/** Errors of the Lambda service itself (throttling included): worth waiting out, they say nothing about the chunk. */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+];
+
+/** The chunk's own timeout or crash; a chunk restarts from its input checkpoint, so a retry is safe. */
+export const CHUNK_CRASH_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.ExitError', 'Runtime.OutOfMemory'];
+
+export interface WorkflowProps {
+  chunk: lambda.IFunction;
+  finalize: lambda.IFunction;
+  logRetentionDays: number;
+  tracing: boolean;
+  /** Whole-run limit; a run of millions of rows at 2 req/s takes hours. */
+  timeout?: Duration;
+}
+
+/**
+ * The run as a standard workflow:
+ * Chunk ⟲ (until checkpoint.done) → Finalize → Succeed, or Fail when the summary says refused/halted/cut short.
+ * A chunk that fails for good is caught into $.error and Finalize still runs, so the report says why; then Fail.
+ */
+export class Workflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id);
+
+    const chunk = new tasks.LambdaInvoke(this, 'Chunk', {
+      lambdaFunction: props.chunk,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      comment: 'Process one chunk of rows from the checkpoint; returns the next RunState.',
+    });
+    // Reserved concurrency queues runs by throttling: wait (up to the run timeout) instead of failing.
+    chunk.addRetry({
+      errors: LAMBDA_SERVICE_ERRORS,
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxDelay: Duration.minutes(5),
+      maxAttempts: 500,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    chunk.addRetry({
+      errors: CHUNK_CRASH_ERRORS,
+      interval: Duration.seconds(30),
+      backoffRate: 2,
+      maxAttempts: 2,
+    });
+
+    const finalizeRetry: sfn.RetryProps = {
+      errors: [...LAMBDA_SERVICE_ERRORS, ...CHUNK_CRASH_ERRORS],
+      interval: Duration.seconds(5),
+      backoffRate: 2,
+      maxDelay: Duration.minutes(5),
+      maxAttempts: 20,
+      jitterStrategy: sfn.JitterType.FULL,
+    };
+
+    const finalize = new tasks.LambdaInvoke(this, 'Finalize', {
+      lambdaFunction: props.finalize,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      comment: 'Merge the report parts into report.csv, rejected.csv, summary.json; output = Summary.',
+    });
+    finalize.addRetry(finalizeRetry);
+
+    // After a failure the state keeps $.error (for the Fail state) and the summary lands beside it.
+    const finalizeFailed = new tasks.LambdaInvoke(this, 'FinalizeFailedRun', {
+      lambdaFunction: props.finalize,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      resultPath: '$.summary',
+      comment: 'Write the report of a run whose chunks failed; the summary records the error.',
+    });
+    finalizeFailed.addRetry(finalizeRetry);
+
+    const runFailed = new sfn.Fail(this, 'RunFailed', {
+      comment: 'A chunk failed after its retries; the report under reports/ says how far the run got.',
+      errorPath: '$.error.Error',
+      causePath: '$.error.Cause',
+    });
+    const reportFailed = new sfn.Fail(this, 'ReportFailed', {
+      comment: 'Finalize itself failed: the parts stay under parts/ until the lifecycle rule expires them.',
+      errorPath: '$.finalizeError.Error',
+      causePath: '$.finalizeError.Cause',
+    });
+    chunk.addCatch(finalizeFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    finalizeFailed.addCatch(reportFailed, { errors: ['States.ALL'], resultPath: '$.finalizeError' });
+    finalizeFailed.next(runFailed);
+    finalize.addCatch(reportFailed, { errors: ['States.ALL'], resultPath: '$.finalizeError' });
+
+    // A finished run that did not import everything still fails the execution, so the alarm fires.
+    const outcome = new sfn.Choice(this, 'Outcome')
+      .when(sfn.Condition.isPresent('$.refused'), incomplete(this, 'FileRefused', '$.refused.message'))
+      .when(sfn.Condition.isPresent('$.halted'), incomplete(this, 'RunHalted', '$.halted.message'))
+      .when(sfn.Condition.isPresent('$.cutShort'), incomplete(this, 'CsvCutShort', '$.cutShort.message'))
+      .otherwise(new sfn.Succeed(this, 'Imported'));
+
+    const loop = new sfn.Choice(this, 'Done?')
+      .when(sfn.Condition.booleanEquals('$.checkpoint.done', true), finalize.next(outcome))
+      .otherwise(chunk);
+    const definition = chunk.next(loop);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      // The vendedlogs prefix keeps the CloudWatch Logs resource policy small.
+      logGroupName: `/aws/vendedlogs/states/${scope.node.path.replace(/[^\w-]/g, '-')}-${id}`,
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: props.timeout ?? Duration.hours(24),
+      tracingEnabled: props.tracing,
+      // Execution data holds row counts and keys, not secrets, but it is not needed to see what failed.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      comment: 'b24-lead-import: one execution per uploaded CSV version.',
+    });
+
+    const role = this.stateMachine.role;
+    for (const fn of [props.chunk, props.finalize]) {
+      acknowledge(role, wildcardResourceFinding(this, `${fn.functionArn}:*`), 'LambdaInvoke grants the function and its versions/aliases (ARN:*), nothing else.');
+    }
+    acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'CloudWatch Logs delivery (and X-Ray, when on) actions for Step Functions logging support no resource-level permissions.');
+    if (!props.tracing) {
+      acknowledge(this.stateMachine, 'AwsSolutions-SF2', 'X-Ray tracing is optional (context tracing=true); execution logs at level ALL cover diagnosis.');
+    }
+  }
+}
+
+function incomplete(scope: Construct, error: string, causePath: string): sfn.Fail {
+  return new sfn.Fail(scope, error, {
+    comment: 'Finalize wrote the report; the run did not import every row.',
+    error,
+    causePath,
+  });
+}
