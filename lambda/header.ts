@@ -1,0 +1,229 @@
+import { FileRefusedError } from './errors.ts';
+import { DEFAULT_VALUE_TYPE, isMultifieldType, MULTIFIELD_VALUE_TYPES, UF_CODE } from './fields.ts';
+import type { Catalogue, FieldSpec } from './types.ts';
+
+/** One header cell resolved to a lead field. Empty header cells get no Column. */
+export interface Column {
+  /** Position of the cell in each record. */
+  index: number;
+  /** The header as the user wrote it (trimmed, BOM removed): messages quote it. */
+  header: string;
+  /** Field code (`TITLE`, `PHONE`, `UF_CRM_5`…); for multifield columns the multifield type. */
+  code: string;
+  spec: FieldSpec;
+  /** Multifields only: the VALUE_TYPE this column writes (`MOBILE`, `WORK`…). */
+  valueType?: string;
+}
+
+export interface HeaderOptions {
+  /** User header → field code, keys matched case-insensitively after trimming. */
+  mapping: Record<string, string>;
+  catalogue: Catalogue;
+}
+
+/** Refusal codes, most important first: one refusal carries the first code present. */
+const CODE_ORDER = ['MISSING_ID_COLUMN', 'UNKNOWN_COLUMN', 'READ_ONLY_COLUMN', 'DUPLICATE_COLUMN'] as const;
+type RefusalCode = (typeof CODE_ORDER)[number];
+
+interface Problem {
+  code: RefusalCode;
+  text: string;
+}
+
+type Resolved = { ok: true; code: string; spec: FieldSpec; valueType?: string } | { ok: false; text: string };
+
+/**
+ * Header cells → column plan. Applies the mapping first, then matches field codes case-insensitively
+ * (custom fields also by their portal labels). Refuses the whole file, naming every offending column, when
+ * a column is unknown, read-only, duplicated, or the ID column is missing.
+ *
+ * @example resolveHeader(['ID', 'Title', 'PHONE_MOBILE'], { mapping: {}, catalogue: standardCatalogue() })
+ * // → [{ index: 0, code: 'ID', … }, { index: 1, code: 'TITLE', … }, { index: 2, code: 'PHONE', valueType: 'MOBILE', … }]
+ * @throws FileRefusedError UNKNOWN_COLUMN | DUPLICATE_COLUMN | READ_ONLY_COLUMN | MISSING_ID_COLUMN
+ */
+export function resolveHeader(cells: string[], opts: HeaderOptions): Column[] {
+  const index = new FieldIndex(opts.catalogue);
+  const problems: Problem[] = [];
+
+  const mapping = new Map<string, { from: string; to: string }>();
+  for (const [from, to] of Object.entries(opts.mapping)) {
+    mapping.set(normalKey(from), { from, to });
+    const target = index.resolve(to.trim(), false);
+    if (!target.ok) problems.push({ code: 'UNKNOWN_COLUMN', text: `mapping "${from}" → "${to}": ${target.text}` });
+  }
+
+  const columns: Column[] = [];
+  const seen = new Map<string, Column>();
+  let hasId = false;
+  cells.forEach((cell, i) => {
+    const header = stripBom(cell).trim();
+    if (header === '') return; // a trailing delimiter from Excel: ignored (rows with a value there get a warning)
+    const mapped = mapping.get(header.toLowerCase());
+    const resolved = mapped ? index.resolve(mapped.to.trim(), false) : index.resolve(header, true);
+    if (!resolved.ok) {
+      // A bad mapping target is reported once, from the mapping itself.
+      if (!mapped) problems.push({ code: 'UNKNOWN_COLUMN', text: `unknown column "${header}" ${resolved.text}` });
+      return;
+    }
+    const { code, spec, valueType } = resolved;
+    if (code === 'ID') hasId = true;
+    else if (spec.readOnly) {
+      problems.push({
+        code: 'READ_ONLY_COLUMN',
+        text: `read-only column "${header}"${header.toUpperCase() === code ? '' : ` (${code})`} (the portal sets it; remove the column)`,
+      });
+      return;
+    }
+    const key = valueType ? `${code}:${valueType}` : code;
+    const earlier = seen.get(key);
+    if (earlier) {
+      const what = valueType ? `${code} ${valueType}` : code;
+      problems.push({
+        code: 'DUPLICATE_COLUMN',
+        text: `duplicate column "${header}" (column ${i + 1}: ${what} is already set by "${earlier.header}", column ${earlier.index + 1})`,
+      });
+      return;
+    }
+    const column: Column = valueType ? { index: i, header, code, spec, valueType } : { index: i, header, code, spec };
+    seen.set(key, column);
+    columns.push(column);
+  });
+
+  if (!hasId) problems.push({ code: 'MISSING_ID_COLUMN', text: 'no ID column: the header must name the lead ID column "ID"' });
+
+  if (problems.length > 0) {
+    const code = CODE_ORDER.find((c) => problems.some((p) => p.code === c))!;
+    throw new FileRefusedError(code, `header refused: ${problems.map((p) => p.text).join('; ')}`);
+  }
+  return columns;
+}
+
+/** Every name a header may use, built once per header. */
+class FieldIndex {
+  private readonly byCode = new Map<string, FieldSpec>();
+  private readonly byLabel = new Map<string, FieldSpec[]>();
+  /** Writable names for "did you mean": codes plus multifield code_VALUETYPE forms. */
+  private readonly names: string[] = [];
+
+  constructor(private readonly catalogue: Catalogue) {
+    for (const spec of catalogue.fields.values()) {
+      const code = spec.code.toUpperCase();
+      this.byCode.set(code, spec);
+      if (!spec.readOnly || code === 'ID') this.names.push(code);
+      if (spec.type === 'crm_multifield' && isMultifieldType(code)) {
+        for (const vt of MULTIFIELD_VALUE_TYPES[code]) this.names.push(`${code}_${vt}`);
+      }
+      for (const label of spec.labels ?? []) {
+        const key = normalKey(label);
+        if (key === '') continue;
+        const list = this.byLabel.get(key) ?? [];
+        if (!list.includes(spec)) list.push(spec);
+        this.byLabel.set(key, list);
+      }
+    }
+  }
+
+  /** A name → field; `labels` allows custom field labels (header cells, not mapping targets). */
+  resolve(name: string, labels: boolean): Resolved {
+    const upper = name.toUpperCase();
+    const spec = this.byCode.get(upper);
+    if (spec) {
+      if (spec.type === 'crm_multifield' && isMultifieldType(upper)) {
+        return { ok: true, code: upper, spec, valueType: DEFAULT_VALUE_TYPE[upper] };
+      }
+      return { ok: true, code: spec.code, spec };
+    }
+    const multi = this.multifield(upper);
+    if (multi) return multi;
+    if (labels) {
+      const byLabel = this.byLabel.get(name.toLowerCase());
+      if (byLabel && byLabel.length === 1) return { ok: true, code: byLabel[0].code, spec: byLabel[0] };
+      if (byLabel) {
+        return { ok: false, text: `(the label names several fields: ${byLabel.map((s) => s.code).join(', ')}; use the code)` };
+      }
+    }
+    if (!this.catalogue.fromPortal && UF_CODE.test(upper)) {
+      return { ok: true, code: upper, spec: { code: upper, type: 'string' } };
+    }
+    return { ok: false, text: this.hint(upper) };
+  }
+
+  /** `PHONE_MOBILE` → PHONE + MOBILE; an unknown VALUE_TYPE for a known multifield is reported with the list. */
+  private multifield(upper: string): Resolved | undefined {
+    const cut = upper.indexOf('_');
+    if (cut < 0) return undefined;
+    const base = upper.slice(0, cut);
+    const spec = this.byCode.get(base);
+    if (!spec || spec.type !== 'crm_multifield' || !isMultifieldType(base)) return undefined;
+    const valueType = upper.slice(cut + 1);
+    if (MULTIFIELD_VALUE_TYPES[base].includes(valueType)) return { ok: true, code: base, spec, valueType };
+    const alias = VALUE_TYPE_ALIASES[valueType];
+    const near = alias && MULTIFIELD_VALUE_TYPES[base].includes(alias) ? `${base}_${alias}` : closest(upper, this.names);
+    return {
+      ok: false,
+      text: `(${near ? `did you mean ${near}? ` : ''}${base} value types: ${MULTIFIELD_VALUE_TYPES[base].join(', ')})`,
+    };
+  }
+
+  private hint(upper: string): string {
+    const near = closest(upper, this.names);
+    if (near) return `(did you mean ${near}?)`;
+    if (upper.startsWith('UF_')) return '(no such custom field on the portal)';
+    return '(not a crm.lead.update field: fix the name, map it in the mapping file, or remove the column)';
+  }
+}
+
+/** Common names for VALUE_TYPEs, used only to suggest the right column name. */
+const VALUE_TYPE_ALIASES: Record<string, string> = {
+  CELL: 'MOBILE',
+  CELLPHONE: 'MOBILE',
+  MOB: 'MOBILE',
+  PERSONAL: 'HOME',
+  PRIVATE: 'HOME',
+  OFFICE: 'WORK',
+  BUSINESS: 'WORK',
+  TG: 'TELEGRAM',
+  WHATSAPP: 'OTHER',
+};
+
+function stripBom(s: string): string {
+  return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+}
+
+function normalKey(s: string): string {
+  return stripBom(s).trim().toLowerCase();
+}
+
+/** The known name nearest to `name` (optimal string alignment distance), if near enough to be a typo. */
+export function closest(name: string, names: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(name.length / 4));
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of names) {
+    if (Math.abs(candidate.length - name.length) >= bestDistance) continue;
+    const d = distance(name, candidate);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+/** Optimal string alignment distance: Levenshtein plus adjacent transpositions (TITEL → TITLE is 1). */
+function distance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[] = new Array(rows * cols);
+  for (let i = 0; i < rows; i++) d[i * cols] = i;
+  for (let j = 0; j < cols; j++) d[j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[(i - 1) * cols + j] + 1, d[i * cols + j - 1] + 1, d[(i - 1) * cols + j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[(i - 2) * cols + j - 2] + 1);
+      d[i * cols + j] = v;
+    }
+  }
+  return d[rows * cols - 1];
+}
