@@ -3,7 +3,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  ListObjectsCommand,
   S3Client,
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
@@ -102,15 +102,19 @@ export class S3Store implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
+    // ListObjects (v1) paged by Marker = last key: same result as v2 on S3 and MinIO, and s3rver's v2
+    // continuation tokens use DES, which Node's OpenSSL 3 refuses (HTTP 500 on the second page).
     const keys: string[] = [];
-    let token: string | undefined;
-    do {
+    let marker: string | undefined;
+    for (;;) {
       const res = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+        new ListObjectsCommand({ Bucket: this.bucket, Prefix: prefix, ...(marker !== undefined ? { Marker: marker } : {}) }),
       );
-      for (const item of res.Contents ?? []) if (item.Key !== undefined) keys.push(item.Key);
-      token = res.IsTruncated ? res.NextContinuationToken : undefined;
-    } while (token);
+      const page = (res.Contents ?? []).flatMap((item) => (item.Key !== undefined ? [item.Key] : []));
+      keys.push(...page);
+      if (!res.IsTruncated || page.length === 0) break;
+      marker = page[page.length - 1];
+    }
     return keys.sort();
   }
 
