@@ -28,7 +28,7 @@ export interface Checkpoint {
   /** Next report part number. */
   part: number;
   /** Resolved once on the first chunk and kept so later chunks can read from the middle. */
-  format?: { encoding: 'utf-8' | 'windows-1251'; delimiter: ',' | ';' | '\t' };
+  format?: { encoding: 'utf-8' | 'windows-1251'; delimiter: ',' | ';' | '\t'; /** The source starts with a UTF-8 BOM (rejected.csv keeps it). */ bom?: boolean };
   header?: string[];
   /** Raw header line, for rejected.csv. */
   headerRaw?: string;
@@ -62,6 +62,8 @@ export interface Summary {
   refused?: { code: string; message: string };
   cutShort?: { line: number; message: string };
   halted?: { code: string; message: string };
+  /** A run-level failure (a chunk crashed, the portal could not be opened): the report holds the rows done before it. */
+  error?: { code: string; message: string };
   warnings: number;
   requests: number;
   retries: number;
