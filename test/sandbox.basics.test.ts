@@ -62,7 +62,7 @@ describe('sandbox: auth and parameters', () => {
     const [id] = sb.seedLeads([{ TITLE: 'T' }]);
     const res = await callJson(sb, 'crm.lead.get', { id });
     const t = res.body.time;
-    expect(Object.keys(t)).toEqual(['start', 'finish', 'duration', 'processing', 'date_start', 'date_finish', 'operating', 'operating_reset_at']);
+    expect(Object.keys(t)).toEqual(['start', 'finish', 'duration', 'processing', 'date_start', 'date_finish', 'operating_reset_at', 'operating']);
     expect(t.processing).toBe(0.25);
     expect(t.operating).toBe(0.25);
     expect(t.date_start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+03:00$/);

@@ -120,8 +120,8 @@ interface TimeBlock {
   processing: number;
   date_start: string;
   date_finish: string;
+  operating_reset_at: number;
   operating: number;
-  operating_reset_at?: number;
 }
 
 interface Reply {
@@ -185,6 +185,7 @@ class Portal {
   private readonly bucket: LeakyBucket;
   private readonly budget: OperatingBudget;
   private readonly costs: Record<string, number>;
+  private readonly window: number;
   private requestSeq = 0;
   private readonly counters = {
     requests: 0,
@@ -200,7 +201,8 @@ class Portal {
     this.now = o.now ?? Date.now;
     this.tz = o.tzOffset ?? 180;
     this.bucket = new LeakyBucket(o.rate ?? 2, o.burst ?? 50, this.now);
-    this.budget = new OperatingBudget(o.operatingLimit ?? 480, o.operatingWindow ?? 600, this.now);
+    this.window = o.operatingWindow ?? 600;
+    this.budget = new OperatingBudget(o.operatingLimit ?? 480, this.window, this.now);
     this.costs = { ...DEFAULT_COSTS, ...(o.costs ?? {}) };
     this.faults = new Faults(o.faults, o.seed ?? 1);
     this.store = new LeadStore({
@@ -294,20 +296,19 @@ class Portal {
     return errorReply(status, error, description);
   }
 
+  /** The `time` block. Like current portals, operating_reset_at is always there (start + window when idle). */
   private timeBlock(started: number, processing: number, method: string): TimeBlock {
     const finishedMs = Math.max(this.now(), started + processing * 1000);
-    const t: TimeBlock = {
+    return {
       start: started / 1000,
       finish: finishedMs / 1000,
       duration: round((finishedMs - started) / 1000),
       processing: round(processing),
       date_start: isoAt(started, this.tz),
       date_finish: isoAt(finishedMs, this.tz),
+      operating_reset_at: this.budget.resetAt(method) ?? Math.ceil(started / 1000 + this.window),
       operating: round(this.budget.operating(method)),
     };
-    const reset = this.budget.resetAt(method);
-    if (reset !== undefined) t.operating_reset_at = reset;
-    return t;
   }
 
   /** One top-level method call. */
@@ -407,7 +408,7 @@ class Portal {
       const reset = this.budget.resetAt('batch');
       for (const t of times.values()) {
         t.operating = op;
-        if (reset !== undefined) t.operating_reset_at = reset;
+        t.operating_reset_at = reset ?? t.operating_reset_at;
       }
     }
     const env = {
