@@ -25,6 +25,8 @@ export class Storage extends Construct {
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
+    // Grant log delivery by bucket policy rather than the legacy LogDeliveryWrite ACL (ACLs stay disabled).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     this.imported = props.bucketName !== undefined;
     if (props.bucketName !== undefined) {
       this.bucket = s3.Bucket.fromBucketName(this, 'Bucket', props.bucketName);
@@ -34,9 +36,9 @@ export class Storage extends Construct {
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       // Log delivery writes with SSE-S3 only.
       encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -49,6 +51,7 @@ export class Storage extends Construct {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'import-bucket/',
