@@ -1,0 +1,152 @@
+/**
+ * Our model of one method's operating-time budget (time.operating: server seconds spent by this method for
+ * this webhook within `window`, kept by the portal in 10 buckets, each expiring `window` after its first
+ * charge; operating_reset_at = expiry of the oldest). Times are portal-clock milliseconds, passed in.
+ *
+ * The portal's reports are the truth (they include usage we cannot see: earlier chunks, other callers);
+ * between reports we add what we have in flight, priced at the per-command cost we observe. Three zones of
+ * predicted usage (reported + in flight + this request):
+ * - below `soft` × limit: no pacing (only the rate limit applies);
+ * - above it: starts are spaced so server time is spent at the faster of `pace` × limit / window (the
+ *   sustainable rate: whatever is spent now expires a window later) and "the budget left below `hard`,
+ *   spread until the oldest bucket resets";
+ * - a request that would take the prediction past `hard` × limit waits for operating_reset_at; after it
+ *   one probe goes out alone (its answer tells us how much the expired bucket freed).
+ * A 429 / OPERATION_TIME_LIMIT blocks until operating_reset_at + 1 s (or a bucket length when unknown).
+ */
+export interface OperatingOptions {
+  /** Seconds of server time allowed within the window. */
+  limit: number;
+  /** Window, seconds. */
+  window: number;
+  soft?: number;
+  hard?: number;
+  pace?: number;
+}
+
+export interface OperatingReport {
+  /** time.operating, seconds. */
+  operating: number;
+  /** time.operating_reset_at as portal ms; undefined when absent. */
+  resetAt?: number;
+  /** Portal ms of the answer (time.finish). */
+  at: number;
+  /** Commands of this method in the request. */
+  units: number;
+  /** Server seconds the request reports for this method (durations), used when the delta is unusable. */
+  spent?: number;
+}
+
+export class OperatingBudget {
+  readonly soft: number;
+  readonly hard: number;
+  readonly pace: number;
+  private operating = 0;
+  private at = -Infinity;
+  private resetAt: number | undefined;
+  private perUnit: number | undefined;
+  private inflightUnits = 0;
+  private inflightRequests = 0;
+  private lastStart = -Infinity;
+  private blockedUntil = -Infinity;
+  /** Set when the oldest bucket expired after our last report: the next request goes alone as a probe. */
+  private probing = false;
+  /** Highest operating seen (stats). */
+  peak = 0;
+
+  constructor(private readonly opts: OperatingOptions) {
+    this.soft = opts.soft ?? 0.75;
+    this.hard = opts.hard ?? 0.98;
+    this.pace = opts.pace ?? 0.97;
+  }
+
+  /** Estimated server seconds of one command of this method (undefined until observed). */
+  get costPerCommand(): number | undefined {
+    return this.perUnit;
+  }
+
+  get reported(): { operating: number; resetAt: number | undefined } {
+    return { operating: this.operating, resetAt: this.resetAt };
+  }
+
+  private estimate(units: number): number {
+    return (this.perUnit ?? 0) * units;
+  }
+
+  /** Milliseconds to wait before a request of `units` commands may start; 0 = now. */
+  wait(now: number, units: number): number {
+    if (now < this.blockedUntil) return this.blockedUntil - now;
+    const { limit, window } = this.opts;
+    const cost = this.estimate(units);
+    const inflight = this.estimate(this.inflightUnits);
+    if (this.probing) {
+      // The oldest bucket expired since the last report: let one request find out how much it freed.
+      return this.inflightRequests === 0 ? 0 : 100;
+    }
+    const predicted = this.operating + inflight + cost;
+    if (predicted > this.hard * limit) {
+      if (this.inflightRequests > 0) return 100; // an answer is on its way with fresher numbers
+      const reset = this.resetAt ?? this.at + (window * 1000) / 10;
+      if (now >= reset) {
+        this.probing = true;
+        return 0;
+      }
+      return reset - now + 50;
+    }
+    if (this.operating + inflight <= this.soft * limit || cost === 0) return 0;
+    const sustainable = (this.pace * limit) / window;
+    const left = this.hard * limit - predicted;
+    const untilReset = this.resetAt !== undefined ? (this.resetAt - now) / 1000 : Infinity;
+    const rate = Math.max(sustainable, untilReset > 0 ? left / untilReset : sustainable);
+    const next = this.lastStart + (cost / rate) * 1000;
+    return Math.max(0, Math.ceil(next - now));
+  }
+
+  start(now: number, units: number): void {
+    this.inflightUnits += units;
+    this.inflightRequests += 1;
+    this.lastStart = now;
+  }
+
+  /** The request ended (with or without a report). */
+  finish(units: number): void {
+    this.inflightUnits = Math.max(0, this.inflightUnits - units);
+    this.inflightRequests = Math.max(0, this.inflightRequests - 1);
+  }
+
+  /** A report from an answer (envelope `time` or a nested `result_time`). */
+  observe(r: OperatingReport): void {
+    if (!Number.isFinite(r.operating)) return;
+    this.peak = Math.max(this.peak, r.operating);
+    let sample: number | undefined;
+    // The growth since the previous report is this request's cost when nothing expired in between and it was
+    // alone in flight; otherwise fall back on the durations the answer reports.
+    const alone = this.inflightRequests <= 1;
+    if (alone && r.at >= this.at && r.resetAt !== undefined && r.resetAt === this.resetAt && r.operating >= this.operating) {
+      sample = r.operating - this.operating;
+    } else if (r.spent !== undefined && r.spent > 0) {
+      sample = r.spent;
+    }
+    if (sample !== undefined && r.units > 0 && sample > 0) {
+      const unit = sample / r.units;
+      this.perUnit = this.perUnit === undefined ? unit : 0.7 * this.perUnit + 0.3 * unit;
+    }
+    if (r.at >= this.at) {
+      this.operating = r.operating;
+      this.at = r.at;
+      this.resetAt = r.resetAt;
+      this.probing = false;
+    }
+  }
+
+  /** The portal refused with OPERATION_TIME_LIMIT: nothing for this method until the oldest bucket expires. */
+  blocked(now: number, resetAt: number | undefined): void {
+    const until = (resetAt ?? this.resetAt ?? now + (this.opts.window * 1000) / 10) + 1000;
+    this.blockedUntil = Math.max(this.blockedUntil, until);
+    this.operating = Math.max(this.operating, this.opts.limit);
+    this.at = Math.max(this.at, now);
+    this.probing = false;
+    // After the block lifts, go one request at a time until an answer says how much room there is.
+    this.resetAt = until - 1000;
+  }
+}
