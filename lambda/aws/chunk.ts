@@ -1,7 +1,89 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { openPortal, type PortalSession } from '../bitrix/session.ts';
+import type { RunOptions } from '../config.ts';
+import { runChunk } from '../engine.ts';
+import { standardCatalogue } from '../fields.ts';
 import type { RunState } from '../state.ts';
+import type { ObjectStore } from '../store.ts';
+import { chunkDeadline, ChunkEnvSchema, readEnv, type ChunkEnv } from './env.ts';
+import { createLogger, errorFields, type Logger } from './log.ts';
+import { S3Store } from './s3Store.ts';
+import { webhookUrl } from './secret.ts';
 
-/** One chunk of the run: RunState in, next RunState out (checkpoint.done ends the loop). */
-export const handler = async (event: RunState, _context?: Context): Promise<RunState> => {
-  return event;
+export interface ChunkDeps {
+  env: ChunkEnv;
+  /** The store for a bucket: the source is read from `state.source.bucket`, parts go to BUCKET (default: the same). */
+  store(bucket: string): ObjectStore;
+  /** The portal's webhook URL, when one is configured (Secrets Manager in Lambda). */
+  webhook(): Promise<string | undefined>;
+  /** Opens the portal session (lambda/bitrix/session.ts); injectable so tests can wrap the sender. */
+  portal?: (webhookUrl: string, options: RunOptions) => Promise<PortalSession>;
+  log: Logger;
+  now?: () => number;
+}
+
+/** Builds the worker around its edges. One call = one chunk: RunState in, the next RunState out. */
+export function createChunkHandler(deps: ChunkDeps) {
+  const now = deps.now ?? Date.now;
+  return async (state: RunState, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<RunState> => {
+    const started = now();
+    const remaining = context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+    const deadline = chunkDeadline(started, remaining, deps.env);
+    const log = deps.log.child({ runId: state.runId });
+    const source = deps.store(state.source.bucket);
+    const output = deps.store(deps.env.BUCKET ?? state.source.bucket);
+
+    const url = await deps.webhook();
+    let session: PortalSession | undefined;
+    if (url) {
+      session = await (deps.portal ?? openPortal)(url, state.options);
+    } else if (!state.options.dryRun) {
+      throw new Error('no portal webhook is configured (WEBHOOK_SECRET_ARN): only dry runs can run');
+    }
+
+    log.info('chunk start', { offset: state.checkpoint.offset, line: state.checkpoint.line, part: state.checkpoint.part, budgetMs: deadline - started, portal: session?.host });
+    try {
+      const next = await runChunk(state, {
+        source,
+        output,
+        ...(session ? { sender: session.sender } : {}),
+        catalogue: session?.catalogue ?? standardCatalogue(),
+        deadline,
+        now,
+      });
+      const c = next.checkpoint;
+      log.info('chunk done', {
+        rows: c.rows - state.checkpoint.rows,
+        totalRows: c.rows,
+        offset: c.offset,
+        done: c.done,
+        ms: now() - started,
+        ...(c.refused ? { refused: c.refused.code } : {}),
+        ...(c.halted ? { halted: c.halted.code } : {}),
+        ...(c.cutShort ? { cutShort: c.cutShort.line } : {}),
+      });
+      return next;
+    } catch (err) {
+      log.error('chunk failed; the next attempt restarts from this checkpoint', { offset: state.checkpoint.offset, ...errorFields(err) });
+      throw err;
+    }
+  };
+}
+
+let lambdaHandler: ReturnType<typeof createChunkHandler> | undefined;
+
+/** The Lambda entry point (Step Functions "Chunk" state, payloadResponseOnly: RunState → RunState). */
+export const handler = async (event: RunState, context: Context): Promise<RunState> => {
+  if (!lambdaHandler) {
+    const env = readEnv(ChunkEnvSchema);
+    const s3 = new S3Client({});
+    lambdaHandler = createChunkHandler({
+      env,
+      store: (bucket) => new S3Store(s3, bucket),
+      webhook: async () => (env.WEBHOOK_SECRET_ARN ? webhookUrl(env.WEBHOOK_SECRET_ARN) : undefined),
+      log: createLogger({ service: env.POWERTOOLS_SERVICE_NAME, level: env.LOG_LEVEL }),
+    });
+  }
+  return lambdaHandler(event, context);
 };

@@ -16,7 +16,13 @@ const Common = z.object({
   OPERATING_WINDOW: num,
 });
 
-export const StartEnvSchema = Common.extend({ STATE_MACHINE_ARN: z.string().min(1) });
+const bool = z.preprocess((v) => (v === undefined || v === '' ? undefined : String(v).toLowerCase()), z.enum(['true', 'false']).default('false')).transform((v) => v === 'true');
+
+export const StartEnvSchema = Common.extend({
+  STATE_MACHINE_ARN: z.string().min(1),
+  /** Runs started by S3 events are dry runs (a shadow deployment, or no portal yet); a manual payload's dryRun wins. */
+  DRY_RUN: bool,
+});
 export const ChunkEnvSchema = Common.extend({
   /** Optional: without it only dry runs are possible (no portal). */
   WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
@@ -45,13 +51,13 @@ export function readEnv<S extends z.ZodType>(schema: S, env: Env = process.env):
 }
 
 /** Run option defaults the deployment sets (portal plan limits); a manual payload's `options` override them. */
-export function envOptionDefaults(env: z.infer<typeof Common>): RunOptionsInput {
+export function envOptionDefaults(env: z.infer<typeof Common> & { DRY_RUN?: boolean }): RunOptionsInput {
   const limits: Record<string, number> = {};
   if (env.PORTAL_RATE !== undefined) limits.rate = env.PORTAL_RATE;
   if (env.PORTAL_BURST !== undefined) limits.burst = Math.floor(env.PORTAL_BURST);
   if (env.OPERATING_LIMIT !== undefined) limits.operatingLimit = env.OPERATING_LIMIT;
   if (env.OPERATING_WINDOW !== undefined) limits.operatingWindow = env.OPERATING_WINDOW;
-  return Object.keys(limits).length > 0 ? { limits } : {};
+  return { ...(env.DRY_RUN ? { dryRun: true } : {}), ...(Object.keys(limits).length > 0 ? { limits } : {}) };
 }
 
 /**
