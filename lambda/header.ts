@@ -106,8 +106,12 @@ class FieldIndex {
   private readonly names: string[] = [];
 
   constructor(private readonly catalogue: Catalogue) {
+    // ID is the key whatever the catalogue says about it.
+    this.byCode.set('ID', { code: 'ID', type: 'integer', readOnly: true });
+    this.names.push('ID');
     for (const spec of catalogue.fields.values()) {
       const code = spec.code.toUpperCase();
+      if (code === 'ID') continue;
       this.byCode.set(code, spec);
       if (!spec.readOnly || code === 'ID') this.names.push(code);
       if (spec.type === 'crm_multifield' && isMultifieldType(code)) {

@@ -157,3 +157,10 @@ describe('resolveHeader: refusals', () => {
     expect(refusal(['ID', 'DATE_MODIFY', 'NAME', 'NAME']).code).toBe('READ_ONLY_COLUMN');
   });
 });
+
+describe('resolveHeader: the ID column', () => {
+  it('resolves ID even when a portal catalogue leaves it out', () => {
+    const cat: Catalogue = { fields: new Map([['TITLE', { code: 'TITLE', type: 'string' }]]), fromPortal: true };
+    expect(resolve(['id', 'TITLE'], {}, cat).map((c) => c.code)).toEqual(['ID', 'TITLE']);
+  });
+});
