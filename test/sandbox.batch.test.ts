@@ -81,9 +81,11 @@ describe('sandbox: batch', () => {
 
   it('refuses a nested batch with 405 ERROR_BATCH_METHOD_NOT_ALLOWED', async () => {
     sb = await startSandbox();
-    const res = await callJson(sb, 'batch', { cmd: { a: 'batch?cmd%5Bx%5D=crm.lead.fields' } });
+    const [a] = sb.seedLeads([{}]);
+    const res = await callJson(sb, 'batch', { cmd: { u: upd(a, 'before'), a: 'batch?cmd%5Bx%5D=crm.lead.fields' } });
     expect(res.status).toBe(405);
     expect(res.body.error).toBe('ERROR_BATCH_METHOD_NOT_ALLOWED');
+    expect(sb.ledger()).toHaveLength(0);
   });
 
   it('decodes double-encoded values and resolves $result references', async () => {

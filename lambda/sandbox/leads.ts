@@ -119,6 +119,11 @@ export class LeadStore {
     return [...this.rows.keys()].sort((a, b) => a - b).map((id) => this.render(this.rows.get(id)!));
   }
 
+  /** Number of applied writes (cheap, for stats). */
+  writes(): number {
+    return this.log.length;
+  }
+
   ledger(): LedgerEntry[] {
     return this.log.map((e) => structuredClone(e));
   }

@@ -89,8 +89,10 @@ export interface SandboxStats {
   byMethod: Record<string, number>;
   /** Commands run inside batches, by method. */
   batchCommands: Record<string, number>;
-  /** Refusals by error code (INVALID_CREDENTIALS, QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT, …) incl. inside batches. */
+  /** Refusals by error code (INVALID_CREDENTIALS, QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT, ERROR_BATCH_*, REDIRECT_302), incl. inside batches. */
   refusals: Record<string, number>;
+  /** Method errors by `error`, or by description when `error` is empty ("Not found", "ID is not defined or invalid."). */
+  errors: Record<string, number>;
   /** Faults injected by kind (internalError, badGateway, resetAfterApply, slow, overload). */
   faults: Record<string, number>;
   /** Operating seconds in the window per method. */
@@ -192,6 +194,7 @@ class Portal {
     byMethod: {} as Record<string, number>,
     batchCommands: {} as Record<string, number>,
     refusals: {} as Record<string, number>,
+    errors: {} as Record<string, number>,
     faults: {} as Record<string, number>,
   };
 
@@ -218,7 +221,7 @@ class Portal {
     return {
       ...structuredClone(this.counters),
       operating: this.budget.snapshot(),
-      writes: this.store.ledger().length,
+      writes: this.store.writes(),
     };
   }
 
@@ -240,13 +243,13 @@ class Portal {
     const requestSeq = ++this.requestSeq;
 
     if (m[1] !== String(this.userId) || m[2] !== this.code) {
-      return send(res, this.refuse(401, 'INVALID_CREDENTIALS', 'Invalid request credentials', started));
+      return send(res, this.refuse(401, 'INVALID_CREDENTIALS', 'Invalid request credentials'));
     }
     if (this.faults.overloaded()) {
       inc(this.counters.faults, 'overload');
-      return send(res, this.refuse(503, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload', started));
+      return send(res, this.refuse(503, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload'));
     }
-    if (!this.bucket.take()) return send(res, this.refuse(503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests', started));
+    if (!this.bucket.take()) return send(res, this.refuse(503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests'));
 
     const fault = this.faults.decide();
     if (fault.internalError) {
@@ -290,9 +293,8 @@ class Portal {
     return { status: 302, body: '', contentType: 'text/html', headers: { location: target } };
   }
 
-  private refuse(status: number, error: string, description: string, started: number): Reply {
+  private refuse(status: number, error: string, description: string): Reply {
     inc(this.counters.refusals, error);
-    void started;
     return errorReply(status, error, description);
   }
 
@@ -314,7 +316,7 @@ class Portal {
   /** One top-level method call. */
   private single(method: string, params: Record<string, unknown>, requestSeq: number, started: number): { reply: Reply; commands: number } {
     if (this.budget.blocked(method)) {
-      return { reply: this.refuse(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit', started), commands: 0 };
+      return { reply: this.refuse(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit'), commands: 0 };
     }
     const cost = costOf(this.costs, method);
     const cap = this.o.requestCap;
@@ -324,7 +326,7 @@ class Portal {
     } catch (err) {
       if (!(err instanceof RestError)) throw err;
       if (err.status !== 404) this.budget.charge(method, cost);
-      inc(this.counters.refusals, err.error || err.description);
+      inc(this.counters.errors, err.error || err.description);
       return { reply: errorReply(err.status, err.error, err.description), commands: 1 };
     }
     this.budget.charge(method, cost);
@@ -339,11 +341,15 @@ class Portal {
   private batch(params: Record<string, unknown>, requestSeq: number, started: number): { reply: Reply; commands: number } {
     const envelope = this.o.batchBilling === 'envelope';
     if (envelope && this.budget.blocked('batch')) {
-      return { reply: this.refuse(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit', started), commands: 0 };
+      return { reply: this.refuse(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit'), commands: 0 };
     }
     const entries = commandEntries(param(params, 'cmd')) ?? [];
     if (entries.length > MAX_BATCH) {
-      return { reply: this.refuse(400, 'ERROR_BATCH_LENGTH_EXCEEDED', 'Max batch length exceeded', started), commands: 0 };
+      return { reply: this.refuse(400, 'ERROR_BATCH_LENGTH_EXCEEDED', 'Max batch length exceeded'), commands: 0 };
+    }
+    // A nested batch refuses the whole request before anything runs (rest 24.0.0+).
+    if (entries.some(([key, text]) => parseCommand(key, text.split('?')[0], new Map()).method === 'batch')) {
+      return { reply: this.refuse(405, 'ERROR_BATCH_METHOD_NOT_ALLOWED', 'Method is not allowed for batch usage'), commands: 0 };
     }
     const halt = phpTruthy(param(params, 'halt'));
     const result = new Map<string, unknown>();
@@ -359,13 +365,6 @@ class Portal {
 
     for (const [key, text] of entries) {
       const cmd = parseCommand(key, text, result);
-      if (cmd.method === 'batch') {
-        // Nested batch is refused for the whole request (rest 24.0.0+).
-        return {
-          reply: this.refuse(405, 'ERROR_BATCH_METHOD_NOT_ALLOWED', 'Method is not allowed for batch usage', started),
-          commands: ran,
-        };
-      }
       const cmdStart = started + processing * 1000;
       if (!envelope && this.budget.blocked(cmd.method)) {
         inc(this.counters.refusals, 'OPERATION_TIME_LIMIT');
@@ -396,7 +395,7 @@ class Portal {
           this.budget.charge(billTo, cost);
           processing += cost;
         }
-        inc(this.counters.refusals, err.error || err.description);
+        inc(this.counters.errors, err.error || err.description);
         errors.set(key, { error: err.error, error_description: err.description });
         if (halt) break;
       }
