@@ -36,7 +36,10 @@ export const DeployConfigSchema = z.object({
   /** Existing bucket to use (imported by name); its encryption, versioning and lifecycle stay yours to manage. */
   bucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid bucket name').optional(),
   logRetentionDays: z.coerce.number().refine((d) => LOG_RETENTION_DAYS.includes(d), 'not a CloudWatch retention period').default(30),
-  logLevel: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']).default('INFO'),
+  /** Levels both Lambda's log filter and the handlers' logger (lambda/aws/env.ts) understand. */
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /** Runs started by uploads only validate and report (nothing is written to the portal); a manual start's dryRun wins. */
+  dryRun: bool.default(false),
   /** Days a report stays under reports/. */
   reportRetentionDays: int(1, 3650).default(90),
   /** Days a leftover chunk part stays under parts/ (finalize deletes them; leftovers come from crashed runs). */

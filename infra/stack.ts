@@ -96,7 +96,12 @@ export class LeadImportStack extends Stack {
       description: 'b24-lead-import start: one execution per uploaded CSV version',
       memoryMb: 256,
       timeout: Duration.seconds(30),
-      environment: { ...limits, ...logEnv, STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn },
+      environment: {
+        ...limits,
+        ...logEnv,
+        STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
+        DRY_RUN: String(config.dryRun),
+      },
     });
 
     // S3 invokes start asynchronously; events Lambda could not deliver after its retries land here.
@@ -134,6 +139,7 @@ export class LeadImportStack extends Stack {
   /** Each remaining cdk-nag finding, named exactly, with the reason it is acceptable. */
   private acknowledgeFindings(storage: Storage): void {
     const prefixed = 'Object access is scoped to one key prefix of the import bucket; object keys are per run.';
+    acknowledge(this.start, wildcardResourceFinding(this, storage.objects(PREFIX.incoming)), prefixed);
     acknowledge(this.chunk, wildcardResourceFinding(this, storage.objects(PREFIX.incoming)), prefixed);
     acknowledge(this.chunk, wildcardResourceFinding(this, storage.objects(PREFIX.parts)), prefixed);
     acknowledge(this.finalize, wildcardResourceFinding(this, storage.objects(PREFIX.parts)), prefixed);
@@ -153,6 +159,14 @@ export class LeadImportStack extends Stack {
   /** Explicit actions on prefix-scoped resources: no action wildcards, no bucket-wide object access. */
   private grantLeastPrivilege(storage: Storage, webhook: secretsmanager.ISecret): void {
     this.workflow.stateMachine.grantStartExecution(this.start.fn);
+    // start pins the object (HeadObject: size, ETag) before it starts the run; HeadObject is authorised by GetObject.
+    this.start.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'HeadSources',
+        actions: ['s3:GetObject'],
+        resources: [storage.objects(PREFIX.incoming)],
+      }),
+    );
 
     const chunk = this.chunk.role;
     chunk.addToPolicy(

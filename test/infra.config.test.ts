@@ -46,6 +46,8 @@ describe('deploy parameters', () => {
     expect(() => parseDeployConfig({ bucketName: 'Not_A_Bucket' })).toThrow(/bucketName/);
     expect(() => parseDeployConfig({ plan: 'gold' })).toThrow(/plan/);
     expect(() => parseDeployConfig({ tracing: 'yes' })).toThrow(/tracing/);
+    // The handlers' logger has no TRACE/FATAL: refused here rather than crashing every invocation.
+    expect(() => parseDeployConfig({ logLevel: 'TRACE' })).toThrow(/logLevel/);
   });
 
   it('reads every parameter from context and ignores empty values', () => {

@@ -98,6 +98,7 @@ describe('functions', () => {
     });
     expect(fnProps('start').ReservedConcurrentExecutions).toBeUndefined();
     expect(fnProps('start').Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: logicalId(s.stack.workflow.stateMachine) });
+    expect(fnProps('start').Environment.Variables.DRY_RUN).toBe('false');
     expect(fnProps('finalize').Environment.Variables.BUCKET).toEqual({ Ref: logicalId(s.stack.bucket) });
   });
 
@@ -143,8 +144,13 @@ describe('least privilege', () => {
   const nonLogging = (id: 'start' | 'chunk' | 'finalize') =>
     statementsOf(s.template, logicalId(s.stack[id].role)).filter((st) => !actionsOf(st).every((a) => a.startsWith('logs:')));
 
-  it('lets start only start executions of this state machine (and report to its dead-letter queue)', () => {
-    const statements = nonLogging('start');
+  it('lets start only head sources and start executions of this state machine (and report to its dead-letter queue)', () => {
+    const bucketArn = { 'Fn::GetAtt': [logicalId(s.stack.bucket), 'Arn'] };
+    const all = nonLogging('start');
+    // start pins the source version with HeadObject (authorised by s3:GetObject), under incoming/ only.
+    const head = all.filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
+    expect(head).toEqual([expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/incoming/*']] } })]);
+    const statements = all.filter((st) => !head.includes(st));
     const start = statements.filter((st) => actionsOf(st).includes('states:StartExecution'));
     expect(start).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: logicalId(s.stack.workflow.stateMachine) } })]);
     const rest = statements.filter((st) => !start.includes(st));
