@@ -105,10 +105,20 @@ describe('sandbox: crm.lead.fields and crm.status.list', () => {
     expect(sources.body.result.map((s: { STATUS_ID: string }) => s.STATUS_ID)).toContain('WEBFORM');
     const hon = await callJson(sb, 'crm.status.list', { filter: { ENTITY_ID: 'HONORIFIC' } });
     expect(hon.body.result.map((s: { STATUS_ID: string }) => s.STATUS_ID)).toEqual(['HNR_EN_1', 'HNR_EN_2', 'HNR_EN_3', 'HNR_EN_4']);
-    const custom = await startSandbox({ statuses: { STATUS: [{ STATUS_ID: 'UC_QUALIFY', NAME: 'Qualify' }] } });
+    const manySources = Array.from({ length: 60 }, (_, i) => ({ STATUS_ID: `SRC_${i}`, NAME: `Source ${i}` }));
+    const custom = await startSandbox({ statuses: { STATUS: [{ STATUS_ID: 'UC_QUALIFY', NAME: 'Qualify' }], SOURCE: manySources } });
     try {
       const res = await callJson(custom, 'crm.status.list', { filter: { ENTITY_ID: 'STATUS' } });
       expect(res.body.result.map((s: { STATUS_ID: string }) => s.STATUS_ID)).toEqual(['NEW', 'IN_PROCESS', 'PROCESSED', 'UC_QUALIFY', 'CONVERTED', 'JUNK']);
+      expect(res.body.total).toBe(6);
+      // Pages of 50, like every list method.
+      const p1 = await callJson(custom, 'crm.status.list', { filter: { ENTITY_ID: 'SOURCE' }, order: { ID: 'ASC' } });
+      expect(p1.body.result).toHaveLength(50);
+      expect(p1.body.next).toBe(50);
+      expect(p1.body.total).toBe(72);
+      const p2 = await callJson(custom, 'crm.status.list', { filter: { ENTITY_ID: 'SOURCE' }, order: { ID: 'ASC' }, start: 50 });
+      expect(p2.body.result.at(-1).STATUS_ID).toBe('SRC_59');
+      expect('next' in p2.body).toBe(false);
     } finally {
       await custom.close();
     }

@@ -140,7 +140,7 @@ export class LeadStore {
       case 'crm.lead.fields':
         return { result: structuredClone(this.fieldMap) };
       case 'crm.status.list':
-        return { result: this.statusList(params) };
+        return this.statusList(params);
       default:
         throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
     }
@@ -199,19 +199,31 @@ export class LeadStore {
     return out;
   }
 
-  private statusList(params: Record<string, unknown>): StatusEntry[] {
+  /** crm.status.list: filter by any column, order (default SORT, then ID), pages of 50 with total/next. */
+  private statusList(params: Record<string, unknown>): MethodResult {
     const filter = objectParam(params, 'filter');
-    return this.statuses
-      .filter((s) =>
-        Object.entries(filter).every(([k, v]) => {
-          const key = k.replace(/^[=!@<>%]+/, '').toUpperCase();
-          const have = (s as unknown as Record<string, unknown>)[key];
-          const list = asList(v);
-          const eq = list ? list.some((x) => String(x) === String(have)) : String(v) === String(have);
-          return k.startsWith('!') ? !eq : eq;
-        }),
-      )
-      .map((s) => structuredClone(s));
+    const order = Object.entries(objectParam(params, 'order'));
+    const start = Math.max(0, phpInt(param(params, 'start')));
+    const rows = this.statuses.filter((s) =>
+      Object.entries(filter).every(([k, v]) => {
+        const key = k.replace(/^[=!@<>%]+/, '').toUpperCase();
+        const have = (s as unknown as Record<string, unknown>)[key];
+        const list = asList(v);
+        const eq = list ? list.some((x) => String(x) === String(have)) : String(v) === String(have);
+        return k.startsWith('!') ? !eq : eq;
+      }),
+    );
+    const specs = order.length ? order.map(([k, v]) => ({ key: k.toUpperCase(), desc: String(v).toUpperCase() === 'DESC' })) : [{ key: 'SORT', desc: false }];
+    rows.sort((a, b) => {
+      for (const { key, desc } of specs) {
+        const c = compare((a as unknown as Stored)[key], (b as unknown as Stored)[key], key === 'ID' || key === 'SORT');
+        if (c !== 0) return desc ? -c : c;
+      }
+      return Number(a.ID) - Number(b.ID);
+    });
+    const out: MethodResult = { result: rows.slice(start, start + PAGE).map((s) => structuredClone(s)), total: rows.length };
+    if (start + PAGE < rows.length) out.next = start + PAGE;
+    return out;
   }
 
   private blank(id: number): Stored {
