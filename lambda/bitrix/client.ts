@@ -300,7 +300,7 @@ export class PortalClient implements PortalApi {
         if (hop >= 5) throw new RunHaltedError('TOO_MANY_REDIRECTS', `${this.host}: the portal keeps redirecting`);
         let next: Webhook;
         try {
-          next = parseWebhook(rebase(this.webhook.base, location, method));
+          next = parseWebhook(rebase(this.webhook.base, location));
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           throw new RunHaltedError('BAD_REDIRECT', this.redact(`${this.host} redirected the webhook elsewhere: ${msg}`));

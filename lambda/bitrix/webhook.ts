@@ -75,13 +75,12 @@ export function redact(text: string, ...secrets: string[]): string {
 }
 
 /** The base URL to use after the portal answered 302 with `location` for a call to `current + method`. */
-export function rebase(current: string, location: string, method: string): string {
+export function rebase(current: string, location: string): string {
   const next = new URL(location, current);
   const path = next.pathname;
   const rest = /^(.*\/rest\/\d+\/[^/]+\/)/.exec(path);
   if (rest) return `${next.protocol}//${next.host}${rest[1]}`;
   // The location names another host only: keep our path on it.
   const old = new URL(current);
-  void method;
   return `${next.protocol}//${next.host}${old.pathname}`;
 }
