@@ -187,7 +187,7 @@ export class LeadStore {
     const select = (asList(param(params, 'select')) ?? []).map((s) => String(s));
     const startRaw = param(params, 'start');
     const start = phpInt(startRaw);
-    let rows = [...this.rows.values()].filter((r) => this.matches(r, filter));
+    let rows = this.candidates(filter).filter((r) => this.matches(r, filter));
     rows = this.sort(rows, order);
     const keys = this.selectKeys(select);
     const offset = Math.max(0, start);
@@ -394,6 +394,18 @@ export class LeadStore {
       } else if (this.fieldMap[s]) keys.add(s);
     }
     return keys;
+  }
+
+  /** Rows an ID / =ID / @ID filter can match, looked up by key (the full filter still applies after). */
+  private candidates(filter: Record<string, unknown>): Stored[] {
+    for (const key of ['ID', '=ID', '@ID']) {
+      if (!(key in filter)) continue;
+      const want = filter[key];
+      const list = asList(want) ?? (key === '@ID' ? String(want).split(',') : [want]);
+      const ids = [...new Set(list.map((v) => phpInt(v)))];
+      return ids.map((id) => this.rows.get(id)).filter((r): r is Stored => r !== undefined);
+    }
+    return [...this.rows.values()];
   }
 
   private matches(row: Stored, filter: Record<string, unknown>): boolean {
