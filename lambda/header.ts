@@ -170,12 +170,46 @@ class FieldIndex {
   }
 
   private hint(upper: string): string {
-    const near = closest(upper, this.names);
+    const synonym = SYNONYMS[upper.replace(/[\s-]+/g, '_')];
+    const near = synonym && this.names.includes(synonym) ? synonym : closest(upper, this.names);
     if (near) return `(did you mean ${near}?)`;
     if (upper.startsWith('UF_')) return '(no such custom field on the portal)';
     return '(not a crm.lead.update field: fix the name, map it in the mapping file, or remove the column)';
   }
 }
+
+/** Everyday names for fields, used only to suggest the code (never accepted silently). */
+const SYNONYMS: Record<string, string> = {
+  FIRST_NAME: 'NAME',
+  FIRSTNAME: 'NAME',
+  GIVEN_NAME: 'NAME',
+  SURNAME: 'LAST_NAME',
+  FAMILY_NAME: 'LAST_NAME',
+  MIDDLE_NAME: 'SECOND_NAME',
+  PATRONYMIC: 'SECOND_NAME',
+  BIRTHDAY: 'BIRTHDATE',
+  DATE_OF_BIRTH: 'BIRTHDATE',
+  STATUS: 'STATUS_ID',
+  STAGE: 'STATUS_ID',
+  SOURCE: 'SOURCE_ID',
+  CURRENCY: 'CURRENCY_ID',
+  AMOUNT: 'OPPORTUNITY',
+  MOBILE: 'PHONE_MOBILE',
+  PHONE_NUMBER: 'PHONE',
+  POSITION: 'POST',
+  JOB_TITLE: 'POST',
+  COMPANY: 'COMPANY_TITLE',
+  COMPANY_NAME: 'COMPANY_TITLE',
+  CITY: 'ADDRESS_CITY',
+  COUNTRY: 'ADDRESS_COUNTRY',
+  ZIP: 'ADDRESS_POSTAL_CODE',
+  ADDRESS_ZIP: 'ADDRESS_POSTAL_CODE',
+  POSTAL_CODE: 'ADDRESS_POSTAL_CODE',
+  RESPONSIBLE: 'ASSIGNED_BY_ID',
+  WEBSITE: 'WEB',
+  SITE: 'WEB',
+  LEAD_ID: 'ID',
+};
 
 /** Common names for VALUE_TYPEs, used only to suggest the right column name. */
 const VALUE_TYPE_ALIASES: Record<string, string> = {
@@ -198,15 +232,20 @@ function normalKey(s: string): string {
   return stripBom(s).trim().toLowerCase();
 }
 
-/** The known name nearest to `name` (optimal string alignment distance), if near enough to be a typo. */
+/**
+ * The known name nearest to `name`, if near enough to be a typo. The allowance grows with the part after the
+ * common prefix, so `UF_CRM_OTHER` is not "near" `UF_CRM_TIER` while `TITEL` is near `TITLE`.
+ */
 export function closest(name: string, names: readonly string[]): string | undefined {
-  const limit = Math.max(1, Math.floor(name.length / 4));
   let best: string | undefined;
-  let bestDistance = limit + 1;
+  let bestDistance = Infinity;
   for (const candidate of names) {
-    if (Math.abs(candidate.length - name.length) >= bestDistance) continue;
+    let prefix = 0;
+    while (prefix < name.length && name[prefix] === candidate[prefix]) prefix++;
+    const limit = Math.max(1, Math.floor((Math.max(name.length, candidate.length) - prefix) / 3));
+    if (Math.abs(candidate.length - name.length) > limit) continue;
     const d = distance(name, candidate);
-    if (d < bestDistance) {
+    if (d <= limit && d < bestDistance) {
       bestDistance = d;
       best = candidate;
     }

@@ -472,7 +472,9 @@ export function statusParser(code: string, codes: readonly string[] | undefined)
   const folded = new Map(codes.map((c) => [c.toUpperCase(), c]));
   return (v) => {
     if (exact.has(v)) return v;
-    return folded.get(v.toUpperCase()) ?? new Bad(`${quote(v)} is not a known ${code}; allowed: ${listed(codes)}`);
+    const known = folded.get(v.toUpperCase());
+    if (known !== undefined) return known;
+    return new Bad(`${quote(v)} is not a known ${code}; ${codes.length ? `allowed: ${listed(codes)}` : 'the portal lists no codes for it'}`);
   };
 }
 

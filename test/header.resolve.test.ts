@@ -164,3 +164,27 @@ describe('resolveHeader: the ID column', () => {
     expect(resolve(['id', 'TITLE'], {}, cat).map((c) => c.code)).toEqual(['ID', 'TITLE']);
   });
 });
+
+describe('resolveHeader: suggestions', () => {
+  it.each([
+    ['NAEM', 'NAME'],
+    ['COMAPNY_ID', 'COMPANY_ID'],
+    ['ASIGNED_BY_ID', 'ASSIGNED_BY_ID'],
+    ['Oportunity', 'OPPORTUNITY'],
+    ['First name', 'NAME'],
+    ['Surname', 'LAST_NAME'],
+    ['Birthday', 'BIRTHDATE'],
+    ['status', 'STATUS_ID'],
+  ])('%s → did you mean %s?', (typo, code) => {
+    expect(refusal(['ID', typo]).message).toContain(`unknown column "${typo}" (did you mean ${code}?)`);
+  });
+
+  it('does not suggest a custom field that only shares the UF_CRM_ prefix', () => {
+    const cat = standardCatalogue();
+    cat.fromPortal = true;
+    cat.fields.set('UF_CRM_TIER', { code: 'UF_CRM_TIER', type: 'string' });
+    const e = refusal(['ID', 'UF_CRM_OTHER'], {}, cat);
+    expect(e.message).toBe('header refused: unknown column "UF_CRM_OTHER" (no such custom field on the portal)');
+    expect(refusal(['ID', 'UF_CRM_TEIR'], {}, cat).message).toContain('did you mean UF_CRM_TIER?');
+  });
+});

@@ -48,6 +48,20 @@ describe('crm_status with the portal codes', () => {
     );
     expect(one('SOURCE_ID').bad('PARTNER')).toContain('allowed: CALL, EMAIL, WEB');
   });
+  it('an empty portal list refuses every code and says so', () => {
+    const cat = portalCatalogue();
+    cat.fields.set('HONORIFIC', { code: 'HONORIFIC', type: 'crm_status', statusType: 'HONORIFIC', statusCodes: [] });
+    const o = invalid(checker(['ID', 'HONORIFIC'], {}, cat)(['1', 'HNR_EN_1'], 3));
+    expect(o.message).toBe('line 3, HONORIFIC: "HNR_EN_1" is not a known HONORIFIC; the portal lists no codes for it');
+  });
+  it('a long list is cut in the message', () => {
+    const cat = portalCatalogue();
+    const codes = Array.from({ length: 40 }, (_, i) => `UC_${i}`);
+    cat.fields.set('STATUS_ID', { code: 'STATUS_ID', type: 'crm_status', statusType: 'STATUS', statusCodes: codes });
+    const o = invalid(checker(['ID', 'STATUS_ID'], {}, cat)(['1', 'NOPE'], 3));
+    expect(o.message).toContain('UC_29, … (40 in all)');
+    expect(o.message).not.toContain('UC_30');
+  });
 });
 
 describe('enumeration with items', () => {
