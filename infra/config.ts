@@ -31,8 +31,12 @@ export const DeployConfigSchema = z.object({
   operatingWindow: z.coerce.number().positive().default(portalDefaults.operatingWindow),
   /** Memory of the worker (chunk) and finalize functions, MB. */
   memoryMb: int(128, 10240).default(1024),
-  /** Reserved concurrency of the worker: 1 makes imports into one portal take turns under its rate limit. */
-  workerConcurrency: int(1, 100).default(1),
+  /**
+   * Reserved concurrency of the worker: 1 makes imports into one portal take turns under its rate limit.
+   * 0 = no reservation (for accounts whose concurrency quota is still 10, where Lambda refuses any reservation);
+   * concurrent runs then each spend the full rate, so upload one file at a time.
+   */
+  workerConcurrency: int(0, 100).default(1),
   /** Existing bucket to use (imported by name); its encryption, versioning and lifecycle stay yours to manage. */
   bucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid bucket name').optional(),
   logRetentionDays: z.coerce.number().refine((d) => LOG_RETENTION_DAYS.includes(d), 'not a CloudWatch retention period').default(30),

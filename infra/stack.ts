@@ -65,7 +65,7 @@ export class LeadImportStack extends Stack {
       description: 'b24-lead-import worker: one chunk of rows into Bitrix24',
       memoryMb: config.memoryMb,
       timeout: CHUNK_TIMEOUT,
-      reservedConcurrency: config.workerConcurrency,
+      reservedConcurrency: config.workerConcurrency > 0 ? config.workerConcurrency : undefined,
       environment: {
         ...limits,
         ...logEnv,

@@ -23,6 +23,11 @@ describe('deploy parameters', () => {
     expect(c).toMatchObject({ memoryMb: 2048, workerConcurrency: 2, tracing: true, portalRate: 1.5, logRetentionDays: 90 });
   });
 
+  it('accepts workerConcurrency 0 (no reservation) but not a negative one', () => {
+    expect(parseDeployConfig({ workerConcurrency: '0' }).workerConcurrency).toBe(0);
+    expect(() => parseDeployConfig({ workerConcurrency: '-1' })).toThrow(/workerConcurrency/);
+  });
+
   it('resolves a plan preset, with explicit rate/burst winning over it', () => {
     expect(parseDeployConfig({ plan: 'enterprise' })).toMatchObject({ portalRate: 5, portalBurst: 250 });
     expect(parseDeployConfig({ plan: 'enterprise', portalRate: '3' })).toMatchObject({ portalRate: 3, portalBurst: 250 });
