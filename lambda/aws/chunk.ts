@@ -37,7 +37,13 @@ export function createChunkHandler(deps: ChunkDeps) {
     const url = await deps.webhook();
     let session: PortalSession | undefined;
     if (url) {
-      session = await (deps.portal ?? openPortal)(url, state.options);
+      try {
+        session = await (deps.portal ?? openPortal)(url, state.options);
+      } catch (err) {
+        if (!state.options.dryRun) throw err;
+        // As the CLI does: a dry run validates offline against the built-in field list.
+        log.warn('could not open the portal; the dry run continues with the built-in field list', errorFields(err));
+      }
     } else if (!state.options.dryRun) {
       throw new Error('no portal webhook is configured (WEBHOOK_SECRET_ARN): only dry runs can run');
     }
@@ -47,7 +53,8 @@ export function createChunkHandler(deps: ChunkDeps) {
       const next = await runChunk(state, {
         source,
         output,
-        ...(session ? { sender: session.sender } : {}),
+        // A dry run never writes: the portal only lends its catalogue (as in the CLI).
+        ...(session && !state.options.dryRun ? { sender: session.sender } : {}),
         catalogue: session?.catalogue ?? standardCatalogue(),
         deadline,
         now,
