@@ -119,13 +119,13 @@ export class OperatingBudget {
     if (!Number.isFinite(r.operating)) return;
     this.peak = Math.max(this.peak, r.operating);
     let sample: number | undefined;
-    // The growth since the previous report is this request's cost when nothing expired in between and it was
-    // alone in flight; otherwise fall back on the durations the answer reports.
+    // The server time the answer reports for this method is the cost; without it, the growth since the
+    // previous report, when nothing expired in between and the request was alone in flight.
     const alone = this.inflightRequests <= 1;
-    if (alone && r.at >= this.at && r.resetAt !== undefined && r.resetAt === this.resetAt && r.operating >= this.operating) {
-      sample = r.operating - this.operating;
-    } else if (r.spent !== undefined && r.spent > 0) {
+    if (r.spent !== undefined && r.spent > 0) {
       sample = r.spent;
+    } else if (alone && r.at >= this.at && r.resetAt !== undefined && r.resetAt === this.resetAt && r.operating >= this.operating) {
+      sample = r.operating - this.operating;
     }
     if (sample !== undefined && r.units > 0 && sample > 0) {
       const unit = sample / r.units;
