@@ -14,7 +14,7 @@ export interface FaultOptions {
   /** P(answer `slowMs` later). */
   slow?: number;
   slowMs?: number;
-  /** The manual REST block (503 OVERLOAD_LIMIT) switches on after this many requests. */
+  /** The manual REST block (503 OVERLOAD_LIMIT) switches on after this many requests (counted from start or the last setFaults). */
   overloadAfter?: number;
   /** Manual block on/off right now. */
   overload?: boolean;
@@ -53,6 +53,7 @@ export class Faults {
 
   set(opts: FaultOptions): void {
     this.opts = { ...opts };
+    this.requests = 0;
     if (opts.overload !== undefined) this.manual = opts.overload;
   }
 

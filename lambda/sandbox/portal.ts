@@ -21,7 +21,10 @@
  * - HTTP: `/rest/<userId>/<code>/<method>[.json]` (GET or POST; JSON or form bodies; query-string params
  *   merge with the body), and for the demo `GET /_sandbox/leads`, `/_sandbox/ledger`, `/_sandbox/stats`.
  *
- * Methods: crm.lead.update, crm.lead.get, crm.lead.list, crm.lead.fields, crm.status.list, batch.
+ * Methods: crm.lead.update, crm.lead.get, crm.lead.list, crm.lead.fields, crm.status.list (pages of 50), batch.
+ * Fault decisions (mulberry32, `seed`) are drawn for each request that passes auth, the manual block and the
+ * leaky bucket, in arrival order, four draws per request whatever the probabilities, so runs repeat exactly.
+ * Note: a client whose webhook parser wants `/rest/` first in the path should test 302 with `redirectTo`.
  * Order of checks per request: auth (401 INVALID_CREDENTIALS) → manual block (503 OVERLOAD_LIMIT) → leaky
  * bucket (503 QUERY_LIMIT_EXCEEDED) → injected 500/502 (nothing applied) → operating budget (429
  * OPERATION_TIME_LIMIT) → the method → latency / slow fault → reply (or reset the connection after applying).
