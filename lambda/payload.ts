@@ -72,14 +72,17 @@ export function compileRows(
   const unnamed: number[] = [];
   const named = new Set(columns.map((c) => c.index));
   for (let i = 0; i < headerLength; i++) if (!named.has(i)) unnamed.push(i);
+  // Cells under trailing empty header cells (Excel's trailing delimiter) may be missing from a row.
+  const minCells = Math.max(...columns.map((c) => c.index)) + 1;
 
   return (record) => {
     const { cells, line } = record;
     const idCell = cells[idIndex] ?? '';
 
-    if (cells.length !== headerLength && !(cells.length > headerLength && allEmpty(cells, headerLength))) {
+    const count = cells.length;
+    if (count < minCells || (count > headerLength && !allEmpty(cells, headerLength))) {
       if (allEmpty(cells, 0)) return invalid(record, idCell, 'EMPTY_ROW', `line ${line}: the row is empty`);
-      return invalid(record, idCell, 'ROW_CELL_COUNT', `line ${line}: ${cells.length} cells, the header has ${headerLength}`);
+      return invalid(record, idCell, 'ROW_CELL_COUNT', `line ${line}: ${count} ${count === 1 ? 'cell' : 'cells'}, the header has ${headerLength}`);
     }
 
     let problems: Problem[] | undefined;

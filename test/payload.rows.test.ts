@@ -63,6 +63,12 @@ describe('cell count', () => {
   it('tolerates extra trailing cells when they are all empty', () => {
     expect(valid(check(['1', 'a', '', '', '', '', '', ' '])).fields).toEqual({ TITLE: 'a' });
   });
+  it('tolerates missing cells only under trailing empty header cells', () => {
+    const trailing = checker(['ID', 'TITLE', '', '']);
+    expect(valid(trailing(['1', 'a'])).fields).toEqual({ TITLE: 'a' });
+    expect(valid(trailing(['1', 'a', ''])).fields).toEqual({ TITLE: 'a' });
+    expect(invalid(trailing(['1'], 3))).toMatchObject({ errorCode: 'ROW_CELL_COUNT', message: 'line 3: 1 cell, the header has 4' });
+  });
 });
 
 describe('empty cells, blank rows, the clear marker', () => {
