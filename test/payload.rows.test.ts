@@ -107,7 +107,7 @@ describe('cell hygiene', () => {
     const check = checker(['ID', 'TITLE', 'COMMENTS']);
     const o = invalid(check(['1', 'bad\u0007bell', 'ok'], 5));
     expect(o.errorCode).toBe('CONTROL_CHARACTER');
-    expect(o.message).toBe('line 5, TITLE: "bad\u0007bell" contains a control character (U+0007)');
+    expect(o.message).toBe('line 5, TITLE: "bad\\u0007bell" contains a control character (U+0007)');
     expect(invalid(check(['1', 'x\u0000', ''])).errorCode).toBe('CONTROL_CHARACTER');
     expect(invalid(check(['1\u001b', '', ''])).errorCode).toBe('CONTROL_CHARACTER');
     expect(valid(check(['1', 'tab\there', 'line\r\nbreak'])).fields).toEqual({ TITLE: 'tab\there', COMMENTS: 'line\r\nbreak' });
