@@ -12,7 +12,7 @@ beforeAll(() => {
     tracing: true,
     alarmTopicArn: 'arn:aws:sns:eu-central-1:123456789012:ops-alerts',
   });
-});
+}, 120_000);
 
 describe('with an existing bucket and parameters', () => {
   it('creates no bucket and adds the notification to the imported one', () => {

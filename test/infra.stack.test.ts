@@ -10,7 +10,7 @@ const FAKE_SECRET_NAME = 'tests/fake-webhook-secret-name';
 let s: Synth;
 beforeAll(() => {
   s = synth({ webhookSecretName: FAKE_SECRET_NAME });
-});
+}, 120_000);
 
 const fnProps = (id: 'start' | 'chunk' | 'finalize') => s.template.toJSON().Resources[logicalId(s.stack[id].fn)].Properties;
 
