@@ -11,7 +11,9 @@ import { finalizeRun } from './finalize.ts';
 import { FsStore } from './fsStore.ts';
 import { exitCodeFor, STATUSES } from './report.ts';
 import { driveRun, newRunState } from './run.ts';
-import type { Summary } from './state.ts';
+import type { RunState, Summary } from './state.ts';
+import type { ObjectStore } from './store.ts';
+import { openS3Source, parseS3Url, type S3Source } from './local/s3Source.ts';
 
 export const USAGE = `Usage: b24-lead-import <file.csv> [options]
        npm run cli -- <file.csv> [options]
@@ -224,10 +226,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return 0;
   }
   const { options } = parsed;
-  const file = resolve(io.cwd, parsed.file);
-  const outDir = resolve(io.cwd, parsed.out ?? defaultOutDir(file));
+  const s3Url = parseS3Url(parsed.file);
+  const file = s3Url ? parsed.file : resolve(io.cwd, parsed.file);
+  const outDir = s3Url && !parsed.out ? '' : resolve(io.cwd, parsed.out ?? defaultOutDir(file));
 
-  try {
+  if (!s3Url) try {
     const st = await stat(file);
     if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a file' });
   } catch (e) {
@@ -241,10 +244,28 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return 2;
   }
 
-  const source = new FsStore(dirname(file));
-  const output = new FsStore(outDir);
-  const info = await source.head(basename(file));
-  const state = newRunState({ source: { bucket: '', ...info }, reportPrefix: '', partsPrefix: '.parts/', options });
+  let source: ObjectStore, output: ObjectStore, state: RunState;
+  let where = (key: string) => join(outDir, key);
+  if (s3Url) {
+    // s3://bucket/key: read from S3 (standard SDK settings), report back to the same bucket under reports/ (or --out).
+    let s3: S3Source;
+    try {
+      s3 = await openS3Source(file);
+    } catch (e) {
+      err(`b24-lead-import: cannot read ${file}: ${(e as Error).name}: ${(e as Error).message}`);
+      return 2;
+    }
+    source = s3.source;
+    output = parsed.out ? new FsStore(outDir) : s3.output;
+    if (!parsed.out) where = s3.where;
+    const prefixes = parsed.out ? { reportPrefix: '', partsPrefix: '.parts/' } : s3;
+    state = newRunState({ runId: s3.runId, source: { bucket: s3.bucket, ...s3.info }, reportPrefix: prefixes.reportPrefix, partsPrefix: prefixes.partsPrefix, options });
+  } else {
+    source = new FsStore(dirname(file));
+    output = new FsStore(outDir);
+    const info = await source.head(basename(file));
+    state = newRunState({ source: { bucket: '', ...info }, reportPrefix: '', partsPrefix: '.parts/', options });
+  }
 
   let session: PortalSession | undefined;
   if (webhook) {
@@ -257,7 +278,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       } else {
         err(`b24-lead-import: could not open the portal: ${message}`);
         const summary = await finalizeRun(state, output, { error: { code: 'PORTAL_UNAVAILABLE', message } });
-        printSummary(io, summary, outDir);
+        printSummary(io, summary, where);
         return 1;
       }
     }
@@ -274,11 +295,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   });
   progress?.clear();
   if (summary.error) summary.error.message = redact(summary.error.message, webhook);
-  printSummary(io, summary, outDir);
+  printSummary(io, summary, where);
   return exitCodeFor(summary);
 }
 
-function printSummary(io: CliIO, s: Summary, outDir: string): void {
+function printSummary(io: CliIO, s: Summary, where: (key: string) => string): void {
   const lines: string[] = [];
   lines.push(`b24-lead-import: ${s.source}${s.dryRun ? ' (dry run)' : ''}`);
   if (s.refused) lines.push(`  refused: ${s.refused.code}: ${s.refused.message}`);
@@ -293,9 +314,9 @@ function printSummary(io: CliIO, s: Summary, outDir: string): void {
   if (s.error) lines.push(`  run failed: ${s.error.code}: ${s.error.message}`);
   if (s.requests > 0) lines.push(`  requests: ${s.requests}, retries: ${s.retries}, throttled: ${Math.round(s.throttledMs / 1000)} s`);
   if (s.rowsPerSecond > 0) lines.push(`  speed: ${s.rowsPerSecond} rows/s`);
-  lines.push(`  report:   ${join(outDir, s.report.report)}`);
-  lines.push(`  rejected: ${join(outDir, s.report.rejected)}`);
-  lines.push(`  summary:  ${join(outDir, s.report.summary)}`);
+  lines.push(`  report:   ${where(s.report.report)}`);
+  lines.push(`  rejected: ${where(s.report.rejected)}`);
+  lines.push(`  summary:  ${where(s.report.summary)}`);
   (s.refused || s.error ? io.stderr : io.stdout).write(lines.join('\n') + '\n');
 }
 
