@@ -43,6 +43,7 @@ Options:
   --concurrency N           batches in flight (default 4)
   --max-bytes N             refuse files larger than N bytes (default 2 GiB)
   --max-rows N              stop after N rows (default 5,000,000)
+  --max-cell-bytes N        a cell over N bytes makes its row invalid (default 65,536)
   -h, --help                show this help
 
 Exit codes:
@@ -78,6 +79,7 @@ const FLAG_OF: Record<string, string> = {
   'limits.concurrency': '--concurrency',
   'input.maxBytes': '--max-bytes',
   'input.maxRows': '--max-rows',
+  'input.maxCellBytes': '--max-cell-bytes',
 };
 
 interface Parsed {
@@ -114,6 +116,7 @@ export async function parseCli(argv: string[], cwd: string): Promise<Parsed | 'h
         concurrency: { type: 'string' },
         'max-bytes': { type: 'string' },
         'max-rows': { type: 'string' },
+        'max-cell-bytes': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -150,6 +153,7 @@ export async function parseCli(argv: string[], cwd: string): Promise<Parsed | 'h
   const input: Record<string, unknown> = {};
   set(input, 'maxBytes', num('max-bytes'));
   set(input, 'maxRows', num('max-rows'));
+  set(input, 'maxCellBytes', num('max-cell-bytes'));
 
   let mapping: unknown;
   const mapFile = str('map');
