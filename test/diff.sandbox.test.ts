@@ -181,4 +181,28 @@ describe('diff mode against the sandbox', () => {
     expect(out[1]).toMatchObject({ status: 'failed', errorCode: 'NOT_FOUND', message: 'Not found', attempts: 0 });
     expect(s.ledger().map((e) => e.id)).toEqual([id]);
   });
+
+  it('a dry run reads and reports per row which fields would change, writing nothing', async () => {
+    const s = await portal();
+    const options = parseRunOptions({ limits: FAST, dryRun: true });
+    const [a, b] = s.seedLeads([
+      { TITLE: 'Same', OPPORTUNITY: 12500, PHONE: [{ VALUE: '+1 555 0100', VALUE_TYPE: 'MOBILE' }] },
+      { TITLE: 'Old', OPPORTUNITY: 10, PHONE: [{ VALUE: '+1 555 0100', VALUE_TYPE: 'MOBILE' }] },
+    ]);
+    const rows = await rowsFrom(
+      s,
+      ['ID', 'TITLE', 'OPPORTUNITY', 'PHONE_MOBILE', 'EMAIL_HOME'],
+      [
+        [String(a), 'Same', '12500.00', '15550100', ''],
+        [String(b), 'New', '10', '+1 555 0100 | +1 555 0199', 'a@x.com'],
+      ],
+      options,
+    );
+    const out = await importRows(s, rows, options);
+    expect(out.map((o) => [o.status, o.changes ?? ''])).toEqual([
+      ['valid', ''],
+      ['valid', 'TITLE;PHONE:MOBILE+1;EMAIL:HOME+1'],
+    ]);
+    expect(s.ledger()).toHaveLength(0);
+  });
 });
