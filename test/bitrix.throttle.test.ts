@@ -47,8 +47,15 @@ describe('OperatingBudget', () => {
     // 0.45 s of cost at ≥ 0.97 × 16 / 20 = 0.776 s/s → at most ~580 ms apart
     expect(w).toBeLessThanOrEqual(600);
     b.observe({ operating: 15.6, resetAt: 20_000, at: 3000, units: 50, spent: 0.45 });
+    // our own charge stamped 1000 is gone by 1000 + 20 s: that frees enough for one more batch
+    expect(b.wait(3000, 50)).toBe(21_050 - 3000);
+    expect(b.wait(21_050, 50)).toBe(0);
+  });
+
+  it('with usage it cannot explain (another caller), waits for the reset and then sends one probe', () => {
+    const b = new OperatingBudget({ limit, window });
+    b.observe({ operating: 15.9, resetAt: 20_000, at: 3000, units: 50, spent: 0.45 });
     expect(b.wait(3000, 50)).toBe(20_000 - 3000 + 50);
-    // at the reset one probe may go, and only one
     expect(b.wait(20_050, 50)).toBe(0);
     b.start(20_050, 50);
     expect(b.wait(20_060, 50)).toBeGreaterThan(0);

@@ -51,6 +51,8 @@ export class OperatingBudget {
   private blockedUntil = -Infinity;
   /** Set when the oldest bucket expired after our last report: the next request goes alone as a probe. */
   private probing = false;
+  /** Our own charges (portal ms at or after the charge, seconds): they tell when capacity frees. */
+  private charges: { at: number; cost: number }[] = [];
   /** Highest operating seen (stats). */
   peak = 0;
 
@@ -73,8 +75,36 @@ export class OperatingBudget {
     return (this.perUnit ?? 0) * units;
   }
 
+  /**
+   * Our charges that were surely inside the last report and surely expired by `t`: a charge stamped `c`
+   * (at or after the real charge) sits in a bucket opened at or before c, so it is gone by c + window; it was
+   * surely counted in the report when c is more than a bucket (+1 s) after report − window.
+   */
+  private freedBy(t: number): number {
+    const w = this.opts.window * 1000;
+    const from = this.at - w + w / 10 + 1000;
+    let sum = 0;
+    for (const c of this.charges) if (c.at > from && c.at <= t - w) sum += c.cost;
+    return sum;
+  }
+
+  /** When (portal ms) our own expiring charges bring usage down to `target`; undefined if they cannot. */
+  private freesAt(excess: number): number | undefined {
+    const w = this.opts.window * 1000;
+    const from = this.at - w + w / 10 + 1000;
+    let sum = 0;
+    for (const c of this.charges) {
+      if (c.at <= from) continue;
+      sum += c.cost;
+      if (sum >= excess) return c.at + w + 50;
+    }
+    return undefined;
+  }
+
   /** Milliseconds to wait before a request of `units` commands may start; 0 = now. */
   wait(now: number, units: number): number {
+    // The portal-clock offset is learnt from the first answer: a start stamped before that may lie ahead.
+    if (this.lastStart > now) this.lastStart = now;
     if (now < this.blockedUntil) return this.blockedUntil - now;
     const { limit, window } = this.opts;
     const cost = this.estimate(units);
@@ -83,8 +113,11 @@ export class OperatingBudget {
       // The oldest bucket expired since the last report: let one request find out how much it freed.
       return this.inflightRequests === 0 ? 0 : 100;
     }
-    const predicted = this.operating + inflight + cost;
+    const usage = this.operating - this.freedBy(now);
+    const predicted = usage + inflight + cost;
     if (predicted > this.hard * limit) {
+      const freeAt = this.freesAt(this.operating + inflight + cost - this.hard * limit);
+      if (freeAt !== undefined) return Math.max(1, freeAt - now);
       if (this.inflightRequests > 0) return 100; // an answer is on its way with fresher numbers
       const reset = this.resetAt ?? this.at + (window * 1000) / 10;
       if (now >= reset) {
@@ -93,7 +126,7 @@ export class OperatingBudget {
       }
       return reset - now + 50;
     }
-    if (this.operating + inflight <= this.soft * limit || cost === 0) return 0;
+    if (usage + inflight <= this.soft * limit || cost === 0) return 0;
     const sustainable = (this.pace * limit) / window;
     const left = this.hard * limit - predicted;
     const untilReset = this.resetAt !== undefined ? (this.resetAt - now) / 1000 : Infinity;
@@ -131,6 +164,12 @@ export class OperatingBudget {
       const unit = sample / r.units;
       this.perUnit = this.perUnit === undefined ? unit : 0.7 * this.perUnit + 0.3 * unit;
     }
+    const charged = r.spent ?? (sample !== undefined ? sample : (this.perUnit ?? 0) * r.units);
+    if (charged > 0) {
+      this.charges.push({ at: r.at, cost: charged });
+      const keep = r.at - 2 * this.opts.window * 1000;
+      while (this.charges.length && this.charges[0].at < keep) this.charges.shift();
+    }
     if (r.at >= this.at) {
       this.operating = r.operating;
       this.at = r.at;
@@ -141,7 +180,8 @@ export class OperatingBudget {
 
   /** The portal refused with OPERATION_TIME_LIMIT: nothing for this method until the oldest bucket expires. */
   blocked(now: number, resetAt: number | undefined): void {
-    const until = (resetAt ?? this.resetAt ?? now + (this.opts.window * 1000) / 10) + 1000;
+    const known = resetAt ?? (this.resetAt !== undefined && this.resetAt > now ? this.resetAt : undefined);
+    const until = (known ?? now + (this.opts.window * 1000) / 10) + 1000;
     this.blockedUntil = Math.max(this.blockedUntil, until);
     this.operating = Math.max(this.operating, this.opts.limit);
     this.at = Math.max(this.at, now);

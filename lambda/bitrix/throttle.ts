@@ -114,7 +114,8 @@ export class Throttle {
     const now = this.clock.portalNow();
     let wait = 0;
     for (const { method, units } of billing) wait = Math.max(wait, this.budget(method).wait(now, units));
-    return Math.max(wait, this.rate.wait(now));
+    // The request rate is about durations only: it runs on the local clock, untouched by offset updates.
+    return Math.max(wait, this.rate.wait(this.clock.localNow()));
   }
 
   /**
@@ -130,7 +131,7 @@ export class Throttle {
       await this.sleep(wait);
     }
     const now = this.clock.portalNow();
-    this.rate.take(now);
+    this.rate.take(this.clock.localNow());
     for (const { method, units } of billing) this.budget(method).start(now, units);
   }
 
@@ -141,7 +142,8 @@ export class Throttle {
   /** Learns from one answer's time object for `method` (the envelope, or a nested result_time). */
   observe(method: string, time: PortalTime | undefined, units: number, spent?: number): void {
     if (!time || time.operating === undefined) return;
-    const at = time.finish !== undefined ? Number(time.finish) * 1000 : this.clock.portalNow();
+    // The latest of the portal's finish and "now" on its clock: never earlier than the charge itself.
+    const at = Math.max(time.finish !== undefined ? Number(time.finish) * 1000 : 0, this.clock.portalNow());
     this.budget(method).observe({
       operating: Number(time.operating),
       resetAt: time.operating_reset_at !== undefined ? Number(time.operating_reset_at) * 1000 : undefined,
@@ -153,7 +155,7 @@ export class Throttle {
 
   /** 503 QUERY_LIMIT_EXCEEDED. */
   refused(): void {
-    this.rate.refused(this.clock.portalNow());
+    this.rate.refused(this.clock.localNow());
   }
 
   /** 429 / OPERATION_TIME_LIMIT for `method`; resetAt in Unix seconds when the answer gave one. */
