@@ -49,7 +49,7 @@ export function resolveHeader(cells: string[], opts: HeaderOptions): Column[] {
   for (const [from, to] of Object.entries(opts.mapping)) {
     mapping.set(normalKey(from), { from, to });
     const target = index.resolve(to.trim(), false);
-    if (!target.ok) problems.push({ code: 'UNKNOWN_COLUMN', text: `mapping "${from}" → "${to}": ${target.text}` });
+    if (!target.ok) problems.push({ code: 'UNKNOWN_COLUMN', text: `mapping ${shown(from)} → ${shown(to)}: ${target.text}` });
   }
 
   const columns: Column[] = [];
@@ -62,7 +62,7 @@ export function resolveHeader(cells: string[], opts: HeaderOptions): Column[] {
     const resolved = mapped ? index.resolve(mapped.to.trim(), false) : index.resolve(header, true);
     if (!resolved.ok) {
       // A bad mapping target is reported once, from the mapping itself.
-      if (!mapped) problems.push({ code: 'UNKNOWN_COLUMN', text: `unknown column "${header}" ${resolved.text}` });
+      if (!mapped) problems.push({ code: 'UNKNOWN_COLUMN', text: `unknown column ${shown(header)} ${resolved.text}` });
       return;
     }
     const { code, spec, valueType } = resolved;
@@ -70,7 +70,7 @@ export function resolveHeader(cells: string[], opts: HeaderOptions): Column[] {
     else if (spec.readOnly) {
       problems.push({
         code: 'READ_ONLY_COLUMN',
-        text: `read-only column "${header}"${header.toUpperCase() === code ? '' : ` (${code})`} (the portal sets it; remove the column)`,
+        text: `read-only column ${shown(header)}${header.toUpperCase() === code ? '' : ` (${code})`} (the portal sets it; remove the column)`,
       });
       return;
     }
@@ -80,7 +80,7 @@ export function resolveHeader(cells: string[], opts: HeaderOptions): Column[] {
       const what = valueType ? `${code} ${valueType}` : code;
       problems.push({
         code: 'DUPLICATE_COLUMN',
-        text: `duplicate column "${header}" (column ${i + 1}: ${what} is already set by "${earlier.header}", column ${earlier.index + 1})`,
+        text: `duplicate column ${shown(header)} (column ${i + 1}: ${what} is already set by ${shown(earlier.header)}, column ${earlier.index + 1})`,
       });
       return;
     }
@@ -93,7 +93,10 @@ export function resolveHeader(cells: string[], opts: HeaderOptions): Column[] {
 
   if (problems.length > 0) {
     const code = CODE_ORDER.find((c) => problems.some((p) => p.code === c))!;
-    throw new FileRefusedError(code, `header refused: ${problems.map((p) => p.text).join('; ')}`);
+    // A hostile header (thousands of columns) must not make a megabyte message: it lands in the run state too.
+    const listed = problems.slice(0, MAX_PROBLEMS).map((p) => p.text);
+    if (problems.length > MAX_PROBLEMS) listed.push(`… and ${problems.length - MAX_PROBLEMS} more problems`);
+    throw new FileRefusedError(code, `header refused: ${listed.join('; ')}`);
   }
   return columns;
 }
@@ -223,6 +226,16 @@ const VALUE_TYPE_ALIASES: Record<string, string> = {
   TG: 'TELEGRAM',
   WHATSAPP: 'OTHER',
 };
+
+const MAX_PROBLEMS = 20;
+const MAX_SHOWN = 80;
+
+/** A header cell as messages quote it: at most 80 characters, control characters shown as \uXXXX, never copied. */
+function shown(s: string): string {
+  const cut = s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN - 1)}…` : s;
+  const safe = cut.replace(/[\u0000-\u001F\u007F-\u009F]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+  return `"${safe}"`;
+}
 
 function stripBom(s: string): string {
   return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;

@@ -76,14 +76,25 @@ export function compileRows(
   // Cells under trailing empty header cells (Excel's trailing delimiter) may be missing from a row.
   const minCells = Math.max(...columns.map((c) => c.index)) + 1;
 
+  const headerAt = new Map(columns.map((c) => [c.index, c.header]));
+
   return (record) => {
-    const { cells, line } = record;
+    const { line } = record;
+    // A U+FEFF inside the data is a byte order mark from a second file pasted in (or a bad export): invisible,
+    // never meant as text. It is removed from the values and the row says so.
+    let cells = record.cells;
+    let bomNotes: string[] | undefined;
+    if (record.raw.includes(BOM)) [cells, bomNotes] = withoutBoms(cells, line, headerAt);
     const idCell = cells[idIndex] ?? '';
 
     const count = cells.length;
     if (count < minCells || (count > headerLength && !allEmpty(cells, headerLength))) {
       if (allEmpty(cells, 0)) return invalid(record, idCell, 'EMPTY_ROW', `line ${line}: the row is empty`);
       return invalid(record, idCell, 'ROW_CELL_COUNT', `line ${line}: ${count} ${count === 1 ? 'cell' : 'cells'}, the header has ${headerLength}`);
+    }
+
+    if (repeatsHeader(cells, columns)) {
+      return invalid(record, idCell, 'INVALID_ID', `line ${line}: the header line again (two files joined together?); the row is skipped`);
     }
 
     let problems: Problem[] | undefined;
@@ -157,6 +168,7 @@ export function compileRows(
           '(the API recommends sending all ADDRESS_* fields together)',
       ];
     }
+    if (bomNotes) warnings.push(...bomNotes);
     for (const i of unnamed) {
       const cell = cells[i];
       if (cell !== undefined && cell.trim() !== '') {
@@ -187,6 +199,25 @@ function cellDefect(cell: string, maxBytes: number): [ProblemCode, string] | und
   if (!bad) return undefined;
   const hex = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
   return ['CONTROL_CHARACTER', `${quote(cell)} contains a control character (U+${hex})`];
+}
+
+const BOM = '\uFEFF';
+
+/** Cells without U+FEFF, and one warning per column that held one (`line 3, ID: a stray byte order mark …`). */
+function withoutBoms(cells: string[], line: number, headerAt: Map<number, string>): [string[], string[]] {
+  const notes: string[] = [];
+  const clean = cells.map((cell, i) => {
+    if (!cell.includes(BOM)) return cell;
+    notes.push(`line ${line}, ${headerAt.get(i) ?? `column ${i + 1}`}: a stray byte order mark (U+FEFF, e.g. from a second file pasted in) was removed from the value`);
+    return cell.split(BOM).join('');
+  });
+  return [clean, notes];
+}
+
+/** Every named column holds its own header: a second file's header line inside the data. */
+function repeatsHeader(cells: string[], columns: Column[]): boolean {
+  for (const c of columns) if ((cells[c.index] ?? '').trim().toLowerCase() !== c.header.toLowerCase()) return false;
+  return true;
 }
 
 function allEmpty(cells: string[], from: number): boolean {
