@@ -41,6 +41,8 @@ export function partKey(partsPrefix: string, part: number, kind: 'report' | 'rej
 }
 
 const DEFAULT_WINDOW = 250;
+/** A window is also closed at this many source bytes, so big rows (up to the record limit each) keep memory bounded. */
+const WINDOW_BYTES = 8 * 1024 * 1024;
 /** Sends overlapping reading: one window is read while up to this many are with the sender. */
 const IN_FLIGHT = 2;
 
@@ -58,6 +60,8 @@ interface Item {
 interface Window {
   items: Item[];
   rows: ValidRow[];
+  /** Source bytes of the items (their raw text is held until the window is written). */
+  bytes: number;
   /** Outcomes of `rows`, in order; undefined when nothing was sent. */
   sent?: Promise<RowOutcome[]>;
 }
@@ -150,7 +154,7 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
   const statsBefore = deps.sender ? copyStats(deps.sender.stats()) : undefined;
   const windowRows = deps.windowRows ?? DEFAULT_WINDOW;
   const inFlight: Window[] = [];
-  let current: Window = { items: [], rows: [] };
+  let current: Window = { items: [], rows: [], bytes: 0 };
   let taken = 0;
   /** Set when the sender deferred a row: the chunk ends before it. */
   let deferred = false;
@@ -198,7 +202,7 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
   /** Closes the window being filled: sends it (or keeps it for the flush), flushing the oldest beyond IN_FLIGHT. */
   const launch = async (): Promise<void> => {
     const w = current;
-    current = { items: [], rows: [] };
+    current = { items: [], rows: [], bytes: 0 };
     if (w.items.length === 0 || deferred) return; // after a deferral nothing more is sent or written
     if (cp.halted && w.rows.length > 0) {
       // The run halted while this window was filling: its rows are not sent.
@@ -241,7 +245,8 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
             current.rows.push(r.row);
           }
           current.items.push(item);
-          if (current.rows.length >= windowRows || current.items.length >= windowRows * 4) await launch();
+          current.bytes += rec.end - rec.start;
+          if (current.rows.length >= windowRows || current.items.length >= windowRows * 4 || current.bytes >= WINDOW_BYTES) await launch();
         }
         const next = await iterator.next();
         if (next.done) {
