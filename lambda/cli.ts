@@ -4,7 +4,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ZodError } from 'zod';
-import { openPortal, type PortalSession } from './bitrix/session.ts';
+import type { PortalSession } from './bitrix/session.ts';
 import { parseRunOptions, PLAN_PRESETS, type RunOptions } from './config.ts';
 import { standardCatalogue } from './fields.ts';
 import { finalizeRun } from './finalize.ts';
@@ -274,6 +274,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   let session: PortalSession | undefined;
   if (webhook) {
     try {
+      // Loaded only when a portal is configured: an offline dry run never pays for the client's code.
+      const { openPortal } = await import('./bitrix/session.ts');
       session = await openPortal(webhook, options);
     } catch (e) {
       const message = redact((e as Error).message ?? String(e), webhook);
@@ -346,10 +348,17 @@ function processIO(): CliIO {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }
 
-/** Run directly (`tsx lambda/cli.ts …`); bin/b24-lead-import.js imports `main` instead. */
+/**
+ * Run directly (`tsx lambda/cli.ts …`); bin/b24-lead-import.js imports `main` instead. The name check keeps
+ * a bundle that merely contains this module (benchmarks, tools) from running the CLI on its own arguments.
+ */
 function isMain(): boolean {
   try {
-    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+    return (
+      process.argv[1] !== undefined &&
+      import.meta.url.endsWith('/cli.ts') &&
+      import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href
+    );
   } catch {
     return false;
   }

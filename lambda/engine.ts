@@ -43,6 +43,7 @@ export function partKey(partsPrefix: string, part: number, kind: 'report' | 'rej
 const DEFAULT_WINDOW = 250;
 /** A window is also closed at this many source bytes, so big rows (up to the record limit each) keep memory bounded. */
 const WINDOW_BYTES = 8 * 1024 * 1024;
+const PIECE_BYTES = 64 * 1024;
 /** Sends overlapping reading: one window is read while up to this many are with the sender. */
 const IN_FLIGHT = 2;
 
@@ -149,8 +150,8 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
     throw err;
   }
 
-  const report = new PartWriter(deps.output, partKey(state.partsPrefix, cp.part, 'report'), (s) => s);
-  const rejected = new PartWriter(deps.output, partKey(state.partsPrefix, cp.part, 'rejected'), (s) => encodeText(s, format.encoding));
+  const report = new PartWriter(deps.output, partKey(state.partsPrefix, cp.part, 'report'), 'utf-8');
+  const rejected = new PartWriter(deps.output, partKey(state.partsPrefix, cp.part, 'rejected'), format.encoding);
   const statsBefore = deps.sender ? copyStats(deps.sender.stats()) : undefined;
   const windowRows = deps.windowRows ?? DEFAULT_WINDOW;
   const inFlight: Window[] = [];
@@ -358,37 +359,57 @@ export function addStats(a: SendStats, b: SendStats): SendStats {
 }
 
 /**
- * Streams text lines into one stored object with backpressure, in ~64 KiB pieces, so a part of a million
- * lines never sits in memory. The store consumes the stream while the chunk produces it.
+ * Streams text lines into one stored object with backpressure, in 64 KiB pieces, so a part of a million lines
+ * never sits in memory. Lines are encoded straight into a byte buffer: the strings die young (no long cons
+ * strings promoted to the old heap). The store consumes the stream while the chunk produces it.
  */
 class PartWriter {
   readonly done: Promise<void>;
   private readonly stream = new PassThrough();
-  private buffer = '';
+  private buf = Buffer.allocUnsafe(PIECE_BYTES);
+  private used = 0;
 
   constructor(
     output: ObjectStore,
     key: string,
-    private readonly encode: (s: string) => string | Buffer,
+    private readonly encoding: RecordFormat['encoding'],
   ) {
-    this.done = output.write(key, this.stream as Readable, 'text/csv; charset=utf-8');
+    this.done = output.write(key, this.stream as Readable, 'text/csv');
     this.done.catch(() => {}); // observed in add/end
   }
 
-  /** Buffers a line; returns a promise only when a piece went to the store (await it: backpressure). */
+  /** Adds a line; returns a promise only when a piece went to the store (await it: backpressure). */
   add(text: string): Promise<void> | undefined {
-    this.buffer += text;
-    return this.buffer.length >= 64 * 1024 ? this.push() : undefined;
+    const utf8 = this.encoding === 'utf-8';
+    const worst = utf8 ? text.length * 3 : text.length;
+    let wait: Promise<void> | undefined;
+    if (this.used + worst > PIECE_BYTES) wait = this.flush();
+    if (worst > PIECE_BYTES) {
+      const big = utf8 ? Buffer.from(text, 'utf8') : encodeText(text, this.encoding);
+      const more = this.send(big);
+      return wait && more ? Promise.all([wait, more]).then(() => {}) : (wait ?? more);
+    }
+    if (utf8) this.used += this.buf.write(text, this.used, 'utf8');
+    else this.used += encodeText(text, this.encoding).copy(this.buf, this.used);
+    return wait;
   }
 
-  private async push(): Promise<void> {
-    const piece = this.encode(this.buffer);
-    this.buffer = '';
-    if (!this.stream.write(piece)) await Promise.race([once(this.stream, 'drain'), this.done]);
+  private flush(): Promise<void> | undefined {
+    if (this.used === 0) return undefined;
+    const piece = this.buf.subarray(0, this.used);
+    this.buf = Buffer.allocUnsafe(PIECE_BYTES);
+    this.used = 0;
+    return this.send(piece);
+  }
+
+  private send(piece: Buffer): Promise<void> | undefined {
+    if (this.stream.write(piece)) return undefined;
+    return Promise.race([once(this.stream, 'drain').then(() => {}), this.done]);
   }
 
   async end(): Promise<void> {
-    if (this.buffer.length > 0) await this.push();
+    const wait = this.flush();
+    if (wait) await wait;
     this.stream.end();
     await this.done;
   }

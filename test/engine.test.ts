@@ -192,6 +192,13 @@ describe('runChunk / driveRun (dry run)', () => {
     expect(r.summary.cutShort?.message).toMatch(/more than 5 rows/);
   });
 
+  it('a cell over the size limit makes its row invalid and the whole raw row still reaches rejected.csv', async () => {
+    const huge = 'я'.repeat(40_000); // 80,000 bytes in UTF-8: over the 64 KiB cell limit, bigger than a write piece
+    const r = await run(`ID,TITLE\n1,ok\n2,${huge}\n3,ok\n`);
+    expect(reportLines(r.report).map((l) => l.split(',').slice(0, 4).join(','))).toEqual(['2,1,valid,', '3,2,invalid,CELL_TOO_LARGE', '4,3,valid,']);
+    expect(r.rejected.toString('utf8')).toBe(`ID,TITLE\r\n2,${huge}\r\n`);
+  });
+
   it('removes the parts after finalizing', async () => {
     const r = await run(sampleCsv(10), { dryRun: true }, { chunkRows: 2 });
     expect((await readdir(r.out)).sort()).toEqual(['rejected.csv', 'report.csv', 'summary.json']);
