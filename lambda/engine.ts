@@ -170,7 +170,10 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
       } catch (err) {
         if (!(err instanceof RunHaltedError)) throw err;
         cp.halted ??= { code: err.code, message: err.message };
-        sent = w.rows.map((r) => skippedOutcome(r, cp.halted!));
+        // Rows the sender finished before the stop keep their outcome (SendHaltedError.outcomes): a row the
+        // portal updated must not be reported `skipped`.
+        const finished = (err as { outcomes?: RowOutcome[] }).outcomes;
+        sent = finished?.length === w.rows.length ? finished : w.rows.map((r) => skippedOutcome(r, cp.halted!));
       }
       if (sent.length !== w.rows.length) throw new Error(`the sender answered ${sent.length} outcomes for ${w.rows.length} rows`);
     }
