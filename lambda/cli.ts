@@ -43,7 +43,6 @@ Options:
   --concurrency N           batches in flight (default 4)
   --max-bytes N             refuse files larger than N bytes (default 2 GiB)
   --max-rows N              stop after N rows (default 5,000,000)
-  --max-cell-bytes N        a longer cell makes its row invalid (default 65,536)
   --max-cell-bytes N        a cell over N bytes makes its row invalid (default 65,536)
   -h, --help                show this help
 
@@ -80,7 +79,6 @@ const FLAG_OF: Record<string, string> = {
   'limits.concurrency': '--concurrency',
   'input.maxBytes': '--max-bytes',
   'input.maxRows': '--max-rows',
-  'input.maxCellBytes': '--max-cell-bytes',
   'input.maxCellBytes': '--max-cell-bytes',
 };
 
@@ -155,7 +153,6 @@ export async function parseCli(argv: string[], cwd: string): Promise<Parsed | 'h
   const input: Record<string, unknown> = {};
   set(input, 'maxBytes', num('max-bytes'));
   set(input, 'maxRows', num('max-rows'));
-  set(input, 'maxCellBytes', num('max-cell-bytes'));
   set(input, 'maxCellBytes', num('max-cell-bytes'));
 
   let mapping: unknown;
