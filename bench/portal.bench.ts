@@ -15,7 +15,7 @@ import { createClient } from '../lambda/bitrix/client.ts';
 import { createSender } from '../lambda/bitrix/sender.ts';
 import { parseRunOptions } from '../lambda/config.ts';
 import { startSandbox } from '../lambda/sandbox/portal.ts';
-import type { RowOutcome, ValidRow } from '../lambda/types.ts';
+import type { LeadFields, RowOutcome, ValidRow } from '../lambda/types.ts';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,7 +42,7 @@ try {
   const rows: ValidRow[] = ids.map((id, i) => ({
     line: i + 2,
     id,
-    fields: i % 4 === 0 ? { TITLE: `new ${i}`, PHONE: [{ VALUE: `+7900${i}`, VALUE_TYPE: 'WORK' }] } : { TITLE: `new ${i}` },
+    fields: (i % 4 === 0 ? { TITLE: `new ${i}`, PHONE: [{ VALUE: `+7900${i}`, VALUE_TYPE: 'WORK' }] } : { TITLE: `new ${i}` }) as LeadFields,
     clears: [],
     warnings: [],
     raw: '',

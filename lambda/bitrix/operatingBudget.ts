@@ -8,7 +8,7 @@
  * predicted usage (reported + in flight + this request):
  * - below `soft` × limit: no pacing (only the rate limit applies);
  * - above it: starts are spaced so server time is spent at the faster of `pace` × limit / window (the
- *   sustainable rate: whatever is spent now expires a window later) and "the budget left below `hard`,
+ *   sustainable rate (default 1: whatever is spent now expires a window later) and "the budget left below `hard`,
  *   spread until the oldest bucket resets";
  * - a request that would take the prediction past `hard` × limit waits for operating_reset_at; after it
  *   one probe goes out alone (its answer tells us how much the expired bucket freed).
@@ -59,7 +59,7 @@ export class OperatingBudget {
   constructor(private readonly opts: OperatingOptions) {
     this.soft = opts.soft ?? 0.75;
     this.hard = opts.hard ?? 0.98;
-    this.pace = opts.pace ?? 0.97;
+    this.pace = opts.pace ?? 1;
   }
 
   /** Estimated server seconds of one command of this method (undefined until observed). */
@@ -76,25 +76,34 @@ export class OperatingBudget {
   }
 
   /**
-   * Our charges that were surely inside the last report and surely expired by `t`: a charge stamped `c`
-   * (at or after the real charge) sits in a bucket opened at or before c, so it is gone by c + window; it was
-   * surely counted in the report when c is more than a bucket (+1 s) after report − window.
+   * Our charges still inside the last report, oldest first, with the part of each the report still counts.
+   * A charge stamped `c` (at or after the real charge) is gone by c + window at the latest; buckets can drop
+   * it up to one bucket earlier, so when our charges since report − window add up to more than the report,
+   * the surplus is taken off the oldest ones (already gone). Usage we cannot explain (earlier chunks, other
+   * callers) is never assumed to free before operating_reset_at.
    */
-  private freedBy(t: number): number {
+  private counted(): { at: number; cost: number }[] {
     const w = this.opts.window * 1000;
-    const from = this.at - w + w / 10 + 1000;
-    let sum = 0;
-    for (const c of this.charges) if (c.at > from && c.at <= t - w) sum += c.cost;
-    return sum;
+    const live = this.charges.filter((c) => c.at > this.at - w);
+    let early = Math.max(0, live.reduce((s, c) => s + c.cost, 0) - this.operating);
+    return live.map((c) => {
+      const gone = Math.min(c.cost, early);
+      early -= gone;
+      return { at: c.at, cost: c.cost - gone };
+    });
   }
 
-  /** When (portal ms) our own expiring charges bring usage down to `target`; undefined if they cannot. */
+  /** Our counted charges surely expired by `t`. */
+  private freedBy(t: number): number {
+    const w = this.opts.window * 1000;
+    return this.counted().reduce((s, c) => (c.at <= t - w ? s + c.cost : s), 0);
+  }
+
+  /** When (portal ms) our own expiring charges free `excess` seconds; undefined if they cannot. */
   private freesAt(excess: number): number | undefined {
     const w = this.opts.window * 1000;
-    const from = this.at - w + w / 10 + 1000;
     let sum = 0;
-    for (const c of this.charges) {
-      if (c.at <= from) continue;
+    for (const c of this.counted()) {
       sum += c.cost;
       if (sum >= excess) return c.at + w + 50;
     }
