@@ -148,7 +148,12 @@ describe('the local flow (handlers over s3rver) with the sandbox portal', () => 
       const summary = await f.summaryOf(runs[0].executionName!).catch((e: Error) => ({ failed: e.message }));
       const execution = f.stateMachine.executions.get(runs[0].executionName!)!;
       states.push(JSON.stringify(summary), JSON.stringify(execution.input), JSON.stringify(execution.error ?? {}));
-      if (key === 'incoming/good.csv') expect(summary).toMatchObject({ rows: 4, counts: { updated: 2, failed: 1, invalid: 1 } });
+      if (key === 'incoming/good.csv') {
+        // Leads 1 and 2 may already hold these titles from the CLI runs above: updated or unchanged, never failed.
+        expect(summary).toMatchObject({ rows: 4, counts: { failed: 1, invalid: 1 } });
+        const c = (summary as { counts: Record<string, number> }).counts;
+        expect(c.updated + c.unchanged).toBe(2);
+      }
       else expect(summary).toMatchObject({ rows: 0, complete: false, error: { code: 'RunHaltedError' } });
     }
     expect(lines.filter((l) => l.includes('"failedChunk"'))).toHaveLength(1); // the 401 run, logged without its URL
