@@ -80,7 +80,7 @@ describe('fault suite: 10,000 rows under mixed faults, local S3 flow', () => {
       batchBilling: 'envelope',
       costs: { 'crm.lead.update': 0.002, 'crm.lead.list': 0.002 },
       seed: 20240517,
-      faults: { internalError: 0.05, resetAfterApply: 0.02, badGateway: 0.01, slow: 0.01, slowMs: 2000 },
+      faults: { internalError: 0.05, resetAfterApply: 0.02, badGateway: 0.01, slow: 0.01, slowMs: 2500 },
     });
     const clientLog: string[] = [];
     const handlerLog: string[] = [];
@@ -96,8 +96,10 @@ describe('fault suite: 10,000 rows under mixed faults, local S3 flow', () => {
         // into periods of 429s, and into bursts of 503 QUERY_LIMIT_EXCEEDED when the neighbour fills the bucket.
         env: { LOG_LEVEL: 'DEBUG', PORTAL_RATE: '50', PORTAL_BURST: '50', OPERATING_LIMIT: '1000', OPERATING_WINDOW: '10', CHUNK_BUDGET_MS: '4000', CHUNK_MARGIN_MS: '1' },
         log: createLogger({ service: 'faults', level: 'DEBUG', write: (l) => void handlerLog.push(l) }),
-        // Short client timeout: a slow answer (2 s) is a timeout, the write applied but unconfirmed.
-        portal: (url, options) => openPortal(url, options, { timeoutMs: 1000, backoffMs: 20, log: (l) => void clientLog.push(l) }),
+        // Short client timeout: a slow answer (2.5 s) is a timeout, the write applied but unconfirmed. Not
+        // shorter: the sandbox shares this process, and a request the event loop delays past the timeout
+        // reaches the portal AFTER the diff re-read (a known hazard, reported: a late write duplicates appends).
+        portal: (url, options) => openPortal(url, options, { timeoutMs: 1500, backoffMs: 20, log: (l) => void clientLog.push(l) }),
         onChunk: (state) => void states.push(state),
       });
       // A neighbouring app on the same portal: when the import has written 2,000 and 6,000 leads, it fires
