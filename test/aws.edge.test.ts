@@ -3,7 +3,8 @@ import { chunkDeadline, ChunkEnvSchema, envOptionDefaults, readEnv, StartEnvSche
 import { describeCaught } from '../lambda/aws/finalize.ts';
 import { createLogger } from '../lambda/aws/log.ts';
 import { clearSecretCache, webhookUrl } from '../lambda/aws/secret.ts';
-import { decodeEventKey, executionNameFor, ignoreReason, reportPrefixFor, runOptionsFor, startTargets } from '../lambda/aws/start.ts';
+import { decodeEventKey, executionNameFor, ignoreReason, reportPrefixFor, runOptionsFor, runVersionKey, startTargets } from '../lambda/aws/start.ts';
+import { runIdFor } from '../lambda/run.ts';
 import { CHUNK_CRASH_ERRORS } from '../lambda/local/stateMachine.ts';
 import { CHUNK_CRASH_ERRORS as INFRA_CRASH_ERRORS } from '../infra/workflow.ts';
 
@@ -50,6 +51,25 @@ describe('start event parsing', () => {
       { bucket: 'b', key: 'incoming/a+b.csv', manual: { dryRun: true, options: undefined } },
     ]);
     expect(() => startTargets({} as never)).toThrow(/bucket/);
+  });
+
+  it('takes an optional runTag from a manual payload and refuses a malformed one', () => {
+    expect(startTargets({ bucket: 'b', key: 'incoming/a.csv', runTag: 'retry-2' })).toEqual([
+      { bucket: 'b', key: 'incoming/a.csv', manual: { dryRun: undefined, options: undefined, runTag: 'retry-2' } },
+    ]);
+    for (const bad of ['', 'a b', 'x'.repeat(65), 7]) {
+      expect(() => startTargets({ bucket: 'b', key: 'incoming/a.csv', runTag: bad as never })).toThrow(/runTag/);
+    }
+  });
+
+  it('run ids: a real run keeps the id of the version alone; a dry run and a tagged run each get their own', () => {
+    const id = (dryRun: boolean, runTag?: string) => runIdFor('b', 'incoming/a.csv', runVersionKey('v1', { dryRun, ...(runTag ? { runTag } : {}) }));
+    expect(id(false)).toBe(runIdFor('b', 'incoming/a.csv', 'v1'));
+    const ids = [id(false), id(true), id(false, 't1'), id(false, 't2'), id(true, 't1')];
+    expect(new Set(ids).size).toBe(ids.length);
+    // Deterministic, so a duplicate delivery maps to the same run.
+    expect(id(true)).toBe(id(true));
+    expect(id(false, 't1')).toBe(id(false, 't1'));
   });
 
   it('ignores keys outside incoming/ and non-CSV keys; names reports and executions', () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../lambda/aws/s3Store.ts';
 import { createLocalFlow, type LocalFlowOptions } from '../lambda/local/flow.ts';
 import { startLocalS3, type LocalS3 } from '../lambda/local/s3.ts';
+import { runIdFor } from '../lambda/run.ts';
 import type { Summary } from '../lambda/state.ts';
 import type { ObjectStore } from '../lambda/store.ts';
 
@@ -207,6 +208,40 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     const summary = await execution.result;
     expect(summary).toMatchObject({ rows: 2, dryRun: true });
     await expect(f.start({ bucket: BUCKET, key: 'incoming/backfill.csv', options: { delimiter: '|' } })).rejects.toThrow();
+  });
+
+  it('a manual dry run does not block the real run of the same version; repeats are duplicates; a runTag forces a fresh run', async () => {
+    await store.write('incoming/dry-then-real.csv', csv(3));
+    const f = flow({ DRY_RUN: 'false' });
+    const target = { bucket: BUCKET, key: 'incoming/dry-then-real.csv' };
+    const dry = await f.start({ ...target, dryRun: true });
+    const real = await f.start({ ...target, dryRun: false });
+    expect(dry.runs[0].status).toBe('started');
+    expect(real.runs[0].status).toBe('started');
+    expect(real.runs[0].runId).not.toBe(dry.runs[0].runId);
+    // The real run keeps the id an S3 event for this version gets (bucket, key, version only).
+    const info = await store.head(target.key);
+    expect(real.runs[0].runId).toBe(runIdFor(BUCKET, target.key, info.versionId ?? info.etag ?? ''));
+
+    const [dryAgain, realAgain] = [await f.start({ ...target, dryRun: true }), await f.start(target)];
+    expect(dryAgain.runs[0]).toMatchObject({ status: 'duplicate', runId: dry.runs[0].runId });
+    expect(realAgain.runs[0]).toMatchObject({ status: 'duplicate', runId: real.runs[0].runId });
+
+    const tagged = await f.start({ ...target, runTag: 'again-1' });
+    expect(tagged.runs[0].status).toBe('started');
+    expect(new Set([dry, real, tagged].map((r) => r.runs[0].runId)).size).toBe(3);
+    expect((await f.start({ ...target, runTag: 'again-1' })).runs[0].status).toBe('duplicate');
+
+    expect(f.stateMachine.executions.size).toBe(3);
+    const summaries = await Promise.all([dry, real, tagged].map((r) => f.summaryOf(r.runs[0].executionName!)));
+    // Without a portal the real runs stop at their first chunk (only dry runs can run), but they did start as real runs.
+    expect(summaries.map((s) => [s.dryRun, s.rows, s.error !== undefined])).toEqual([
+      [true, 3, false],
+      [false, 0, true],
+      [false, 0, true],
+    ]);
+    expect(summaries[1].error?.message).toMatch(/webhook/);
+    expect(await store.list('reports/dry-then-real.csv/')).toHaveLength(9);
   });
 
   it('keys outside incoming/ and non-CSV keys are ignored', async () => {

@@ -15,6 +15,11 @@ export interface ManualStart {
   key: string;
   dryRun?: boolean;
   options?: unknown;
+  /**
+   * Forces a fresh run of a version that already ran (the tag becomes part of the run id): e.g. "retry-2".
+   * Without it, a start of the same version (same dry-run flag) is a duplicate.
+   */
+  runTag?: string;
 }
 
 export type StartEvent = S3Event | ManualStart;
@@ -55,7 +60,7 @@ export interface StartTarget {
   /** From the S3 event: the version/ETag that was created (a later upload has its own event). */
   versionId?: string;
   etag?: string;
-  manual?: { dryRun?: boolean; options?: unknown };
+  manual?: { dryRun?: boolean; options?: unknown; runTag?: string };
 }
 
 /** S3 event keys are URL-encoded, form style ('+' for spaces). */
@@ -75,9 +80,25 @@ export function startTargets(event: StartEvent): StartTarget[] {
   }
   const manual = event as ManualStart;
   if (typeof manual.bucket !== 'string' || typeof manual.key !== 'string' || !manual.bucket || !manual.key) {
-    throw new Error('start: expected an S3 event or { "bucket", "key", "dryRun"?, "options"? }');
+    throw new Error('start: expected an S3 event or { "bucket", "key", "dryRun"?, "options"?, "runTag"? }');
   }
-  return [{ bucket: manual.bucket, key: manual.key, manual: { dryRun: manual.dryRun, options: manual.options } }];
+  const { runTag } = manual;
+  if (runTag !== undefined && (typeof runTag !== 'string' || !RUN_TAG.test(runTag))) {
+    throw new Error('start: "runTag" must be 1–64 characters of letters, digits, ".", "_" or "-"');
+  }
+  return [{ bucket: manual.bucket, key: manual.key, manual: { dryRun: manual.dryRun, options: manual.options, ...(runTag !== undefined ? { runTag } : {}) } }];
+}
+
+const RUN_TAG = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * What the run id is made of besides bucket and key: the object version, then ':dry-run' for a dry run (so a
+ * dry run never blocks the real run of the same version) and ':tag:<runTag>' for a deliberate re-run. A real
+ * run without a tag hashes the version alone, so its id is the same as before these suffixes existed, and
+ * duplicate deliveries of one event still map to one run.
+ */
+export function runVersionKey(version: string, variant: { dryRun: boolean; runTag?: string }): string {
+  return `${version}${variant.dryRun ? ':dry-run' : ''}${variant.runTag !== undefined ? `:tag:${variant.runTag}` : ''}`;
 }
 
 /** Why a key is not a run's input (undefined = it is). */
@@ -117,7 +138,7 @@ export function runOptionsFor(env: StartEnv, manual?: StartTarget['manual']): Ru
 
 const unquote = (etag: string) => etag.replace(/^W\//, '').replace(/"/g, '');
 
-/** Heads, pins and starts one target. Duplicate deliveries map to the same execution name and stop there. */
+/** Heads, pins and starts one target. Duplicate deliveries (same version, same dry-run flag, same tag) map to the same execution name and stop there. */
 export async function startOne(target: StartTarget, deps: StartDeps): Promise<StartedRun> {
   const { bucket, key } = target;
   const skip = ignoreReason(key);
@@ -134,7 +155,8 @@ export async function startOne(target: StartTarget, deps: StartDeps): Promise<St
     return { bucket, key, status: 'ignored', reason };
   }
   const pinned: ObjectInfo = { ...info, ...(target.versionId ? { versionId: target.versionId } : {}) };
-  const runId = runIdFor(bucket, key, pinned.versionId ?? pinned.etag ?? '');
+  const runTag = target.manual?.runTag;
+  const runId = runIdFor(bucket, key, runVersionKey(pinned.versionId ?? pinned.etag ?? '', { dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) }));
   const state: RunState = newRunState({
     runId,
     source: { bucket, ...pinned },
@@ -148,13 +170,13 @@ export async function startOne(target: StartTarget, deps: StartDeps): Promise<St
     await deps.sfn.startExecution({ stateMachineArn: deps.env.STATE_MACHINE_ARN, name, input: JSON.stringify(state) });
   } catch (err) {
     if ((err as { name?: string }).name === 'ExecutionAlreadyExists') {
-      log.info('run already started for this object version', { bucket, key, executionName: name });
+      log.info('run already started for this object version', { bucket, key, executionName: name, dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) });
       return { bucket, key, status: 'duplicate', runId, executionName: name };
     }
     log.error('could not start the run', { bucket, key, ...errorFields(err) });
     throw err;
   }
-  log.info('run started', { bucket, key, size: pinned.size, executionName: name, dryRun: options.dryRun });
+  log.info('run started', { bucket, key, size: pinned.size, executionName: name, dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) });
   return { bucket, key, status: 'started', runId, executionName: name };
 }
 
