@@ -17,6 +17,30 @@ export const LAMBDA_SERVICE_ERRORS = [
 /** The chunk's own timeout or crash; a chunk restarts from its input checkpoint, so a retry is safe. */
 export const CHUNK_CRASH_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.ExitError', 'Runtime.OutOfMemory'];
 
+/**
+ * Errors (the thrown error's `name`, which Lambda reports as errorType) that no retry can fix: bad configuration
+ * (no webhook, a secret without a URL), a portal that halted the run (wrong credentials, OVERLOAD_LIMIT, failed
+ * preflight), a source replaced under the run, a run that made no progress even after halting. Never retried.
+ */
+export const CHUNK_FATAL_ERRORS = ['ConfigurationError', 'RunHaltedError', 'ObjectChangedError', 'NoProgressError', 'FileRefusedError', 'CsvCutShortError'];
+
+/**
+ * Any other chunk failure (an S3 5xx outlasting the SDK's retries, a network blip opening the portal): a chunk
+ * restarts from its input checkpoint and overwrites the same parts, so a few spaced retries are safe.
+ * States.TaskFailed matches every task error except States.Timeout; it comes after the specific retriers,
+ * and Step Functions uses only the first retrier that matches, so crash and fatal errors keep their own policy.
+ */
+export const CHUNK_OTHER_ERRORS = ['States.TaskFailed'];
+
+/** The Chunk state's retriers, in order (lambda/local/stateMachine.ts plays the same list). */
+export const CHUNK_RETRIERS: readonly sfn.RetryProps[] = [
+  // Reserved concurrency queues runs by throttling: wait (up to the run timeout) instead of failing.
+  { errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxDelay: Duration.minutes(5), maxAttempts: 500, jitterStrategy: sfn.JitterType.FULL },
+  { errors: CHUNK_CRASH_ERRORS, interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 2 },
+  { errors: CHUNK_FATAL_ERRORS, maxAttempts: 0 },
+  { errors: CHUNK_OTHER_ERRORS, interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3 },
+];
+
 export interface WorkflowProps {
   chunk: lambda.IFunction;
   finalize: lambda.IFunction;
@@ -44,21 +68,7 @@ export class Workflow extends Construct {
       retryOnServiceExceptions: false,
       comment: 'Process one chunk of rows from the checkpoint; returns the next RunState.',
     });
-    // Reserved concurrency queues runs by throttling: wait (up to the run timeout) instead of failing.
-    chunk.addRetry({
-      errors: LAMBDA_SERVICE_ERRORS,
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxDelay: Duration.minutes(5),
-      maxAttempts: 500,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-    chunk.addRetry({
-      errors: CHUNK_CRASH_ERRORS,
-      interval: Duration.seconds(30),
-      backoffRate: 2,
-      maxAttempts: 2,
-    });
+    for (const retrier of CHUNK_RETRIERS) chunk.addRetry(retrier);
 
     const finalizeRetry: sfn.RetryProps = {
       errors: [...LAMBDA_SERVICE_ERRORS, ...CHUNK_CRASH_ERRORS],

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHUNK_CRASH_ERRORS, LAMBDA_SERVICE_ERRORS } from '../infra/workflow.ts';
+import { CHUNK_CRASH_ERRORS, CHUNK_FATAL_ERRORS, LAMBDA_SERVICE_ERRORS } from '../infra/workflow.ts';
+import { CHUNK_RETRIERS as LOCAL_RETRIERS } from '../lambda/local/stateMachine.ts';
 import { acknowledgments, actionsOf, definitionOf, logicalId, type Statement, statementsOf, type Synth, synth } from './infra.helpers.ts';
 
 const FAKE_SECRET_NAME = 'tests/fake-webhook-secret-name';
@@ -237,6 +238,16 @@ describe('state machine', () => {
     expect(crash?.ErrorEquals).toEqual(CHUNK_CRASH_ERRORS);
     expect(crash?.MaxAttempts).toBe(2);
     expect(retry.flatMap((r) => r.ErrorEquals)).not.toContain('States.ALL');
+  });
+
+  it('never retries errors no retry can fix, then retries any other chunk failure 3 times with backoff, last', () => {
+    const retry = definitionOf(s.template).States.Chunk.Retry as Record<string, any>[];
+    expect(retry.map((r) => r.ErrorEquals)).toEqual([LAMBDA_SERVICE_ERRORS, CHUNK_CRASH_ERRORS, CHUNK_FATAL_ERRORS, ['States.TaskFailed']]);
+    expect(retry[2].MaxAttempts).toBe(0);
+    expect(retry[2].ErrorEquals).toEqual(expect.arrayContaining(['RunHaltedError', 'ConfigurationError', 'ObjectChangedError', 'NoProgressError']));
+    expect(retry[3]).toMatchObject({ MaxAttempts: 3, IntervalSeconds: 10, BackoffRate: 2 });
+    // The local state machine (npm start, tests) plays the same retriers in the same order.
+    expect(LOCAL_RETRIERS).toEqual(retry.map((r) => ({ errors: r.ErrorEquals, maxAttempts: r.MaxAttempts })));
   });
 
   it('still finalizes a failed run into a report, then fails with the chunk error', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Store } from '../lambda/aws/s3Store.ts';
+import { ObjectChangedError, S3Store } from '../lambda/aws/s3Store.ts';
 import { createLocalFlow, type LocalFlowOptions } from '../lambda/local/flow.ts';
 import { startLocalS3, type LocalS3 } from '../lambda/local/s3.ts';
 import { runIdFor } from '../lambda/run.ts';
@@ -156,21 +156,67 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
         ? inner
         : Object.assign(Object.create(inner) as ObjectStore, {
             read: async (k: string, o?: Parameters<ObjectStore['read']>[1]) => {
-              if (++reads >= 3) throw new Error('access denied to the source');
+              if (++reads >= 3) {
+                failures++;
+                throw new Error('access denied to the source');
+              }
               return inner.read(k, o);
             },
           });
+    let failures = 0;
     const f = flow({ CHUNK_BUDGET_MS: '5', CHUNK_MARGIN_MS: '1' }, { wrapStore: failing });
     const { runs } = await f.start(await upload('incoming/failing.csv', csv(3000)));
     const summary = await f.summaryOf(runs[0].executionName!);
     const execution = f.stateMachine.executions.get(runs[0].executionName!)!;
     expect(execution.error?.Error).toBe('Error');
-    expect(execution.invocations).toBeGreaterThanOrEqual(2);
+    // An ordinary error is retried 3 times (States.TaskFailed retrier) before it is caught: 4 failed invocations.
+    expect(failures).toBe(4);
+    expect(execution.invocations).toBeGreaterThanOrEqual(5);
     expect(summary.complete).toBe(false);
     expect(summary.error).toEqual({ code: 'Error', message: 'access denied to the source' });
     const lines = (await text(store, summary.report.report)).trimEnd().split(/\r\n/).slice(1);
     expect(lines.length).toBe(summary.rows);
     expect(summary.rows).toBeLessThan(3000);
+  });
+
+  it('a transient error is retried from the checkpoint and the run completes; an error no retry can fix is not retried', async () => {
+    let reads = 0;
+    const blip = (inner: ObjectStore, step: string): ObjectStore =>
+      step !== 'chunk'
+        ? inner
+        : Object.assign(Object.create(inner) as ObjectStore, {
+            read: async (k: string, o?: Parameters<ObjectStore['read']>[1]) => {
+              // Two reads in a row fail like an S3 503 that outlasted the SDK's own retries.
+              if (++reads === 3 || reads === 4) throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' });
+              return inner.read(k, o);
+            },
+          });
+    const f = flow({ CHUNK_BUDGET_MS: '5', CHUNK_MARGIN_MS: '1' }, { wrapStore: blip });
+    const { runs } = await f.start(await upload('incoming/blip.csv', csv(3000)));
+    const summary = await f.summaryOf(runs[0].executionName!);
+    expect(reads).toBeGreaterThan(4);
+    expect(f.stateMachine.executions.get(runs[0].executionName!)!.error).toBeUndefined();
+    expect(summary).toMatchObject({ rows: 3000, complete: true });
+    const ids = (await text(store, summary.report.report)).trimEnd().split(/\r\n/).slice(1).map((l) => Number(l.split(',')[1]));
+    expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+
+    let fatal = 0;
+    const replaced = (inner: ObjectStore, step: string): ObjectStore =>
+      step !== 'chunk'
+        ? inner
+        : Object.assign(Object.create(inner) as ObjectStore, {
+            read: async (k: string, o?: Parameters<ObjectStore['read']>[1]) => {
+              fatal++;
+              throw new ObjectChangedError(`${BUCKET}/${k}`);
+            },
+          });
+    const g = flow({}, { wrapStore: replaced });
+    const second = await g.start(await upload('incoming/replaced.csv', csv(10)));
+    const failed = await g.summaryOf(second.runs[0].executionName!);
+    const execution = g.stateMachine.executions.get(second.runs[0].executionName!)!;
+    expect(execution.error?.Error).toBe('ObjectChangedError');
+    expect([fatal, execution.invocations]).toEqual([1, 1]);
+    expect(failed.error?.code).toBe('ObjectChangedError');
   });
 
   it('the same S3 event delivered twice produces one run', async () => {

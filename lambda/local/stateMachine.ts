@@ -3,9 +3,41 @@ import type { ExecutionStarter } from '../aws/start.ts';
 import type { FinalizeEvent } from '../aws/finalize.ts';
 import type { RunState, Summary } from '../state.ts';
 
-/** Mirrors infra/workflow.ts: the chunk errors Step Functions retries (a crash or timeout), 2 more attempts. */
+/** Mirrors infra/workflow.ts (test/aws.edge and test/infra.stack check both lists are the same). */
+export const LAMBDA_SERVICE_ERRORS = ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
+/** A crash or timeout: 2 more attempts. */
 export const CHUNK_CRASH_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.ExitError', 'Runtime.OutOfMemory'];
 export const CHUNK_CRASH_RETRIES = 2;
+/** Errors no retry can fix (configuration, a halted portal, a replaced source…): never retried. */
+export const CHUNK_FATAL_ERRORS = ['ConfigurationError', 'RunHaltedError', 'ObjectChangedError', 'NoProgressError', 'FileRefusedError', 'CsvCutShortError'];
+/** Any other error: 3 more attempts. */
+export const CHUNK_OTHER_ERRORS = ['States.TaskFailed'];
+export const CHUNK_OTHER_RETRIES = 3;
+
+/** One retrier of the Chunk state: the error names it matches and how many retries it allows. */
+export interface Retrier {
+  errors: readonly string[];
+  maxAttempts: number;
+}
+
+/** The Chunk state's retriers in the deployed order (intervals are not played locally: retries follow at once). */
+export const CHUNK_RETRIERS: readonly Retrier[] = [
+  { errors: LAMBDA_SERVICE_ERRORS, maxAttempts: 500 },
+  { errors: CHUNK_CRASH_ERRORS, maxAttempts: CHUNK_CRASH_RETRIES },
+  { errors: CHUNK_FATAL_ERRORS, maxAttempts: 0 },
+  { errors: CHUNK_OTHER_ERRORS, maxAttempts: CHUNK_OTHER_RETRIES },
+];
+
+/**
+ * The retrier Step Functions uses for an error name: the first whose list holds the name, or a wildcard
+ * (States.ALL matches anything, States.TaskFailed anything but States.Timeout). Undefined = not retried.
+ */
+export function retrierFor(errorName: string, retriers: readonly Retrier[] = CHUNK_RETRIERS): number | undefined {
+  const index = retriers.findIndex(
+    (r) => r.errors.includes(errorName) || r.errors.includes('States.ALL') || (r.errors.includes('States.TaskFailed') && errorName !== 'States.Timeout'),
+  );
+  return index < 0 ? undefined : index;
+}
 
 export type ChunkStep = (state: RunState, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<RunState>;
 export type FinalizeStep = (event: FinalizeEvent) => Promise<Summary>;
@@ -42,8 +74,8 @@ function caught(err: unknown): { Error: string; Cause: string } {
 
 /**
  * The state machine of infra/workflow.ts played in-process, over the same handlers and the same JSON:
- * Chunk ⟲ until checkpoint.done → Finalize; a crashed chunk is retried from its input checkpoint, any other
- * failure is caught into `error` and finalized. Names are unique like Step Functions execution names, so a
+ * Chunk ⟲ until checkpoint.done → Finalize; a failed chunk is retried from its input checkpoint by the same
+ * retriers (crash 2×, fatal never, any other error 3×), then caught into `error` and finalized. Names are unique like Step Functions execution names, so a
  * duplicate start is rejected with ExecutionAlreadyExists.
  */
 export class LocalStateMachine implements ExecutionStarter {
@@ -75,7 +107,8 @@ export class LocalStateMachine implements ExecutionStarter {
     let state = initial;
     // The first Chunk runs unconditionally, like the definition (chunk.next(loop)).
     do {
-      let retries = 0;
+      // Step Functions counts attempts per retrier, afresh each time the Chunk state is entered.
+      const retries = CHUNK_RETRIERS.map(() => 0);
       for (;;) {
         const deadline = Date.now() + timeout;
         execution.invocations += 1;
@@ -83,9 +116,9 @@ export class LocalStateMachine implements ExecutionStarter {
           state = roundTrip(await this.options.chunk(roundTrip(state), { getRemainingTimeInMillis: () => deadline - Date.now() }));
           break;
         } catch (err) {
-          const name = err instanceof Error ? err.name : '';
-          if (CHUNK_CRASH_ERRORS.includes(name) && retries < CHUNK_CRASH_RETRIES) {
-            retries += 1;
+          const which = retrierFor(caught(err).Error);
+          if (which !== undefined && retries[which] < CHUNK_RETRIERS[which].maxAttempts) {
+            retries[which] += 1;
             continue;
           }
           execution.error = caught(err);
