@@ -294,8 +294,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const { summary } = await driveRun(state, {
     source,
     output,
-    // A dry run never writes: the portal only lends its field catalogue until the diff preview lands.
-    ...(session && !options.dryRun ? { sender: session.sender } : {}),
+    // In a dry run the sender reads and plans but never writes: plan.csv previews each row's changes.
+    ...(session ? { sender: session.sender } : {}),
     catalogue: session?.catalogue ?? standardCatalogue(),
     ...(progress ? { onProgress: progress.update } : {}),
   });
@@ -323,6 +323,7 @@ function printSummary(io: CliIO, s: Summary, where: (key: string) => string): vo
   lines.push(`  report:   ${where(s.report.report)}`);
   lines.push(`  rejected: ${where(s.report.rejected)}`);
   lines.push(`  summary:  ${where(s.report.summary)}`);
+  if (s.report.plan) lines.push(`  plan:     ${where(s.report.plan)}`);
   (s.refused || s.error ? io.stderr : io.stdout).write(lines.join('\n') + '\n');
 }
 

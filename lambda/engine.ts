@@ -3,7 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { CsvCutShortError, FileRefusedError, RunHaltedError } from './errors.ts';
 import { resolveHeader } from './header.ts';
 import { compileRows } from './payload.ts';
-import { formatOutcome, formatRejected, isRejected } from './report.ts';
+import { formatOutcome, formatPlan, formatRejected, isRejected } from './report.ts';
 import { lineAfter, readRecordBatches, encodeText, type RecordFormat } from './rows.ts';
 import { detectFormat, HEAD_BYTES } from './source.ts';
 import type { Checkpoint, RunState } from './state.ts';
@@ -29,23 +29,26 @@ export interface ChunkDeps {
   /** Epoch ms: no new rows are taken once reached (in-flight windows finish, the part is written). */
   deadline: number;
   onProgress?: (p: ChunkProgress) => void;
-  /** Valid rows per window handed to the sender (default 250). */
+  /** Valid rows per window handed to the sender (default 2,500 with a sender: one diff read covers 2,500 leads). */
   windowRows?: number;
   /** Stop after this many records in this chunk (tests and the driver use it to force many chunks). */
   maxChunkRows?: number;
 }
 
 /** Key of a chunk's report part (and, with `.rejected.csv`, its rejected part). */
-export function partKey(partsPrefix: string, part: number, kind: 'report' | 'rejected'): string {
+export function partKey(partsPrefix: string, part: number, kind: PartKind): string {
   return `${partsPrefix}${String(part).padStart(6, '0')}.${kind}.csv`;
 }
 
-const DEFAULT_WINDOW = 250;
+/** The kinds of part a chunk writes; `plan` only when rows go through a sender (what each row changes). */
+export type PartKind = 'report' | 'rejected' | 'plan';
+
+/** Dry-run windows only pace the writes; sender windows match one diff read (50 list commands × 50 IDs). */
+const DRY_WINDOW = 250;
+const SENDER_WINDOW = 2500;
 /** A window is also closed at this many source bytes, so big rows (up to the record limit each) keep memory bounded. */
 const WINDOW_BYTES = 8 * 1024 * 1024;
 const PIECE_BYTES = 64 * 1024;
-/** Sends overlapping reading: one window is read while up to this many are with the sender. */
-const IN_FLIGHT = 2;
 
 /** One record on its way through the chunk: its place in the input and what became of it. */
 interface Item {
@@ -69,8 +72,8 @@ interface Window {
 
 /**
  * Runs ONE chunk of a run: reads records from the checkpoint, validates them, hands valid rows to the sender in
- * windows (up to two in flight, so reading overlaps sending), and writes every outcome, in input order, as one
- * report part and one rejected part. Returns the state with the next checkpoint. Only rows in a written part
+ * windows (one at a time; the next window is read and validated meanwhile), and writes every outcome, in input
+ * order, as one report part, one rejected part and (with a sender) one plan part. Returns the state with the next checkpoint. Only rows in a written part
  * count as done, so a chunk that dies is simply run again from the same state and overwrites the same parts.
  *
  * @example
@@ -153,7 +156,8 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
   const report = new PartWriter(deps.output, partKey(state.partsPrefix, cp.part, 'report'), 'utf-8');
   const rejected = new PartWriter(deps.output, partKey(state.partsPrefix, cp.part, 'rejected'), format.encoding);
   const statsBefore = deps.sender ? copyStats(deps.sender.stats()) : undefined;
-  const windowRows = deps.windowRows ?? DEFAULT_WINDOW;
+  const plan = deps.sender ? new PartWriter(deps.output, partKey(state.partsPrefix, cp.part, 'plan'), 'utf-8') : undefined;
+  const windowRows = deps.windowRows ?? (deps.sender ? SENDER_WINDOW : DRY_WINDOW);
   const inFlight: Window[] = [];
   let current: Window = { items: [], rows: [], bytes: 0 };
   let taken = 0;
@@ -193,6 +197,7 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
       const wrote = report.add(formatOutcome(outcome));
       if (wrote) await wrote;
       if (isRejected(outcome.status)) await rejected.add(formatRejected(item.raw));
+      if (plan) await plan.add(formatPlan(outcome));
       cp.rows++;
       cp.counts[outcome.status] = (cp.counts[outcome.status] ?? 0) + 1;
       if (outcome.errorCode) cp.errorCodes[outcome.errorCode] = (cp.errorCodes[outcome.errorCode] ?? 0) + 1;
@@ -203,7 +208,12 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
     deps.onProgress?.({ rows: cp.rows, bytes: offset, total: state.source.size });
   };
 
-  /** Closes the window being filled: sends it (or keeps it for the flush), flushing the oldest beyond IN_FLIGHT. */
+  /**
+   * Closes the window being filled and hands it to the sender once the previous window is written. Only one
+   * window is with the sender at a time: the diff planner reads the leads when a window starts, so a window
+   * planned while an earlier one may still write the same lead would plan against stale values; and rows the
+   * sender defers at the deadline are then always the last ones, so the checkpoint loses no finished row.
+   */
   const launch = async (): Promise<void> => {
     const w = current;
     current = { items: [], rows: [], bytes: 0 };
@@ -214,10 +224,11 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
       w.rows = [];
     }
     if (deps.sender && w.rows.length > 0) {
+      while (inFlight.length > 0) await flush(inFlight.shift()!);
+      if (deferred) return;
       w.sent = deps.sender.send(w.rows, deps.deadline);
       w.sent.catch(() => {}); // handled when flushed, in order
       inFlight.push(w);
-      while (inFlight.length > IN_FLIGHT) await flush(inFlight.shift()!);
     } else {
       while (inFlight.length > 0) await flush(inFlight.shift()!);
       await flush(w);
@@ -269,10 +280,12 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
     while (inFlight.length > 0) await flush(inFlight.shift()!);
     await report.end();
     await rejected.end();
+    await plan?.end();
   } catch (err) {
     report.abort(err as Error);
     rejected.abort(err as Error);
-    await Promise.allSettled([report.done, rejected.done, ...inFlight.map((w) => w.sent)]);
+    plan?.abort(err as Error);
+    await Promise.allSettled([report.done, rejected.done, plan?.done, ...inFlight.map((w) => w.sent)]);
     throw err;
   }
 

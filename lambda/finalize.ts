@@ -1,13 +1,15 @@
 import { Readable } from 'node:stream';
-import { EOL, buildSummary, reportHeader } from './report.ts';
+import type { PartKind } from './engine.ts';
+import { EOL, PLAN_COLUMNS, buildSummary, reportHeader } from './report.ts';
 import { encodeText } from './rows.ts';
 import type { RunState, Summary } from './state.ts';
 import type { ObjectStore } from './store.ts';
 
-const PART = /(\d{6})\.(report|rejected)\.csv$/;
+const PART = /(\d{6})\.(report|rejected|plan)\.csv$/;
 
 /**
- * Ends a run: streams the chunks' parts, in order, into report.csv and rejected.csv (each with its header),
+ * Ends a run: streams the chunks' parts, in order, into report.csv, rejected.csv and (when rows went through
+ * the portal) plan.csv, each with its header,
  * writes summary.json, then removes the parts. Memory stays bounded whatever the size of the run.
  * Parts numbered at or past the checkpoint's `part` belong to a chunk that died before it returned: ignored.
  *
@@ -22,7 +24,7 @@ export async function finalizeRun(
 ): Promise<Summary> {
   const cp = state.checkpoint;
   const all = await output.list(state.partsPrefix);
-  const parts = (kind: 'report' | 'rejected') =>
+  const parts = (kind: PartKind) =>
     all.filter((k) => {
       const m = PART.exec(k);
       return m !== null && m[2] === kind && Number(m[1]) < cp.part && k.startsWith(state.partsPrefix);
@@ -30,6 +32,10 @@ export async function finalizeRun(
 
   const error = typeof opts.error === 'string' ? { code: 'RUN_FAILED', message: opts.error } : opts.error;
   const summary = buildSummary(state, (opts.now?.() ?? new Date()).toISOString(), error ? { error } : {});
+  const planParts = parts('plan');
+  if (planParts.length > 0) {
+    await output.write(summary.report.plan!, concat(output, reportHeader(PLAN_COLUMNS), planParts), 'text/csv; charset=utf-8');
+  } else delete summary.report.plan;
 
   await output.write(summary.report.report, concat(output, reportHeader(), parts('report')), 'text/csv; charset=utf-8');
 

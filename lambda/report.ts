@@ -10,10 +10,7 @@ export interface ReportColumn {
   cell(o: RowOutcome): string;
 }
 
-/**
- * The report's columns, in order: the header and every line come from this one list.
- * A `changes` column (diff mode) is appended here when it lands.
- */
+/** The report's columns, in order: the header and every line come from this one list. */
 export const REPORT_COLUMNS: readonly ReportColumn[] = [
   { name: 'line', cell: (o) => String(o.line) },
   { name: 'id', cell: (o) => safeCell(o.id) },
@@ -23,7 +20,20 @@ export const REPORT_COLUMNS: readonly ReportColumn[] = [
   { name: 'attempts', cell: (o) => String(o.attempts) },
 ];
 
+/**
+ * plan.csv (written when rows go through the portal): what each row changes, like a plan before apply.
+ * `changes` lists field codes in the row's column order, `;`-separated; multifields per VALUE_TYPE with
+ * `+n` added, `-n` deleted, `~n` rewritten (e.g. `TITLE;PHONE:MOBILE+1-2`). Empty for unchanged rows.
+ */
+export const PLAN_COLUMNS: readonly ReportColumn[] = [
+  REPORT_COLUMNS[0],
+  REPORT_COLUMNS[1],
+  REPORT_COLUMNS[2],
+  { name: 'changes', cell: (o) => safeCell(o.changes ?? '') },
+];
+
 export const REPORT_FILE = 'report.csv';
+export const PLAN_FILE = 'plan.csv';
 export const REJECTED_FILE = 'rejected.csv';
 export const SUMMARY_FILE = 'summary.json';
 
@@ -74,6 +84,11 @@ export function formatOutcome(o: RowOutcome, columns: readonly ReportColumn[] = 
   return line + EOL;
 }
 
+/** One plan.csv line (with its line break). */
+export function formatPlan(o: RowOutcome): string {
+  return formatOutcome(o, PLAN_COLUMNS);
+}
+
 /** One rejected.csv line: the user's raw record exactly as read (quoted line breaks included). */
 export function formatRejected(raw: string): string {
   return raw + EOL;
@@ -85,6 +100,7 @@ export function reportKeys(state: Pick<RunState, 'reportPrefix'>): Summary['repo
     report: state.reportPrefix + REPORT_FILE,
     rejected: state.reportPrefix + REJECTED_FILE,
     summary: state.reportPrefix + SUMMARY_FILE,
+    plan: state.reportPrefix + PLAN_FILE,
   };
 }
 

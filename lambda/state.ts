@@ -46,6 +46,8 @@ export interface Checkpoint {
   cutShort?: { line: number; message: string };
   /** Set when the run halted (OVERLOAD_LIMIT…): later rows are `skipped`. */
   halted?: { code: string; message: string };
+  /** Chunks in a row that finished no row (the sender deferred them all); absent = the last chunk moved. See `progressGuard`. */
+  idleChunks?: number;
 }
 
 /** summary.json */
@@ -70,5 +72,6 @@ export interface Summary {
   throttledMs: number;
   limitErrors: Record<string, number>;
   rowsPerSecond: number;
-  report: { report: string; rejected: string; summary: string };
+  /** Where the files are; `plan` (plan.csv) exists when rows went through the portal (diff preview / changes). */
+  report: { report: string; rejected: string; summary: string; plan?: string };
 }

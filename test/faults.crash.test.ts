@@ -22,7 +22,7 @@ import type { LeadSender } from '../lambda/types.ts';
 import { countsOf, duplicates, leadMismatches, leaks, parseReport, readText, reportMismatches, secretsOf, seedFile, writesPerLead } from './faults.helpers.ts';
 
 const BUCKET = 'leads';
-const ROWS = 4000;
+const ROWS = 12_000;
 const LIMITS = { rate: 50, burst: 50, operatingWindow: 10 };
 
 type KillPoint = 'before-send' | 'after-send' | 'part-write';
@@ -71,8 +71,8 @@ describe('fault suite: worker killed at random points, resumed from the checkpoi
       const key = `incoming/crash-${point}.csv`;
       await store.write(key, file.csv);
 
-      // Kill points: the 2nd–10th send (16 windows of 250 rows), or the 1st–3rd report part written.
-      const at = point === 'part-write' ? pick(seed, 1, 3) : pick(seed, 2, 10);
+      // Kill points: the 2nd–6th send (5 windows of 2,500 rows per invocation), or the 1st–3rd report part written.
+      const at = point === 'part-write' ? pick(seed, 1, 3) : pick(seed, 2, 6);
       let sends = 0;
       let partWrites = 0;
       let kills = 0;

@@ -53,8 +53,8 @@ export function createChunkHandler(deps: ChunkDeps) {
       const next = await runChunk(state, {
         source,
         output,
-        // A dry run never writes: the portal only lends its catalogue (as in the CLI).
-        ...(session && !state.options.dryRun ? { sender: session.sender } : {}),
+        // In a dry run the sender reads and plans but never writes (plan.csv previews the changes), as in the CLI.
+        ...(session ? { sender: session.sender } : {}),
         catalogue: session?.catalogue ?? standardCatalogue(),
         deadline,
         now,
