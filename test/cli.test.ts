@@ -55,6 +55,12 @@ describe('b24-lead-import CLI', () => {
     expect(r.stdout).toMatch(/2 {2}the file was refused/);
   });
 
+  it('the bundled example is clean: a dry run exits 0 with every row valid', async () => {
+    const r = await cli([join(ROOT, 'examples', 'leads.csv'), '--dry-run', '--out', 'clean-example']);
+    expect(r.code).toBe(0);
+    expect(await summaryOf('clean-example')).toMatchObject({ rows: 200, complete: true, counts: { valid: 200, invalid: 0 } });
+  });
+
   it('a clean file in a dry run: exit 0, report beside the input in <name>-report/', async () => {
     await file('clean.csv', 'ID;TITLE;PHONE_MOBILE\r\n1;Acme, Inc.;+1 555 0100\r\n2;"Multi\r\nline";\r\n');
     const r = await cli(['clean.csv', '--dry-run']);
@@ -68,8 +74,8 @@ describe('b24-lead-import CLI', () => {
     expect(await summaryOf('clean-report')).toMatchObject({ rows: 2, dryRun: true, complete: true, counts: { valid: 2 } });
   });
 
-  it('the example file: exit 1, invalid rows reported and in rejected.csv', async () => {
-    const example = join(ROOT, 'examples', 'leads.csv');
+  it('the example with mistakes: exit 1, invalid rows reported and in rejected.csv', async () => {
+    const example = join(ROOT, 'examples', 'leads-with-mistakes.csv');
     const r = await cli([example, '--dry-run', '--out', 'example-out']);
     expect(r.code).toBe(1);
     const summary = await summaryOf('example-out');
