@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PLAN_PRESETS, PortalLimitsSchema } from '../lambda/config.ts';
+import { DEFAULT_MAX_IDLE_CHUNKS } from '../lambda/run.ts';
 
 /**
  * Deploy-time parameters of the stack, read once from CDK context (`-c key=value`, cdk.json) or passed as props.
@@ -44,6 +45,8 @@ export const DeployConfigSchema = z.object({
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** Runs started by uploads only validate and report (nothing is written to the portal); a manual start's dryRun wins. */
   dryRun: bool.default(false),
+  /** Worker chunks in a row that finish no row (the portal defers everything) before the run halts with NO_PROGRESS. */
+  maxIdleChunks: int(1, 1000).default(DEFAULT_MAX_IDLE_CHUNKS),
   /** Days a report stays under reports/. */
   reportRetentionDays: int(1, 3650).default(90),
   /** Days a leftover chunk part stays under parts/ (finalize deletes them; leftovers come from crashed runs). */

@@ -72,6 +72,7 @@ export class LeadImportStack extends Stack {
         BUCKET: this.bucket.bucketName,
         WEBHOOK_SECRET_ARN: webhook.secretArn,
         CHUNK_BUDGET_MS: String(CHUNK_BUDGET.toMilliseconds()),
+        MAX_IDLE_CHUNKS: String(config.maxIdleChunks),
       },
     });
     this.finalize = new Handler(this, 'Finalize', {

@@ -44,3 +44,14 @@ export class PortalError extends Error {
     super(`${code || 'ERROR'}: ${description} (HTTP ${status})`);
   }
 }
+
+/** The deployment is misconfigured (no webhook for a real run, a secret without a URL, a bad variable): no retry helps. */
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+/** A run kept making no progress even after it was halted: the chunk loop must stop (see `progressGuard`). */
+export class NoProgressError extends Error {
+  override name = 'NoProgressError';
+  readonly code = 'NO_PROGRESS';
+}

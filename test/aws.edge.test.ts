@@ -17,6 +17,12 @@ describe('handler environment', () => {
     expect(envOptionDefaults(env)).toEqual({ limits: { rate: 5, burst: 250 } });
   });
 
+  it('MAX_IDLE_CHUNKS: 12 chunks by default, a whole number ≥ 1 when set', () => {
+    expect(readEnv(ChunkEnvSchema, {}).MAX_IDLE_CHUNKS).toBe(12);
+    expect(readEnv(ChunkEnvSchema, { MAX_IDLE_CHUNKS: '4' }).MAX_IDLE_CHUNKS).toBe(4);
+    for (const bad of ['0', '1.5', 'x']) expect(() => readEnv(ChunkEnvSchema, { MAX_IDLE_CHUNKS: bad })).toThrow(/MAX_IDLE_CHUNKS/);
+  });
+
   it('fails loudly naming a bad or missing variable', () => {
     expect(() => readEnv(ChunkEnvSchema, { PORTAL_RATE: 'fast' })).toThrow(/PORTAL_RATE/);
     expect(() => readEnv(StartEnvSchema, {})).toThrow(/STATE_MACHINE_ARN/);

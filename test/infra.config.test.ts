@@ -13,6 +13,7 @@ describe('deploy parameters', () => {
       operatingWindow: 600,
       memoryMb: 1024,
       workerConcurrency: 1,
+      maxIdleChunks: 12,
       tracing: false,
     });
     expect(c.bucketName).toBeUndefined();
@@ -51,6 +52,7 @@ describe('deploy parameters', () => {
     expect(() => parseDeployConfig({ bucketName: 'Not_A_Bucket' })).toThrow(/bucketName/);
     expect(() => parseDeployConfig({ plan: 'gold' })).toThrow(/plan/);
     expect(() => parseDeployConfig({ tracing: 'yes' })).toThrow(/tracing/);
+    expect(() => parseDeployConfig({ maxIdleChunks: '0' })).toThrow(/maxIdleChunks/);
     // The handlers' logger has no TRACE/FATAL: refused here rather than crashing every invocation.
     expect(() => parseDeployConfig({ logLevel: 'TRACE' })).toThrow(/logLevel/);
   });

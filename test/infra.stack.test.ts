@@ -95,6 +95,7 @@ describe('functions', () => {
       PORTAL_BURST: '50',
       OPERATING_LIMIT: '480',
       OPERATING_WINDOW: '600',
+      MAX_IDLE_CHUNKS: '12',
       BUCKET: { Ref: logicalId(s.stack.bucket) },
     });
     expect(fnProps('start').ReservedConcurrentExecutions).toBeUndefined();
