@@ -6,7 +6,8 @@ import { parseRunOptions } from '../lambda/config.ts';
 import { NoProgressError } from '../lambda/errors.ts';
 import { standardCatalogue } from '../lambda/fields.ts';
 import { FsStore } from '../lambda/fsStore.ts';
-import { DEFAULT_MAX_IDLE_CHUNKS, driveRun, newRunState, progressGuard } from '../lambda/run.ts';
+import { DEFAULT_MAX_IDLE_CHUNKS, progressGuard } from '../lambda/progress.ts';
+import { driveRun, newRunState } from '../lambda/run.ts';
 import type { Checkpoint, RunState } from '../lambda/state.ts';
 import { DEFERRED, type LeadSender, type RowOutcome, type SendStats, type ValidRow } from '../lambda/types.ts';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RunOptionsInput } from '../config.ts';
-import { DEFAULT_MAX_IDLE_CHUNKS } from '../run.ts';
+import { DEFAULT_MAX_IDLE_CHUNKS } from '../progress.ts';
 
 /** A positive number from an environment string; unset or empty means "use the default". */
 const num = z.preprocess((v) => (v === undefined || v === '' ? undefined : Number(v)), z.number().positive().optional());
