@@ -3,7 +3,9 @@ import type { Context } from 'aws-lambda';
 import { openPortal, type PortalSession } from '../bitrix/session.ts';
 import type { RunOptions } from '../config.ts';
 import { runChunk } from '../engine.ts';
+import { ConfigurationError } from '../errors.ts';
 import { standardCatalogue } from '../fields.ts';
+import { progressGuard } from '../progress.ts';
 import type { RunState } from '../state.ts';
 import type { ObjectStore } from '../store.ts';
 import { chunkDeadline, ChunkEnvSchema, readEnv, type ChunkEnv } from './env.ts';
@@ -34,23 +36,28 @@ export function createChunkHandler(deps: ChunkDeps) {
     const source = deps.store(state.source.bucket);
     const output = deps.store(deps.env.BUCKET ?? state.source.bucket);
 
-    const url = await deps.webhook();
     let session: PortalSession | undefined;
-    if (url) {
-      try {
-        session = await (deps.portal ?? openPortal)(url, state.options);
-      } catch (err) {
-        if (!state.options.dryRun) throw err;
-        // As the CLI does: a dry run validates offline against the built-in field list.
-        log.warn('could not open the portal; the dry run continues with the built-in field list', errorFields(err));
+    try {
+      const url = await deps.webhook();
+      if (url) {
+        try {
+          session = await (deps.portal ?? openPortal)(url, state.options);
+        } catch (err) {
+          if (!state.options.dryRun) throw err;
+          // As the CLI does: a dry run validates offline against the built-in field list.
+          log.warn('could not open the portal; the dry run continues with the built-in field list', errorFields(err));
+        }
+      } else if (!state.options.dryRun) {
+        throw new ConfigurationError('no portal webhook is configured (WEBHOOK_SECRET_ARN): only dry runs can run');
       }
-    } else if (!state.options.dryRun) {
-      throw new Error('no portal webhook is configured (WEBHOOK_SECRET_ARN): only dry runs can run');
+    } catch (err) {
+      log.error('chunk could not open the portal', { offset: state.checkpoint.offset, ...errorFields(err) });
+      throw err;
     }
 
     log.info('chunk start', { offset: state.checkpoint.offset, line: state.checkpoint.line, part: state.checkpoint.part, budgetMs: deadline - started, portal: session?.host });
     try {
-      const next = await runChunk(state, {
+      const next = progressGuard(state, await runChunk(state, {
         source,
         output,
         // In a dry run the sender reads and plans but never writes (plan.csv previews the changes), as in the CLI.
@@ -58,7 +65,7 @@ export function createChunkHandler(deps: ChunkDeps) {
         catalogue: session?.catalogue ?? standardCatalogue(),
         deadline,
         now,
-      });
+      }), deps.env.MAX_IDLE_CHUNKS);
       const c = next.checkpoint;
       log.info('chunk done', {
         rows: c.rows - state.checkpoint.rows,

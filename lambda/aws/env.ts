@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RunOptionsInput } from '../config.ts';
 import { DEFAULT_MAX_IDLE_CHUNKS } from '../progress.ts';
+import { ConfigurationError } from '../errors.ts';
 
 /** A positive number from an environment string; unset or empty means "use the default". */
 const num = z.preprocess((v) => (v === undefined || v === '' ? undefined : Number(v)), z.number().positive().optional());
@@ -48,7 +49,7 @@ export function readEnv<S extends z.ZodType>(schema: S, env: Env = process.env):
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid Lambda environment: ${issues}`);
+    throw new ConfigurationError(`invalid Lambda environment: ${issues}`);
   }
   return parsed.data;
 }

@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfigurationError } from '../errors.ts';
 
 /** The narrow Secrets Manager edge: one secret's string value. */
 export type SecretReader = (secretId: string) => Promise<string | undefined>;
@@ -49,7 +50,7 @@ function extractUrl(secretId: string, value: string | undefined): string {
     }
   }
   if (!/^https?:\/\//i.test(url)) {
-    throw new Error(`secret ${secretId} does not hold a webhook URL (expected the URL or {"webhookUrl": "…"})`);
+    throw new ConfigurationError(`secret ${secretId} does not hold a webhook URL (expected the URL or {"webhookUrl": "…"})`);
   }
   return url;
 }
