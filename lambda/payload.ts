@@ -225,10 +225,14 @@ function allEmpty(cells: string[], from: number): boolean {
   return true;
 }
 
+/** An ID cell longer than any real ID is cut in the report (the raw row stays whole in rejected.csv). */
+const REPORT_ID_CHARS = 80;
+
 function invalid(record: SourceRecord, id: string, errorCode: string, message: string): RowCheck {
+  const shown = id.length > REPORT_ID_CHARS ? `${id.slice(0, REPORT_ID_CHARS).trim()}…` : id.trim();
   return {
     ok: false,
-    outcome: { line: record.line, id: id.trim(), status: 'invalid', errorCode, message, attempts: 0 },
+    outcome: { line: record.line, id: shown, status: 'invalid', errorCode, message, attempts: 0 },
   };
 }
 

@@ -30,6 +30,11 @@ describe('the ID cell', () => {
     expect(m.errorCode).toBe('INVALID_ID');
     expect(m.message).toContain('the ID cannot be cleared');
   });
+  it('cuts a huge ID cell in the report id column (the raw row stays whole for rejected.csv)', () => {
+    const o = invalid(check(['9'.repeat(100_000), 'x'], 4));
+    expect(o.errorCode).toBe('INVALID_ID');
+    expect(o.id).toBe(`${'9'.repeat(80)}…`);
+  });
   it('quotes the header as the user wrote it', () => {
     const c = checker(['Lead id', 'Title'], { mapping: { 'lead ID': 'ID' } });
     expect(invalid(c(['x', ''], 2)).message).toBe('line 2, Lead id: "x" is not a lead ID: not a number');
