@@ -32,7 +32,7 @@ describe('the ID cell', () => {
   });
   it('cuts a huge ID cell in the report id column (the raw row stays whole for rejected.csv)', () => {
     const o = invalid(check(['9'.repeat(100_000), 'x'], 4));
-    expect(o.errorCode).toBe('INVALID_ID');
+    expect(o.errorCode).toBe('CELL_TOO_LARGE');
     expect(o.id).toBe(`${'9'.repeat(80)}…`);
   });
   it('quotes the header as the user wrote it', () => {
