@@ -8,8 +8,9 @@
  * predicted usage (reported + in flight + this request):
  * - below `soft` × limit: no pacing (only the rate limit applies);
  * - above it: starts are spaced so server time is spent at the faster of `pace` × limit / window (the
- *   sustainable rate (default 1: whatever is spent now expires a window later) and "the budget left below `hard`,
- *   spread until the oldest bucket resets";
+ *   sustainable rate (default 1: whatever is spent now expires a window later), the rate at which our own
+ *   earlier charges expire over the next bucket, and "the budget left below `hard`, spread until the oldest
+ *   bucket resets";
  * - a request that would take the prediction past `hard` × limit waits for operating_reset_at; after it
  *   one probe goes out alone (its answer tells us how much the expired bucket freed).
  * A 429 / OPERATION_TIME_LIMIT blocks until operating_reset_at + 1 s (or a bucket length when unknown).
@@ -58,7 +59,7 @@ export class OperatingBudget {
 
   constructor(private readonly opts: OperatingOptions) {
     this.soft = opts.soft ?? 0.75;
-    this.hard = opts.hard ?? 0.98;
+    this.hard = opts.hard ?? 0.99;
     this.pace = opts.pace ?? 1;
   }
 
@@ -139,7 +140,10 @@ export class OperatingBudget {
     const sustainable = (this.pace * limit) / window;
     const left = this.hard * limit - predicted;
     const untilReset = this.resetAt !== undefined ? (this.resetAt - now) / 1000 : Infinity;
-    const rate = Math.max(sustainable, untilReset > 0 ? left / untilReset : sustainable);
+    // Our own charges expiring over the next bucket length free capacity at this rate: spending it keeps usage level.
+    const slot = (window * 1000) / 10;
+    const freeing = (this.freedBy(now + slot) - this.freedBy(now)) / (slot / 1000);
+    const rate = Math.max(sustainable, freeing, untilReset > 0 ? left / untilReset : sustainable);
     const next = this.lastStart + (cost / rate) * 1000;
     return Math.max(0, Math.ceil(next - now));
   }
