@@ -118,10 +118,13 @@ describe('fault suite: worker killed at random points, resumed from the checkpoi
         });
       };
 
+      // The clock is compressed: 1.5 s chunks against a 10 s operating window, where Lambda has 13-minute chunks
+      // against 10 minutes. The idle-chunk guard is scaled the same way (12 × 13 min ≈ 100 × 1.5 s), so chunks
+      // that end while the portal's operating block lasts are not mistaken for a stalled run.
       const flow = createLocalFlow({
         client: s3.client,
         webhookUrl: sb.webhookUrl,
-        env: { LOG_LEVEL: 'SILENT', PORTAL_RATE: '50', PORTAL_BURST: '50', OPERATING_WINDOW: '10', CHUNK_BUDGET_MS: '1500', CHUNK_MARGIN_MS: '1' },
+        env: { LOG_LEVEL: 'SILENT', PORTAL_RATE: '50', PORTAL_BURST: '50', OPERATING_WINDOW: '10', CHUNK_BUDGET_MS: '1500', CHUNK_MARGIN_MS: '1', MAX_IDLE_CHUNKS: '100' },
         portal,
         wrapStore,
       });
