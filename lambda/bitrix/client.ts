@@ -132,9 +132,10 @@ export class PortalClient implements PortalApi {
   private readonly secrets: string[];
   private readonly fetchImpl: typeof fetch;
   private readonly now: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
-  private readonly timeoutMs: number;
+  /** Per-request timeout, ms: the sender waits as long again before re-reading after a timed-out write. */
+  readonly timeoutMs: number;
   private readonly maxRetries: number;
   private readonly backoffMs: number;
   private readonly log: (line: string) => void;

@@ -294,6 +294,18 @@ class Sender implements LeadSender {
       } else replan.push(it);
     }
     if (!replan.length) return;
+    if (code === 'TIMEOUT') {
+      // A timed-out write may still be running on the portal and land after an immediate re-read, which would
+      // then plan the same entries again (duplicates). Wait as long again as the timeout before reading; past
+      // the deadline the rows are deferred, and the next chunk re-reads them much later.
+      const settle = this.api.timeoutMs;
+      if (this.now() + settle > w.deadline) {
+        w.stop();
+        for (const it of replan) w.settle(it, outcome(it.row, 'skipped', DEFERRED, 'a timed-out write must settle before the lead is read again', it.attempts));
+        return;
+      }
+      await this.api.sleep(settle);
+    }
     let plans: PlannedWrite[];
     try {
       plans = await this.planner.plan(replan.map((it) => it.row), w.deadline);
