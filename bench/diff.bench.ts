@@ -1,6 +1,6 @@
 /**
  * Diff mode on a 10,000-row file against the sandbox portal at realistic limits, time-scaled.
- * `npx tsx bench/diff.bench.ts [rows] [scale] [window]` (default 10000 10 250).
+ * `npx tsx bench/diff.bench.ts [rows] [scale] [window]` (default 10000 10 2500).
  *
  * The sandbox runs the real plan's limits sped up `scale` times: drain 2 × scale req/s, burst 50, operating
  * budget 480 s / scale in a 600 s / scale window, per-command server time (sandbox DEFAULT_COSTS) / scale.
@@ -29,11 +29,12 @@ import { compileRows } from '../lambda/payload.ts';
 import { DEFAULT_COSTS } from '../lambda/sandbox/limits.ts';
 import { startSandbox, type Sandbox } from '../lambda/sandbox/portal.ts';
 import type { Catalogue, LeadRecord, RowOutcome, ValidRow } from '../lambda/types.ts';
+import { SENDER_WINDOW } from '../lambda/engine.ts';
 
 const ROWS = Number(process.argv[2] ?? 10_000);
 const SCALE = Number(process.argv[3] ?? 10);
-/** Rows per sender.send, as the engine hands them (engine default 250; the planner reads ≤ 2,500 per request). */
-const WINDOW = Number(process.argv[4] ?? 250);
+/** Rows per sender.send, as the engine hands them (SENDER_WINDOW: one planner read of ≤ 2,500 leads). */
+const WINDOW = Number(process.argv[4] ?? SENDER_WINDOW);
 
 const HEADER = ['ID', 'TITLE', 'NAME', 'LAST_NAME', 'STATUS_ID', 'SOURCE_ID', 'OPPORTUNITY', 'CURRENCY_ID', 'PHONE_WORK', 'EMAIL_WORK'];
 

@@ -1,14 +1,14 @@
 /**
  * The sending stage at the portal's limits: a 20,000-row import against the sandbox portal.
  * `npx tsx bench/portal.bench.ts [--rows 20000] [--rate 2] [--burst 50] [--operating-limit 16]
- *   [--operating-window 20] [--cost 0.009] [--window 250]`
+ *   [--operating-window 20] [--cost 0.009] [--window 2500]`
  *
  * Limits: the real plan's request rate (2 req/s, burst 50) and an operating budget scaled down in time
  * (16 s of server time per 20 s window, 10 buckets) with a per-update cost of 0.009 s, so BOTH limits bind:
  * the request rate allows 2 × 50 = 100 rows/s, the budget 16 / 0.009 / 20 ≈ 88.9 rows/s in steady state
  * (the first window runs at the rate limit). The client gets the same numbers through RunOptions.limits,
  * as the CLI's --rate --burst --operating-limit --operating-window flags would pass them.
- * Rows go to sender.send in windows of 250, as the engine hands them. Each row sets TITLE; every fourth
+ * Rows go to sender.send in windows of SENDER_WINDOW (2,500), as the engine hands them. Each row sets TITLE; every fourth
  * also appends a phone. Target: ≥ 95 % of the ceiling, zero OPERATION_TIME_LIMIT, < 1 % of requests refused.
  */
 import { createClient } from '../lambda/bitrix/client.ts';
@@ -16,6 +16,7 @@ import { createSender } from '../lambda/bitrix/sender.ts';
 import { parseRunOptions } from '../lambda/config.ts';
 import { startSandbox } from '../lambda/sandbox/portal.ts';
 import type { LeadFields, RowOutcome, ValidRow } from '../lambda/types.ts';
+import { SENDER_WINDOW } from '../lambda/engine.ts';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,7 +28,7 @@ const BURST = arg('burst', 50);
 const OP_LIMIT = arg('operating-limit', 16);
 const OP_WINDOW = arg('operating-window', 20);
 const COST = arg('cost', 0.009);
-const WINDOW = arg('window', 250);
+const WINDOW = arg('window', SENDER_WINDOW);
 
 const sb = await startSandbox({
   rate: RATE,

@@ -45,7 +45,7 @@ export type PartKind = 'report' | 'rejected' | 'plan';
 
 /** Dry-run windows only pace the writes; sender windows match one diff read (50 list commands × 50 IDs). */
 const DRY_WINDOW = 250;
-const SENDER_WINDOW = 2500;
+export const SENDER_WINDOW = 2500;
 /** A window is also closed at this many source bytes, so big rows (up to the record limit each) keep memory bounded. */
 const WINDOW_BYTES = 8 * 1024 * 1024;
 const PIECE_BYTES = 64 * 1024;

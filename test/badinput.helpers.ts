@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
 import { expect } from 'vitest';
+import type { Summary } from '../lambda/state.ts';
 
 /**
  * Shared by the bad-input and security tests: build a CSV whose records and lines are known by construction,
@@ -99,18 +100,7 @@ export interface RunFiles {
   report: ReportRow[];
   rejected: Buffer;
   summaryText: string;
-  summary: {
-    rows: number;
-    counts: Record<string, number>;
-    errorCodes: Record<string, number>;
-    complete: boolean;
-    refused?: { code: string; message: string };
-    cutShort?: { line: number; message: string };
-    halted?: { code: string; message: string };
-    error?: { code: string; message: string };
-    warnings: number;
-    [k: string]: unknown;
-  };
+  summary: Summary;
 }
 
 export async function readRun(outDir: string): Promise<RunFiles> {

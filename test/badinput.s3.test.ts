@@ -1,16 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../lambda/aws/s3Store.ts';
 import { createLocalFlow, type LocalFlowOptions } from '../lambda/local/flow.ts';
-import { startLocalS3, type LocalS3 } from '../lambda/local/s3.ts';
+import type { LocalS3 } from '../lambda/local/s3.ts';
 import type { Summary } from '../lambda/state.ts';
 import type { ObjectStore } from '../lambda/store.ts';
 import type { ReportRow } from './badinput.helpers.ts';
+import { startEventBucket, type EventBucket } from './s3.helpers.ts';
 
 /**
  * Bad input that only S3 can deliver, through the local flow (s3rver, the real handlers, the local state
@@ -26,33 +23,16 @@ function csv(rows: number, firstId = 1): string {
 }
 
 describe('S3 objects that change or are too large', () => {
-  let dir: string;
+  let bucket: EventBucket;
   let s3: LocalS3;
   let store: S3Store;
-  const waiters: Array<{ key: string; resolve: (r: S3EventRecord) => void }> = [];
+  let upload: EventBucket['upload'];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'badinput-s3-'));
-    s3 = await startLocalS3({ directory: dir, buckets: [BUCKET] });
-    store = new S3Store(s3.client, BUCKET);
-    s3.onObjectCreated((record) => {
-      for (const w of waiters.splice(0)) {
-        if (w.key === record.s3.object.key) w.resolve(record);
-        else waiters.push(w);
-      }
-    });
+    bucket = await startEventBucket(BUCKET, 'badinput-s3');
+    ({ s3, store, upload } = bucket);
   });
-  afterAll(async () => {
-    await s3.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function upload(key: string, body: string): Promise<S3Event> {
-    const encoded = encodeURIComponent(key).replace(/%2F/g, '/');
-    const seen = new Promise<S3EventRecord>((resolve) => waiters.push({ key: encoded, resolve }));
-    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-    return { Records: [await seen] };
-  }
+  afterAll(() => bucket.close());
 
   async function report(summary: Summary): Promise<ReportRow[]> {
     let text = '';

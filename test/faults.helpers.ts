@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { normaliseMulti } from '../lambda/bitrix/normalise.ts';
 import type { Sandbox } from '../lambda/sandbox/portal.ts';
 import type { ObjectStore } from '../lambda/store.ts';
-import type { LeadRecord, RowStatus } from '../lambda/types.ts';
+import type { LeadRecord, RowOutcome, RowStatus } from '../lambda/types.ts';
 
 export const HEADER = 'ID,TITLE,PHONE_WORK,EMAIL_WORK';
 
@@ -129,14 +129,8 @@ function union(a: string[], b: string[]): string[] {
   return [...new Set([...a, ...b])];
 }
 
-export interface ReportLine {
-  line: number;
-  id: string;
-  status: RowStatus;
-  errorCode: string;
-  message: string;
-  attempts: number;
-}
+/** One parsed report.csv line (the report's columns, as the engine wrote them). */
+export type ReportLine = Omit<RowOutcome, 'changes'>;
 
 export async function readText(store: ObjectStore, key: string): Promise<string> {
   const chunks: Buffer[] = [];

@@ -1,15 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObjectChangedError, S3Store } from '../lambda/aws/s3Store.ts';
 import { createLocalFlow, type LocalFlowOptions } from '../lambda/local/flow.ts';
-import { startLocalS3, type LocalS3 } from '../lambda/local/s3.ts';
+import type { LocalS3 } from '../lambda/local/s3.ts';
 import { runIdFor } from '../lambda/run.ts';
 import type { Summary } from '../lambda/state.ts';
 import type { ObjectStore } from '../lambda/store.ts';
+import { startEventBucket, type EventBucket } from './s3.helpers.ts';
 
 const BUCKET = 'leads';
 
@@ -32,36 +29,17 @@ function comparable(s: Summary): Partial<Summary> {
 }
 
 describe('local flow: S3 event → start → chunks → finalize (dry run)', () => {
-  let dir: string;
+  let bucket: EventBucket;
   let s3: LocalS3;
   let store: S3Store;
-  const records: S3EventRecord[] = [];
-  const waiters: Array<{ key: string; resolve: (r: S3EventRecord) => void }> = [];
+  let records: S3EventRecord[];
+  let upload: EventBucket['upload'];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'local-flow-'));
-    s3 = await startLocalS3({ directory: dir, buckets: [BUCKET] });
-    store = new S3Store(s3.client, BUCKET);
-    s3.onObjectCreated((record) => {
-      records.push(record);
-      for (const w of waiters.splice(0)) {
-        if (w.key === record.s3.object.key) w.resolve(record);
-        else waiters.push(w);
-      }
-    });
+    bucket = await startEventBucket(BUCKET, 'local-flow');
+    ({ s3, store, records, upload } = bucket);
   });
-  afterAll(async () => {
-    await s3.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  /** Uploads and returns the real event record s3rver emitted for it (key URL-encoded as S3 sends it). */
-  async function upload(key: string, body: string): Promise<S3Event> {
-    const encoded = encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
-    const seen = new Promise<S3EventRecord>((resolve) => waiters.push({ key: encoded, resolve }));
-    await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-    return { Records: [await seen] };
-  }
+  afterAll(() => bucket.close());
 
   function flow(env: Record<string, string> = {}, extra: Partial<LocalFlowOptions> = {}) {
     return createLocalFlow({ client: s3.client, env: { LOG_LEVEL: 'SILENT', DRY_RUN: 'true', ...env }, ...extra });
