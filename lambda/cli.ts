@@ -14,6 +14,7 @@ import { driveRun, newRunState } from './run.ts';
 import type { RunState, Summary } from './state.ts';
 import type { ObjectStore } from './store.ts';
 import { openS3Source, parseS3Url, type S3Source } from './local/s3Source.ts';
+import { redact } from './bitrix/webhook.ts';
 
 export const USAGE = `Usage: b24-lead-import <file.csv> [options]
        npm run cli -- <file.csv> [options]
@@ -206,12 +207,6 @@ export function defaultOutDir(file: string): string {
   return join(dirname(file), `${name}-report`);
 }
 
-/** Messages may carry a URL from deep inside a client: keep the host, drop the path (the webhook secret). */
-export function redact(text: string, secret?: string): string {
-  let out = secret ? text.split(secret).join('<webhook>') : text;
-  out = out.replace(/\b(https?:\/\/[^/\s"']+)[^\s"']*/gi, '$1/…');
-  return out;
-}
 
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -281,7 +276,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       const { openPortal } = await import('./bitrix/session.ts');
       session = await openPortal(webhook, options);
     } catch (e) {
-      const message = redact((e as Error).message ?? String(e), webhook);
+      const message = redact((e as Error).message ?? String(e), webhook ?? '');
       if (options.dryRun) {
         err(`b24-lead-import: warning: could not open the portal (${message}); dry run continues offline with the built-in field list`);
       } else {
@@ -303,7 +298,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     ...(progress ? { onProgress: progress.update } : {}),
   });
   progress?.clear();
-  if (summary.error) summary.error.message = redact(summary.error.message, webhook);
+  if (summary.error) summary.error.message = redact(summary.error.message, webhook ?? '');
   printSummary(io, summary, where);
   return exitCodeFor(summary);
 }
@@ -374,7 +369,7 @@ if (isMain()) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`b24-lead-import: ${redact((e as Error)?.message ?? String(e), process.env.BITRIX24_WEBHOOK_URL)}\n`);
+      process.stderr.write(`b24-lead-import: ${redact((e as Error)?.message ?? String(e), process.env.BITRIX24_WEBHOOK_URL ?? '')}\n`);
       process.exitCode = 1;
     },
   );

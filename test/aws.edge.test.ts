@@ -103,13 +103,13 @@ describe('structured logger', () => {
     const log = createLogger({ service: 'svc', write: (l) => lines.push(l) });
     log.error(`call to ${HOOK}crm.lead.update failed`, { webhookUrl: HOOK, nested: { url: `${HOOK}batch` }, error: new Error(`ECONNRESET ${HOOK}`) });
     expect(lines.join('\n')).not.toContain('s3cr3tc0de');
-    expect(JSON.parse(lines[0]).message).toBe('call to https://acme.bitrix24.com/rest/***/crm.lead.update failed');
+    expect(JSON.parse(lines[0]).message).toBe('call to https://acme.bitrix24.com/rest/1/***/crm.lead.update failed');
   });
 
   it('the caught chunk error becomes a code and message for the report, secrets masked', () => {
     expect(describeCaught({ Error: 'PortalError', Cause: JSON.stringify({ errorType: 'PortalError', errorMessage: `boom at ${HOOK}` }) })).toEqual({
       code: 'PortalError',
-      message: 'boom at https://acme.bitrix24.com/rest/***/',
+      message: 'boom at https://acme.bitrix24.com/rest/1/***/',
     });
     expect(describeCaught({ Error: 'States.Timeout' })).toEqual({ code: 'States.Timeout', message: 'States.Timeout' });
   });

@@ -65,3 +65,14 @@ describe('rebase (302 from a renamed portal)', () => {
     expect(rebase(`https://old.bitrix24.ru/rest/1/${SECRET}/`, 'https://new.bitrix24.ru/')).toBe(`https://new.bitrix24.ru/rest/1/${SECRET}/`);
   });
 });
+
+describe('redact: the one redaction for CLI, client and logs', () => {
+  const url = 'https://acme.bitrix24.com/rest/7/s3cr3tC0deXyz/';
+  it('hides a webhook URL, its code alone, URL-encoded forms and URL credentials', () => {
+    const text = `failed ${url}crm.lead.update; code s3cr3tC0deXyz; ${encodeURIComponent(url)}; https://bob:pa55@example.com/x`;
+    const out = redact(text, url);
+    expect(out).not.toContain('s3cr3tC0deXyz');
+    expect(out).not.toContain('pa55');
+    expect(out).toContain('acme.bitrix24.com');
+  });
+});

@@ -1,3 +1,4 @@
+import { redact as redactWebhook } from '../bitrix/webhook.ts';
 import type { LogLevel } from './env.ts';
 
 const RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 100 };
@@ -5,8 +6,6 @@ const RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 4
 /** Keys whose values are never written, whatever they hold. */
 const SECRET_KEY = /webhook|secret|token|password|authorization|auth_?key|credential/i;
 /** A Bitrix24 inbound webhook path (/rest/<user>/<token>/) or any URL with user info. */
-const WEBHOOK_IN_TEXT = /(https?:\/\/[^\s/"']+)\/rest\/\d+\/[^\s/"']+/gi;
-const USERINFO_IN_TEXT = /(https?:\/\/)[^\s/@"']+@/gi;
 
 export interface LoggerOptions {
   service: string;
@@ -69,7 +68,7 @@ export function errorFields(err: unknown): Record<string, unknown> {
 }
 
 export function redactText(text: string): string {
-  return text.replace(WEBHOOK_IN_TEXT, '$1/rest/***').replace(USERINFO_IN_TEXT, '$1***@');
+  return redactWebhook(text);
 }
 
 /** Deep copy with secret keys dropped and webhook URLs masked (depth-bounded: logs stay small). */
