@@ -37,6 +37,12 @@ type ProblemCode = (typeof PROBLEM_ORDER)[number];
 /** C0 controls except tab, LF, CR; DEL; C1 controls. */
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 const CONTROL_ALL = new RegExp(CONTROL.source, 'g');
+/**
+ * A control character or U+FFFD, the character a decoder puts where the bytes are not text in the file's
+ * encoding (a windows-1251 row in a file detected as UTF-8 from its first 64 KiB): one test per cell finds both.
+ */
+const SUSPECT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFD]/;
+const REPLACEMENT = '\uFFFD';
 /** Multi-value separator inside one cell: cannot clash with the `,` `;` tab delimiters. */
 const SEPARATOR = '|';
 /** CONTACT_IDS also takes commas, semicolons or spaces between ids. */
@@ -99,9 +105,9 @@ export function compileRows(
 
     let problems: Problem[] | undefined;
     let id = 0;
-    if (idCell.length > safeLength || CONTROL.test(idCell)) {
+    if (idCell.length > safeLength || SUSPECT.test(idCell)) {
       const defect = cellDefect(idCell, maxBytes);
-      if (defect) problems = add(problems, defect[0], line, idColumn.header, defect[1]);
+      if (defect) problems = add(problems, defect[0] === 'INVALID_VALUE' ? 'INVALID_ID' : defect[0], line, idColumn.header, defect[1]);
     }
     if (!problems) {
       const idText = idCell.trim();
@@ -124,7 +130,7 @@ export function compileRows(
       const plan = plans[p];
       const cell = cells[plan.index];
       if (cell === undefined || cell === '') continue;
-      if (cell.length > safeLength || CONTROL.test(cell)) {
+      if (cell.length > safeLength || SUSPECT.test(cell)) {
         const defect = cellDefect(cell, maxBytes);
         if (defect) {
           problems = add(problems, defect[0], line, plan.header, defect[1]);
@@ -191,12 +197,23 @@ function add(problems: Problem[] | undefined, code: ProblemCode, line: number, h
   return list;
 }
 
-/** A raw cell over the byte limit or holding a control character, or undefined when it is fine. */
+/**
+ * A raw cell over the byte limit, holding a control character, or holding bytes that were not text in the
+ * file's encoding; undefined when it is fine. The last must never reach the portal: U+FFFD would replace the
+ * lead's real text for good.
+ */
 function cellDefect(cell: string, maxBytes: number): [ProblemCode, string] | undefined {
   const bytes = Buffer.byteLength(cell);
   if (bytes > maxBytes) return ['CELL_TOO_LARGE', `the cell is ${bytes} bytes, over the ${maxBytes}-byte limit`];
   const bad = CONTROL.exec(cell);
-  if (!bad) return undefined;
+  if (!bad) {
+    if (!cell.includes(REPLACEMENT)) return undefined;
+    return [
+      'INVALID_VALUE',
+      `${quote(cell)} holds bytes that are not text in the file's encoding (shown as U+FFFD): if the file is a ` +
+        'windows-1251 export, run with --encoding windows-1251; otherwise save it as "CSV UTF-8"',
+    ];
+  }
   const hex = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
   return ['CONTROL_CHARACTER', `${quote(cell)} contains a control character (U+${hex})`];
 }

@@ -152,3 +152,20 @@ describe('the valid row', () => {
     expect(r).toEqual({ ok: true, row: { line: 10, id: 77, fields: { TITLE: 'Hello' }, clears: [], warnings: [], raw: '77, Hello ' } });
   });
 });
+
+describe('bytes that were not text in the file encoding', () => {
+  // A windows-1251 row deep in a file whose first 64 KiB are ASCII is read as UTF-8: its Cyrillic decodes to
+  // U+FFFD. Sent, it would overwrite the lead's name with replacement characters for good.
+  it('a cell holding U+FFFD is INVALID_VALUE naming the column and the fix, never sent', () => {
+    const check = checker(['ID', 'TITLE', 'COMMENTS']);
+    const o = invalid(check(['3005', '\uFFFD\uFFFD\uFFFD\uFFFD \uFFFD \uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD 3005', 'ok'], 3006));
+    expect(o.errorCode).toBe('INVALID_VALUE');
+    expect(o.message).toMatch(/^line 3006, TITLE: ".*" holds bytes that are not text in the file's encoding .*--encoding windows-1251/);
+    expect(o.id).toBe('3005');
+  });
+  it('in the ID cell it is INVALID_ID; a control character still wins as CONTROL_CHARACTER', () => {
+    const check = checker(['ID', 'TITLE']);
+    expect(invalid(check(['1\uFFFD', 'x'])).errorCode).toBe('INVALID_ID');
+    expect(invalid(check(['1', 'a\u0007\uFFFD'])).errorCode).toBe('CONTROL_CHARACTER');
+  });
+});
