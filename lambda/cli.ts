@@ -9,7 +9,7 @@ import { parseRunOptions, PLAN_PRESETS, type RunOptions } from './config.ts';
 import { standardCatalogue } from './fields.ts';
 import { finalizeRun } from './finalize.ts';
 import { FsStore } from './fsStore.ts';
-import { exitCodeFor, STATUSES } from './report.ts';
+import { exitCodeFor, PLAN_FILE, REJECTED_FILE, REPORT_FILE, STATUSES, SUMMARY_FILE } from './report.ts';
 import { driveRun, newRunState } from './run.ts';
 import type { RunState, Summary } from './state.ts';
 import type { ObjectStore } from './store.ts';
@@ -201,6 +201,24 @@ export async function parseCli(argv: string[], cwd: string): Promise<Parsed | 'h
   return { file: positionals[0], ...(str('out') !== undefined ? { out: str('out') } : {}), options };
 }
 
+/**
+ * The report file that would land on the input itself (`rejected.csv` fixed and re-run with `--out` set to
+ * its own folder), or undefined. The input is read whole before the report is written, so the user's file
+ * would be silently replaced.
+ */
+export function outputClash(file: string, outDir: string): string | undefined {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const input = real(file);
+  const dir = real(outDir);
+  return [REPORT_FILE, REJECTED_FILE, SUMMARY_FILE, PLAN_FILE].find((name) => resolve(dir, name) === input);
+}
+
 /** `leads.csv` → `leads-report/` beside it. */
 export function defaultOutDir(file: string): string {
   const name = basename(file, extname(file));
@@ -238,6 +256,13 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   } catch (e) {
     err(`b24-lead-import: cannot read ${parsed.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     return 2;
+  }
+  if (!s3Url) {
+    const clash = outputClash(file, outDir);
+    if (clash) {
+      err(`b24-lead-import: --out ${parsed.out ?? outDir}: the run would overwrite the input file with its ${clash}; choose another --out folder`);
+      return 2;
+    }
   }
 
   const webhook = io.env.BITRIX24_WEBHOOK_URL?.trim() || undefined;
