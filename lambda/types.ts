@@ -159,7 +159,8 @@ export interface BatchResult {
 export interface PortalApi {
   call<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
   /** `cmd` keys must be non-numeric (e.g. r42) so the portal answers with objects, not lists. */
-  batch(cmd: Record<string, string>, opts?: { halt?: boolean }): Promise<BatchResult>;
+  /** `deadline` (local ms, optional): limit waits that would end after it reject instead of waiting. */
+  batch(cmd: Record<string, string>, opts?: { halt?: boolean; deadline?: number }): Promise<BatchResult>;
 }
 
 /** What the sender should write for one row, decided before the write (diff mode reads the lead first). */

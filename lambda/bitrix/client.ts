@@ -191,15 +191,42 @@ export class PortalClient implements PortalApi {
     return (body as { result: T }).result;
   }
 
-  /** A batch of (read) commands, retried on transient failures: do not use it for appending writes. */
+  /**
+   * A batch of (read) commands, retried on transient failures: do not use it for appending writes.
+   * A command the portal refused for a limit inside the 200 answer (OPERATION_TIME_LIMIT for its method,
+   * QUERY_LIMIT_EXCEEDED) did not run: the throttle learns of it and that command alone goes again, like a
+   * refused request, within `deadline` (DeferredError past it). Only real command errors reach the caller.
+   */
   async batch(cmd: Record<string, string>, opts: { halt?: boolean; deadline?: number } = {}): Promise<BatchResult> {
-    this.c.reads += Object.keys(cmd).length;
-    const body = await this.post('batch', { halt: opts.halt ? 1 : 0, cmd }, {
-      deadline: opts.deadline,
-      billing: batchBilling(cmd),
-      idempotent: true,
-    });
-    return unwrapBatch(body);
+    const out: BatchResult = { result: {}, errors: {} };
+    let todo = cmd;
+    for (;;) {
+      this.c.reads += Object.keys(todo).length;
+      const billing = batchBilling(todo);
+      const body = await this.post('batch', { halt: opts.halt ? 1 : 0, cmd: todo }, { deadline: opts.deadline, billing, idempotent: true });
+      const { result, errors } = unwrapBatch(body);
+      const times = asMap((body as { result?: { result_time?: unknown } }).result?.result_time) as Record<string, PortalTime | undefined>;
+      const again: Record<string, string> = {};
+      for (const key of Object.keys(todo)) {
+        const err = errors[key];
+        const code = err ? String(err.error ?? '') : '';
+        if (code === 'OPERATION_TIME_LIMIT' || code === 'QUERY_LIMIT_EXCEEDED') {
+          this.countLimit(code);
+          if (code === 'QUERY_LIMIT_EXCEEDED') this.throttle.refused();
+          else {
+            const reset = times[key]?.operating_reset_at;
+            this.throttle.blocked((billing as BillingWithKeys).byKey?.get(key) ?? 'batch', reset !== undefined ? Number(reset) : undefined);
+          }
+          again[key] = todo[key];
+          continue;
+        }
+        if (key in result) out.result[key] = result[key];
+        if (err) out.errors[key] = err;
+      }
+      if (Object.keys(again).length === 0) return out;
+      this.log(`${this.host}: ${Object.keys(again).length} batch command(s) refused by a limit, sending them again`);
+      todo = again;
+    }
   }
 
   /**

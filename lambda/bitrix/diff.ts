@@ -95,7 +95,8 @@ export async function readLeads(
       continue;
     }
     const cmd = listCommands(group, select);
-    const { result, errors } = await api.batch(cmd, { halt: false });
+    // The deadline bounds limit waits too: a read blocked past it defers the window instead of outliving the chunk.
+    const { result, errors } = await api.batch(cmd, { halt: false, deadline });
     for (const [key, chunk] of commandChunks(group)) {
       const error = errors[key];
       if (error) {
