@@ -100,7 +100,8 @@ function outcome(row: ValidRow, status: RowOutcome['status'], errorCode: string,
 interface Item {
   index: number;
   row: ValidRow;
-  fields: LeadFields;
+  /** null: the plan found nothing to write, on the assumption that `after` all apply (held until they are final). */
+  fields: LeadFields | null;
   changes: string[];
   appends: boolean;
   attempts: number;
@@ -110,6 +111,12 @@ interface Item {
   cap: number;
   /** Local ms before which it must not be sent again (backoff). */
   notBefore: number;
+  /**
+   * Earlier rows of this window for the same lead. The diff planner planned this row against the state they
+   * leave; if one of them does not end `updated`/`unchanged`, that state never came and this row is planned
+   * again (the lead is read afresh) before anything is decided for it.
+   */
+  after?: Item[];
 }
 
 export interface SenderDeps {
@@ -156,19 +163,58 @@ class Sender implements LeadSender {
       throw e;
     }
     const run = new Window(this, rows.length, deadline);
+    const byLead = new Map<number, Item[]>();
     planned.forEach((p, index) => {
       const row = rows[index];
+      const fields = p.fields && Object.keys(p.fields).length > 0 ? p.fields : null;
+      const earlier = this.blind ? undefined : byLead.get(row.id);
       if (p.outcome) run.outcomes[index] = { ...p.outcome, line: row.line, id: String(row.id) };
       else if (this.options.dryRun) run.outcomes[index] = outcome(row, 'valid', '', row.warnings.join('; '), 0, p.changes);
-      else if (!p.fields || Object.keys(p.fields).length === 0) run.outcomes[index] = outcome(row, 'unchanged', '', row.warnings.join('; '), 0);
-      else run.pending.push(this.item(index, row, p.fields, p.changes));
+      else if (!fields && !earlier) run.outcomes[index] = outcome(row, 'unchanged', '', row.warnings.join('; '), 0);
+      else {
+        const it = this.item(index, row, fields, p.changes);
+        if (earlier) it.after = [...earlier];
+        run.pending.push(it);
+        if (!this.blind) byLead.set(row.id, [...(earlier ?? []), it]);
+      }
     });
     await run.drive();
     return run.finish(rows);
   }
 
-  item(index: number, row: ValidRow, fields: LeadFields, changes: string[]): Item {
-    return { index, row, fields, changes, appends: appendsMultifield(fields), attempts: 0, transient: 0, notRun: 0, cap: MAX_BATCH, notBefore: 0 };
+  item(index: number, row: ValidRow, fields: LeadFields | null, changes: string[]): Item {
+    return { index, row, fields, changes, appends: !!fields && appendsMultifield(fields), attempts: 0, transient: 0, notRun: 0, cap: MAX_BATCH, notBefore: 0 };
+  }
+
+  /** Rows whose earlier same-lead row did not apply: plan them again from a fresh read of their leads. */
+  async replan(w: Window, items: Item[]): Promise<void> {
+    let plans: PlannedWrite[];
+    try {
+      plans = await this.planner.plan(
+        items.map((it) => it.row),
+        w.deadline,
+      );
+    } catch (e) {
+      if (e instanceof TransientError) {
+        const message = this.api.redact(`reading the lead again failed: ${e.message}`);
+        for (const it of items) w.settle(it, outcome(it.row, 'failed', e.code, message, it.attempts));
+        return;
+      }
+      await this.batchFailed(w, items, e);
+      return;
+    }
+    items.forEach((it, i) => {
+      const p = plans[i];
+      it.after = undefined;
+      if (p.outcome) w.settle(it, { ...p.outcome, line: it.row.line, id: String(it.row.id), attempts: it.attempts });
+      else if (!p.fields || Object.keys(p.fields).length === 0) w.settle(it, outcome(it.row, 'unchanged', '', it.row.warnings.join('; '), it.attempts));
+      else {
+        it.fields = p.fields;
+        it.changes = p.changes;
+        it.appends = appendsMultifield(p.fields);
+        w.requeue(it);
+      }
+    });
   }
 
   /** Sends one batch and settles each of its rows (final outcome, or back to `pending`). */
@@ -180,7 +226,7 @@ class Sender implements LeadSender {
       byKey.set(key, it);
       cmd[key] = command('crm.lead.update', {
         id: it.row.id,
-        fields: it.fields as unknown as QueryValue,
+        fields: (it.fields ?? {}) as unknown as QueryValue,
         params: { REGISTER_SONET_EVENT: this.options.sonet },
       });
     }
@@ -388,22 +434,44 @@ class Window {
     this.stopped = true;
   }
 
-  /** The next batch: rows in file order, one per lead, none whose lead is in flight, none backing off. */
-  private form(now: number): Item[] {
+  /**
+   * The next batch: rows in file order, one per lead, none whose lead is in flight, none backing off. A row
+   * planned after earlier rows of its lead is decided only once they are final: as planned when they all
+   * applied (a row with nothing to write is then `unchanged`), else it goes to `stale` to be planned again.
+   */
+  private form(now: number): { batch: Item[]; stale: Item[] } {
     const blocked = new Set(this.inflightIds);
     const batch: Item[] = [];
+    const stale: Item[] = [];
+    const done = new Set<Item>();
     let cap = MAX_BATCH;
     for (const it of this.pending) {
       if (blocked.has(it.row.id)) continue;
+      if (it.after) {
+        // No earlier row of this lead is pending or in flight here (it would have blocked the lead): all are final.
+        const applied = it.after.every((e) => ['updated', 'unchanged'].includes(this.outcomes[e.index]?.status ?? ''));
+        if (!applied) {
+          blocked.add(it.row.id);
+          stale.push(it);
+          done.add(it);
+          continue;
+        }
+        it.after = undefined;
+        if (!it.fields) {
+          this.settle(it, { line: it.row.line, id: String(it.row.id), status: 'unchanged', errorCode: '', message: it.row.warnings.join('; '), attempts: 0 });
+          done.add(it);
+          continue;
+        }
+      }
       blocked.add(it.row.id);
       if (it.notBefore > now || batch.length >= it.cap) continue;
       batch.push(it);
+      done.add(it);
       cap = Math.min(cap, it.cap);
       if (batch.length >= cap) break;
     }
-    const taken = new Set(batch);
-    this.pending = this.pending.filter((it) => !taken.has(it));
-    return batch;
+    this.pending = this.pending.filter((it) => !done.has(it));
+    return { batch, stale };
   }
 
   async drive(): Promise<void> {
@@ -413,19 +481,22 @@ class Window {
       const now = this.s.clock();
       if (!this.stopped && now >= this.deadline) this.stopped = true;
       if (this.stopped || (this.pending.length === 0 && this.active === 0)) break;
-      const batch = this.active < this.s.concurrency ? this.form(now) : [];
-      if (batch.length) {
+      const { batch, stale } = this.active < this.s.concurrency ? this.form(now) : { batch: [], stale: [] };
+      const launch = (items: Item[], task: () => Promise<void>) => {
         this.active += 1;
-        for (const it of batch) this.inflightIds.add(it.row.id);
-        const p: Promise<void> = limit(() => this.s.runBatch(this, batch)).finally(() => {
+        for (const it of items) this.inflightIds.add(it.row.id);
+        const p: Promise<void> = limit(task).finally(() => {
           this.active -= 1;
-          for (const it of batch) this.inflightIds.delete(it.row.id);
+          for (const it of items) this.inflightIds.delete(it.row.id);
           running.delete(p);
           this.wake();
         });
         running.add(p);
-        continue;
-      }
+      };
+      if (stale.length) launch(stale, () => this.s.replan(this, stale));
+      if (batch.length) launch(batch, () => this.s.runBatch(this, batch));
+      if (stale.length || batch.length) continue;
+      if (this.pending.length === 0 && this.active === 0) break;
       // Nothing can start now: wait for a batch to finish or the earliest backoff to end.
       const soonest = Math.min(...this.pending.map((it) => it.notBefore).filter((t) => t > now), Infinity);
       await new Promise<void>((resolve) => {
