@@ -9,6 +9,8 @@ import { parseRunOptions, PLAN_PRESETS, type RunOptions } from './config.ts';
 import { standardCatalogue } from './fields.ts';
 import { finalizeRun } from './finalize.ts';
 import { FsStore } from './fsStore.ts';
+import { decodeBytes } from './rows.ts';
+import { isUtf8 } from './source.ts';
 import { exitCodeFor, PLAN_FILE, REJECTED_FILE, REPORT_FILE, STATUSES, SUMMARY_FILE } from './report.ts';
 import { driveRun, newRunState } from './run.ts';
 import type { RunState, Summary } from './state.ts';
@@ -161,12 +163,12 @@ export async function parseCli(argv: string[], cwd: string): Promise<Parsed | 'h
   if (mapFile !== undefined) {
     let text: string;
     try {
-      text = await readFile(resolve(cwd, mapFile), 'utf8');
+      text = decodeMapping(await readFile(resolve(cwd, mapFile)));
     } catch (err) {
       throw new UsageError(`--map: cannot read ${mapFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     try {
-      mapping = JSON.parse(text.replace(/^\uFEFF/, ''));
+      mapping = JSON.parse(text);
     } catch (err) {
       throw new UsageError(`--map: ${mapFile} is not valid JSON: ${(err as Error).message}`);
     }
@@ -217,6 +219,15 @@ export function outputClash(file: string, outDir: string): string | undefined {
   const input = real(file);
   const dir = real(outDir);
   return [REPORT_FILE, REJECTED_FILE, SUMMARY_FILE, PLAN_FILE].find((name) => resolve(dir, name) === input);
+}
+
+/**
+ * A mapping file's text: UTF-8 (BOM or not), or windows-1251 when the bytes are not UTF-8 (Notepad's "ANSI"
+ * on a Russian Windows), so Cyrillic keys still match the headers of a Russian export.
+ */
+export function decodeMapping(bytes: Buffer): string {
+  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  return isUtf8(body) ? body.toString('utf8') : decodeBytes(body, 'windows-1251');
 }
 
 /** `leads.csv` → `leads-report/` beside it. */

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import iconv from 'iconv-lite';
 import { main, type CliIO } from '../lambda/cli.ts';
 
 /** Real-world files and command lines through the CLI's main(), in process (dry run, offline). */
@@ -44,5 +45,27 @@ describe('the report never overwrites the input', () => {
     const code = await main(['leads-report/rejected.csv', '--dry-run'], io);
     expect(code).toBe(1); // the one bad ID
     expect(await readFile(join(dir, 'leads-report', 'rejected-report', 'rejected.csv'), 'utf8')).toBe('ID,TITLE\r\nx,still bad\r\n');
+  });
+});
+
+describe('a mapping file for a Russian export', () => {
+  const csv = iconv.encode('Ид;Название;Телефон\r\n10;Рога и копыта;+7 (495) 123-45-67\r\n', 'win1251');
+  const mapping = { Ид: 'ID', Название: 'TITLE', Телефон: 'PHONE_WORK' };
+
+  // Notepad on a Russian Windows saves "ANSI", i.e. windows-1251: read as UTF-8, no key matched any header.
+  it.each([
+    ['windows-1251 (ANSI)', iconv.encode(JSON.stringify(mapping), 'win1251')],
+    ['UTF-8 with BOM', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(mapping))])],
+    ['UTF-8', Buffer.from(JSON.stringify(mapping))],
+  ])('saved as %s maps the Cyrillic headers', async (name, bytes) => {
+    const tag = name.replace(/\W+/g, '-');
+    await writeFile(join(dir, `ru-${tag}.csv`), csv);
+    await writeFile(join(dir, `map-${tag}.json`), bytes);
+    const io = capture();
+    const code = await main([`ru-${tag}.csv`, '--dry-run', '--map', `map-${tag}.json`], io);
+    expect(io.errText()).toBe('');
+    expect(code).toBe(0);
+    const report = await readFile(join(dir, `ru-${tag}-report`, 'report.csv'), 'utf8');
+    expect(report).toBe('line,id,status,error_code,error_message,attempts\r\n2,10,valid,,,0\r\n');
   });
 });
