@@ -85,6 +85,35 @@ const FLAG_OF: Record<string, string> = {
   'input.maxCellBytes': '--max-cell-bytes',
 };
 
+/**
+ * How people spell the documented values (`UTF-8` as Excel's "CSV UTF-8" says it, `cp1251`, `TAB`, `semicolon`):
+ * each maps to the one value; anything else goes to the schema as written and is refused there.
+ */
+const ENCODINGS: Record<string, string> = {
+  auto: 'auto',
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  'windows-1251': 'windows-1251',
+  windows1251: 'windows-1251',
+  cp1251: 'windows-1251',
+  win1251: 'windows-1251',
+};
+const DELIMITERS: Record<string, string> = {
+  auto: 'auto',
+  ',': ',',
+  comma: ',',
+  ';': ';',
+  semicolon: ';',
+  tab: '\t',
+  '\\t': '\t',
+  '\t': '\t',
+};
+
+function spelled(value: string | undefined, known: Record<string, string>): string | undefined {
+  if (value === undefined) return undefined;
+  return known[value.trim().toLowerCase()] ?? known[value] ?? value;
+}
+
 interface Parsed {
   file: string;
   out?: string;
@@ -177,9 +206,9 @@ export async function parseCli(argv: string[], cwd: string): Promise<Parsed | 'h
   const delimiter = str('delimiter');
   const raw: Record<string, unknown> = {};
   set(raw, 'dryRun', values['dry-run'] === true ? true : undefined);
-  set(raw, 'encoding', str('encoding'));
-  set(raw, 'delimiter', delimiter === 'tab' || delimiter === '\\t' ? '\t' : delimiter);
-  set(raw, 'sonet', str('sonet'));
+  set(raw, 'encoding', spelled(str('encoding'), ENCODINGS));
+  set(raw, 'delimiter', spelled(delimiter, DELIMITERS));
+  set(raw, 'sonet', str('sonet')?.trim().toUpperCase());
   set(raw, 'mapping', mapping);
   set(raw, 'clearMarker', str('clear-marker'));
   set(raw, 'diff', values['no-diff'] === true ? false : undefined);
@@ -196,7 +225,7 @@ export async function parseCli(argv: string[], cwd: string): Promise<Parsed | 'h
       const path = issue.path.map(String);
       const flag = FLAG_OF[path.join('.')] ?? (path[0] === 'mapping' ? '--map' : path.join('.'));
       const where = path[0] === 'mapping' && path.length > 1 ? ` (entry "${path.slice(1).join('.')}")` : '';
-      throw new UsageError(`${flag}${where}: ${issue.message}`);
+      throw new UsageError(`${flag}${where}: ${issue.message.replaceAll('"\t"', 'tab')}`);
     }
     throw err;
   }

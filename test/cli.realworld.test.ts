@@ -69,3 +69,32 @@ describe('a mapping file for a Russian export', () => {
     expect(report).toBe('line,id,status,error_code,error_message,attempts\r\n2,10,valid,,,0\r\n');
   });
 });
+
+describe('option spellings', () => {
+  const tsv = 'ID\tTITLE\tCOMMENTS\r\n1\tHello, world; x\ta,b\r\n';
+
+  it.each([
+    [['--delimiter', 'TAB'], 'tab'],
+    [['--delimiter', 'tab', '--encoding', 'UTF-8'], 'utf'],
+    [['--delimiter', '\t', '--encoding', 'utf8', '--sonet', 'y'], 'raw'],
+  ])('%j is read as the documented value', async (args, tag) => {
+    await writeFile(join(dir, `spell-${tag}.csv`), tsv);
+    const io = capture();
+    const code = await main([`spell-${tag}.csv`, '--dry-run', ...args], io);
+    expect(io.errText()).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('cp1251 means windows-1251: the Cyrillic header is read right, not as UTF-8', async () => {
+    await writeFile(join(dir, 'spell-cp.csv'), iconv.encode('ID;TITLE\r\n1;Ёлка\r\n', 'win1251'));
+    const io = capture();
+    expect(await main(['spell-cp.csv', '--dry-run', '--encoding', 'cp1251', '--delimiter', 'semicolon'], io)).toBe(0);
+  });
+
+  it('a wrong delimiter is refused with the choices readable (no raw tab in the message)', async () => {
+    const io = capture();
+    expect(await main(['spell-utf.csv', '--dry-run', '--delimiter', 'x'], io)).toBe(2);
+    expect(io.errText()).toMatch(/--delimiter: .*"auto".*tab/);
+    expect(io.errText()).not.toContain('\t');
+  });
+});
