@@ -111,6 +111,23 @@ describe('loadCatalogue', () => {
     // 1 first request; then STATUS pages 2–5 + SOURCE pages 2–5 in one, STATUS pages 6–9 in another.
     expect(requests).toHaveLength(3);
   });
+  it('stops paging a status list whose portal ignores `start` (the docs list no start parameter for crm.status.list)', async () => {
+    const { api, requests } = fakePortal({ STATUS: statusList('STATUS', 3), SOURCE: statusList('SOURCE', 60), HONORIFIC: [] });
+    // This portal answers every page of SOURCE with the whole list, as the method's own docs describe it.
+    const whole = statusList('SOURCE', 60);
+    const big: PortalApi = {
+      call: api.call,
+      async batch(cmd) {
+        const r = await api.batch(cmd);
+        for (const [k, c] of Object.entries(cmd)) if (c.includes('ENTITY_ID%5D=SOURCE')) r.result[k] = whole;
+        if (requests.length > 20) throw new Error('preflight keeps paging');
+        return r;
+      },
+    };
+    const cat = await loadCatalogue(big, standardCatalogue());
+    expect(cat.fields.get('SOURCE_ID')?.statusCodes).toHaveLength(60);
+    expect(requests.length).toBeLessThanOrEqual(3);
+  });
   it('halts the run when the portal refuses crm.lead.fields or a status list', async () => {
     await expect(loadCatalogue(fakePortal({}, FIELDS, 'crm.lead.fields').api, standardCatalogue())).rejects.toBeInstanceOf(RunHaltedError);
     await expect(loadCatalogue(fakePortal({}, FIELDS, 'crm.status.list').api, standardCatalogue())).rejects.toMatchObject({ code: 'PREFLIGHT_FAILED' });

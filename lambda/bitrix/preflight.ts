@@ -107,13 +107,20 @@ export async function loadCatalogue(api: PortalApi, base: Catalogue): Promise<Ca
     }
     const answer = await api.batch(round, { halt: false });
     const next = new Map<string, number>();
+    const stale = new Set<string>();
     for (const { key, type, start } of keys) {
       failOn(key, answer.errors[key], `crm.status.list ${type}`, answer.result);
       const page = entries(answer.result[key]);
-      statuses.get(type)!.push(...page);
+      const known = new Set(statuses.get(type)!.map((e) => `${e.ENTITY_ID}\u0000${e.STATUS_ID}`));
+      const fresh = page.filter((e) => !known.has(`${e.ENTITY_ID}\u0000${e.STATUS_ID}`));
+      statuses.get(type)!.push(...fresh);
+      // A page that brings nothing new means the portal ignores `start` (the method's docs list no paging):
+      // the list is complete, and asking for further pages would never end.
+      if (page.length >= PAGE && fresh.length === 0) stale.add(type);
       const last = Math.max(start, ...keys.filter((k) => k.type === type).map((k) => k.start));
       if (start === last && page.length >= PAGE) next.set(type, start + PAGE);
     }
+    for (const type of stale) next.delete(type);
     more = next;
   }
 
