@@ -173,10 +173,18 @@ class FieldIndex {
   }
 
   private hint(upper: string): string {
-    const synonym = SYNONYMS[upper.replace(/[\s-]+/g, '_')];
-    const near = synonym && this.names.includes(synonym) ? synonym : closest(upper, this.names);
+    const key = upper.replace(/[\s-]+/g, '_');
+    const synonym = SYNONYMS[key];
+    // `ASSIGNED_BY`, `COMPANY`…: the code without its `_ID` is too far for `closest` but plainly meant.
+    const withId = this.names.includes(`${key}_ID`) ? `${key}_ID` : undefined;
+    const near = synonym && this.names.includes(synonym) ? synonym : (withId ?? closest(upper, this.names));
     if (near) return `(did you mean ${near}?)`;
-    if (upper.startsWith('UF_')) return '(no such custom field on the portal)';
+    if (upper.startsWith('UF_')) {
+      // Offline any UF_CRM_ code is accepted, so an unknown one is badly formed, not missing from a portal.
+      return this.catalogue.fromPortal
+        ? '(no such custom field on the portal)'
+        : '(custom field codes are UF_CRM_ followed by letters, digits and _, e.g. UF_CRM_1712345678)';
+    }
     return '(not a crm.lead.update field: fix the name, map it in the mapping file, or remove the column)';
   }
 }
