@@ -30,3 +30,13 @@ describe('refusal hints on real-world headers (offline catalogue)', () => {
     expect(m).toContain('unknown column "UF_LOYALTY" (custom field codes are UF_CRM_');
   });
 });
+
+describe('a header split on the wrong delimiter', () => {
+  it.each([
+    ['ID\tTITLE\tCOMMENTS', 'tab'],
+    ['ID;TITLE;NAME', ';'],
+    ['ID,TITLE', ','],
+  ])('%j names the delimiter it holds', (cell, d) => {
+    expect(refusal([cell]).message).toContain(`is that the file's delimiter? set --delimiter ${d})`);
+  });
+});
