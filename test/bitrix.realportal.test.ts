@@ -145,3 +145,24 @@ describe('portal value shapes', () => {
     expect(q.get('params[REGISTER_SONET_EVENT]')).toBe('N');
   });
 });
+
+describe('crm.lead.list paging as another portal may read it', () => {
+  it('every lead is found by a portal that pages with slice(start, start + 50)', async () => {
+    const leads = Array.from({ length: 10 }, (_, i) => ({ ID: String(i + 1), TITLE: `t${i + 1}` }));
+    const p = await portal((call) => {
+      const cmds = commandsOf(call);
+      if ([...cmds.values()].some((c) => c.method === 'crm.lead.list')) {
+        const result: Record<string, unknown> = {};
+        for (const [key, c] of cmds) {
+          const start = Number(c.query.get('start') ?? 0);
+          const ids = [...c.query.entries()].filter(([k]) => k.startsWith('filter[@ID]')).map(([, v]) => v);
+          result[key] = leads.filter((l) => ids.includes(l.ID)).slice(start, start + 50);
+        }
+        return { body: { result: { result, result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
+      }
+      return { body: { result: { result: Object.fromEntries([...cmds.keys()].map((k) => [k, true])), result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
+    });
+    const out = await diffSender(p.webhookUrl).send(leads.map((l, i) => row(i + 2, Number(l.ID), { TITLE: l.TITLE })), FAR());
+    expect(out.map((o) => o.status)).toEqual(leads.map(() => 'unchanged'));
+  });
+});
