@@ -166,3 +166,28 @@ describe('crm.lead.list paging as another portal may read it', () => {
     expect(out.map((o) => o.status)).toEqual(leads.map(() => 'unchanged'));
   });
 });
+
+describe('a read batch the portal finds too long', () => {
+  it('ERROR_BATCH_LENGTH_EXCEEDED on the 50-command read is split, not a crash of the window', async () => {
+    const leads = Array.from({ length: 2500 }, (_, i) => ({ ID: String(1000 + i), TITLE: `t${i}` }));
+    const byId = new Map(leads.map((l) => [l.ID, l]));
+    let refused = 0;
+    const p = await portal((call) => {
+      // "parameters too large" (fact sheet §3 ⚠): this portal refuses bodies over 40 kB
+      if (JSON.stringify(call.params).length > 40_000) {
+        refused++;
+        return { status: 400, body: { error: 'ERROR_BATCH_LENGTH_EXCEEDED', error_description: 'Max batch length exceeded' } };
+      }
+      const cmds = commandsOf(call);
+      const result: Record<string, unknown> = {};
+      for (const [key, c] of cmds) {
+        const ids = [...c.query.entries()].filter(([k]) => k.startsWith('filter[@ID]')).map(([, v]) => v);
+        result[key] = ids.map((id) => byId.get(id)).filter(Boolean);
+      }
+      return { body: { result: { result, result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
+    });
+    const out = await diffSender(p.webhookUrl).send(leads.map((l, i) => row(i + 2, Number(l.ID), { TITLE: l.TITLE })), FAR());
+    expect(refused).toBeGreaterThan(0);
+    expect(out.every((o) => o.status === 'unchanged')).toBe(true);
+  }, 30_000);
+});
