@@ -64,10 +64,28 @@ describe('replace', () => {
     expect(after.find((x) => x.ID === '3')?.VALUE).toBe('+300');
     expect(again).toEqual([]);
   });
-  it('a matching entry with other formatting is rewritten in place (ID kept)', () => {
+  it('a matching phone with other formatting is kept as stored: no rewrite (a formatting portal would undo it every run)', () => {
     const { ops, again } = settle('PHONE', [e('5', 'MOBILE', '1 555 0100')], [v('+15550100', 'MOBILE')], [], 'replace');
-    expect(opsToFields(ops)).toEqual([{ ID: '5', VALUE: '+15550100', VALUE_TYPE: 'MOBILE' }]);
+    expect(ops).toEqual([]);
     expect(again).toEqual([]);
+  });
+  it('other multifields with other text are rewritten in place (ID kept)', () => {
+    const { ops, again } = settle('WEB', [e('5', 'WORK', 'http://a.com', 'WEB')], [v('a.com', 'WORK')], [], 'replace');
+    expect(opsToFields(ops)).toEqual([{ ID: '5', VALUE: 'a.com', VALUE_TYPE: 'WORK' }]);
+    expect(again).toEqual([]);
+  });
+  it('a portal that stores phones in its own format: the second replay plans nothing, in both modes', () => {
+    const format = (x: string) => x.replace(/^\+?(\d)(\d{3})(\d{3})(\d{2})(\d{2})$/, '+$1 ($2) $3-$4-$5');
+    for (const mode of ['merge', 'replace'] as const) {
+      const cur = [e('5', 'WORK', '+7 (900) 111-22-33')];
+      const values = [v('79001112233', 'MOBILE'), v('79005550000', 'MOBILE')];
+      const ops = planMultifield('PHONE', cur, values, [], mode);
+      expect(ops.length, mode).toBeGreaterThan(0);
+      let n = 0;
+      const stored = applyOps('PHONE', cur, ops, () => `n${++n}`).map((x) => ({ ...x, VALUE: format(x.VALUE) }));
+      expect(stored.every((x) => x.VALUE.startsWith('+7 ('))).toBe(true);
+      expect(planMultifield('PHONE', stored, values, [], mode), mode).toEqual([]);
+    }
   });
   it('the value found under an out-of-scope VALUE_TYPE is moved, not added again', () => {
     const { ops, after, again } = settle('PHONE', [e('5', 'WORK', '+1555')], [v('+1555', 'MOBILE')], [], 'replace');

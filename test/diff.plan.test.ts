@@ -175,13 +175,22 @@ describe('planWindow', () => {
       expect((state.PHONE ?? []).map((p) => p.VALUE)).toEqual(['+300']);
     }
   });
-  it('a later row that reformats an entry an earlier row adds rewrites the earlier add', () => {
+  it('a later row with the same value formatted otherwise changes nothing: the earlier add stands', () => {
     const plans = planWindow(
       [row(7, { PHONE: [{ VALUE: '1555', VALUE_TYPE: 'WORK' }] }), row(7, { PHONE: [{ VALUE: '+1 555', VALUE_TYPE: 'WORK' }] })],
       new Map([[7, lead(7)]]),
       'replace',
     );
-    expect(plans[0].fields).toEqual({ PHONE: [{ VALUE: '+1 555', VALUE_TYPE: 'WORK' }] });
+    expect(plans[0].fields).toEqual({ PHONE: [{ VALUE: '1555', VALUE_TYPE: 'WORK' }] });
+    expect(plans[1].fields).toBeNull();
+  });
+  it('a later row that moves an entry an earlier row adds to another VALUE_TYPE rewrites the earlier add', () => {
+    const plans = planWindow(
+      [row(7, { PHONE: [{ VALUE: '1555', VALUE_TYPE: 'WORK' }] }), row(7, { PHONE: [{ VALUE: '+1 555', VALUE_TYPE: 'MOBILE' }] })],
+      new Map([[7, lead(7)]]),
+      'replace',
+    );
+    expect(plans[0].fields).toEqual({ PHONE: [{ VALUE: '+1 555', VALUE_TYPE: 'MOBILE' }] });
     expect(plans[1].fields).toBeNull();
   });
   it('returns one plan per row in order', () => {

@@ -12,8 +12,9 @@ import { normaliseMulti } from './normalise.ts';
  * replace: scope = the VALUE_TYPEs the row's values name (a PHONE_MOBILE column replaces the lead's
  *   MOBILE phones only; WORK phones are left alone unless the row also has PHONE_WORK). Within the scope
  *   the lead ends with exactly the row's values: matching entries are kept (rewritten as
- *   { ID, VALUE, VALUE_TYPE } only when the text differs, e.g. formatting), the rest, duplicates
- *   included, are deleted with { ID, DELETE: 'Y' }. A row value found on the lead under a VALUE_TYPE outside
+ *   { ID, VALUE, VALUE_TYPE } when the text differs, e.g. "http://a.com" for "a.com"; never for a phone's
+ *   formatting, which a portal may impose itself), the rest, duplicates included, are deleted with
+ *   { ID, DELETE: 'Y' }. A row value found on the lead under a VALUE_TYPE outside
  *   the scope is moved ({ ID, VALUE, VALUE_TYPE }) rather than added again.
  * clears ("PHONE:MOBILE" from the clear marker; "PHONE" alone = every VALUE_TYPE): every entry of that
  *   type is deleted by ID, in both modes.
@@ -79,7 +80,10 @@ export function planMultifield(
         continue;
       }
       claimed.add(hit.ID);
-      if (hit.VALUE !== w.value) ops.push({ kind: 'update', ID: hit.ID, VALUE: w.value, VALUE_TYPE: w.valueType });
+      // Same value after normalising. Text is made exact, except a phone's formatting: portals may store phones
+      // in their own format ("+7 (900) 111-22-33" for "79001112233"), undoing the rewrite, so every re-run
+      // would write again.
+      if (hit.VALUE !== w.value && type !== 'PHONE') ops.push({ kind: 'update', ID: hit.ID, VALUE: w.value, VALUE_TYPE: w.valueType });
     }
     // 2. same value elsewhere: an out-of-scope entry is moved, an in-scope one (other wanted type) reused.
     for (const w of pending) {
