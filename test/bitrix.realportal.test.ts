@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { classify } from '../lambda/bitrix/client.ts';
 import { createDiffPlanner } from '../lambda/bitrix/diff.ts';
 import { createSender } from '../lambda/bitrix/sender.ts';
 import { parseRunOptions } from '../lambda/config.ts';
@@ -190,4 +191,60 @@ describe('a read batch the portal finds too long', () => {
     expect(refused).toBeGreaterThan(0);
     expect(out.every((o) => o.status === 'unchanged')).toBe(true);
   }, 30_000);
+});
+
+describe('classify: the error code first, the status second', () => {
+  const cases: [number, unknown, string, string?][] = [
+    [503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' }, 'rate'],
+    [429, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' }, 'rate'], // 2024 docs
+    [429, { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit' }, 'operating'],
+    [429, undefined, 'operating'],
+    [503, { error: 'OVERLOAD_LIMIT', error_description: 'REST API is blocked due to overload' }, 'halt', 'OVERLOAD_LIMIT'],
+    [401, { error: 'OVERLOAD_LIMIT', error_description: 'REST API is blocked due to overload' }, 'halt', 'OVERLOAD_LIMIT'], // newest docs
+    [401, { error: 'INVALID_CREDENTIALS', error_description: 'Invalid request credentials' }, 'halt', 'INVALID_CREDENTIALS'],
+    [401, { error: 'NO_AUTH_FOUND', error_description: 'Wrong authorization data' }, 'halt', 'NO_AUTH_FOUND'],
+    [401, { error: 'expired_token', error_description: 'The access token provided has expired.' }, 'halt', 'expired_token'],
+    [400, { error: '', error_description: 'Not found' }, 'final', ''],
+    [400, { error: '', error_description: 'ID is not defined or invalid.' }, 'final', ''],
+    [500, { error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' }, 'transient', 'INTERNAL_SERVER_ERROR'],
+    [502, undefined, 'transient', 'HTTP_502'], // nginx HTML page: no JSON body
+    [200, { result: { result: [], result_error: [], result_time: [] } }, 'ok'],
+  ];
+  for (const [status, body, kind, code] of cases) {
+    it(`${status} ${body && typeof body === 'object' && 'error' in body ? String((body as { error: string }).error) || '""' : 'no JSON'} → ${kind}`, () => {
+      const v = classify(status, body);
+      expect(v.kind).toBe(kind);
+      if (code !== undefined) expect((v as { code: string }).code).toBe(code);
+    });
+  }
+});
+
+describe('what the portal receives', () => {
+  it('values with & = # % + [ ] newlines and non-ASCII arrive intact; REGISTER_SONET_EVENT under params; Not found per row', async () => {
+    const text = 'a[b]=c&d#e%f+g h\nи ü 😀';
+    const got: Record<string, string>[] = [];
+    const p = await portal((call) => {
+      const result: Record<string, unknown> = {};
+      const errors: Record<string, unknown> = {};
+      for (const [key, c] of commandsOf(call)) {
+        got.push(Object.fromEntries(c.query));
+        if (c.query.get('id') === '404') errors[key] = { error: '', error_description: 'Not found' };
+        else result[key] = true;
+      }
+      // every command failed → PHP prints result as []; no time at all
+      return { body: { result: { result: Object.keys(result).length ? result : [], result_error: errors, result_total: [], result_next: [], result_time: [] } } };
+    });
+    const { sender } = setup(p.webhookUrl);
+    const out = await sender.send([row(2, 5, { TITLE: text, COMMENTS: '' }), row(3, 404, { TITLE: 'x' })], FAR());
+    expect(out.map((o) => [o.status, o.errorCode])).toEqual([
+      ['updated', ''],
+      ['failed', 'NOT_FOUND'],
+    ]);
+    expect(got[0]['fields[TITLE]']).toBe(text);
+    expect(got[0]['fields[COMMENTS]']).toBe('');
+    expect(got[0]['params[REGISTER_SONET_EVENT]']).toBe('N');
+    expect(Object.keys(got[0]).some((k) => k.startsWith('options'))).toBe(false);
+    const only404 = await setup(p.webhookUrl).sender.send([row(4, 404, { TITLE: 'x' })], FAR());
+    expect(only404[0]).toMatchObject({ status: 'failed', errorCode: 'NOT_FOUND', message: 'Not found' });
+  });
 });
