@@ -106,8 +106,8 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
     try {
       const f = detectFormat(await readHead(deps.source, key, pin), options);
       cp.format = { encoding: f.encoding, delimiter: f.delimiter, bom: f.bomLength > 0 };
-      offset = f.bomLength;
-      line = 1;
+      offset = f.headerOffset;
+      line = f.headerLine;
     } catch (err) {
       if (err instanceof FileRefusedError) return refuse(err);
       throw err;

@@ -98,3 +98,14 @@ describe('option spellings', () => {
     expect(io.errText()).not.toContain('\t');
   });
 });
+
+describe("Excel's sep= first line", () => {
+  it('sets the delimiter and is not a record: the header is line 2, rows keep their real line numbers', async () => {
+    await writeFile(join(dir, 'sep.csv'), 'sep=;\r\nID;TITLE;OPPORTUNITY\r\n1;Acme, Inc.;1 234,50\r\nx;Bad;1\r\n');
+    const code = await main(['sep.csv', '--dry-run', '--out', 'sep-out'], capture());
+    expect(code).toBe(1);
+    const report = (await readFile(join(dir, 'sep-out', 'report.csv'), 'utf8')).trimEnd().split('\r\n');
+    expect(report.slice(1).map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['3,1,valid', '4,x,invalid']);
+    expect(await readFile(join(dir, 'sep-out', 'rejected.csv'), 'utf8')).toBe('ID;TITLE;OPPORTUNITY\r\nx;Bad;1\r\n');
+  });
+});
