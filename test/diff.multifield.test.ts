@@ -53,16 +53,20 @@ describe('merge (default)', () => {
 });
 
 describe('replace', () => {
-  it('scope is the VALUE_TYPEs the row names: MOBILE replaced, WORK untouched', () => {
+  it('the lead ends with exactly the row values of the type, whatever their VALUE_TYPEs', () => {
     const cur = [e('1', 'MOBILE', '+100'), e('2', 'MOBILE', '+200'), e('3', 'WORK', '+300')];
     const { ops, after, again } = settle('PHONE', cur, [v('+200', 'MOBILE'), v('+400', 'MOBILE')], [], 'replace');
     expect(ops).toEqual([
       { kind: 'add', VALUE: '+400', VALUE_TYPE: 'MOBILE' },
       { kind: 'delete', ID: '1', VALUE_TYPE: 'MOBILE' },
+      { kind: 'delete', ID: '3', VALUE_TYPE: 'WORK' },
     ]);
-    expect(after.filter((x) => x.VALUE_TYPE === 'MOBILE').map((x) => x.VALUE).sort()).toEqual(['+200', '+400']);
-    expect(after.find((x) => x.ID === '3')?.VALUE).toBe('+300');
+    expect(after.map((x) => `${x.VALUE_TYPE} ${x.VALUE}`).sort()).toEqual(['MOBILE +200', 'MOBILE +400']);
     expect(again).toEqual([]);
+  });
+  it('a row with no value of the type leaves the lead alone in replace mode', () => {
+    const { ops } = settle('PHONE', [e('3', 'WORK', '+300')], [], [], 'replace');
+    expect(ops).toEqual([]);
   });
   it('a matching phone with other formatting is kept as stored: no rewrite (a formatting portal would undo it every run)', () => {
     const { ops, again } = settle('PHONE', [e('5', 'MOBILE', '1 555 0100')], [v('+15550100', 'MOBILE')], [], 'replace');

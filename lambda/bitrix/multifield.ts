@@ -9,9 +9,9 @@ import { normaliseMulti } from './normalise.ts';
  *
  * merge (default): a row value already on the lead (under any VALUE_TYPE of that multifield) is not sent;
  *   a new value is added as { VALUE, VALUE_TYPE }. Nothing is deleted except what `clears` names.
- * replace: scope = the VALUE_TYPEs the row's values name (a PHONE_MOBILE column replaces the lead's
- *   MOBILE phones only; WORK phones are left alone unless the row also has PHONE_WORK). Within the scope
- *   the lead ends with exactly the row's values: matching entries are kept (rewritten as
+ * replace: when the row gives any value of a type (PHONE, EMAIL…), the lead ends with exactly the row's
+ *   values of that type, whatever their VALUE_TYPEs (a row with only PHONE_MOBILE leaves the lead with that
+ *   mobile phone and no other phone); a row with no value of the type leaves it alone. Matching entries are kept (rewritten as
  *   { ID, VALUE, VALUE_TYPE } when the text differs, e.g. "http://a.com" for "a.com"; never for a phone's
  *   formatting, which a portal may impose itself), the rest, duplicates included, are deleted with
  *   { ID, DELETE: 'Y' }. A row value found on the lead under a VALUE_TYPE outside
@@ -69,8 +69,9 @@ export function planMultifield(
       if (!there) ops.push({ kind: 'add', VALUE: w.value, VALUE_TYPE: w.valueType });
     }
   } else {
-    const scope = new Set(wanted.map((w) => w.valueType));
-    const inScope = (vt: string) => scope.has(vt) || cleared(vt);
+    // Every entry of the type is in scope once the row names any value of it.
+    const replacing = wanted.length > 0;
+    const inScope = (vt: string) => replacing || cleared(vt);
     const pending: Wanted[] = [];
     // 1. exact place: same value under the same VALUE_TYPE.
     for (const w of wanted) {
@@ -85,7 +86,7 @@ export function planMultifield(
       // would write again.
       if (hit.VALUE !== w.value && type !== 'PHONE') ops.push({ kind: 'update', ID: hit.ID, VALUE: w.value, VALUE_TYPE: w.valueType });
     }
-    // 2. same value elsewhere: an out-of-scope entry is moved, an in-scope one (other wanted type) reused.
+    // 2. same value under another VALUE_TYPE: that entry is moved (rewritten) rather than a new one added.
     for (const w of pending) {
       const hit =
         entries.find((e) => !claimed.has(e.ID) && e.key === w.key && !inScope(e.VALUE_TYPE)) ??
@@ -97,9 +98,9 @@ export function planMultifield(
         ops.push({ kind: 'add', VALUE: w.value, VALUE_TYPE: w.valueType });
       }
     }
-    // 3. the rest of the scope goes, duplicates included.
+    // 3. every other entry of the type goes, duplicates included.
     for (const e of entries) {
-      if (!claimed.has(e.ID) && scope.has(e.VALUE_TYPE)) {
+      if (!claimed.has(e.ID) && replacing) {
         claimed.add(e.ID);
         ops.push({ kind: 'delete', ID: e.ID, VALUE_TYPE: e.VALUE_TYPE });
       }
