@@ -10,9 +10,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { S3Store } from '../lambda/aws/s3Store.ts';
-import { createLocalFlow } from '../lambda/local/flow.ts';
-import { localS3Client, startLocalS3 } from '../lambda/local/s3.ts';
+import { S3Store } from '../lambda/stores/s3Store.ts';
+import { createLocalFlow } from '../harness/flow/localFlow.ts';
+import { localS3Client, startLocalS3 } from '../harness/localS3.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BUCKET = 'bench';

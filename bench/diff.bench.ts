@@ -18,18 +18,18 @@
  * 3. a file with 10 % of rows changed (new title; half of those also a new mobile phone);
  * 4. re-run of that file (zero writes again).
  */
-import { createClient } from '../lambda/bitrix/client.ts';
-import { createDiffPlanner } from '../lambda/bitrix/diff.ts';
-import { loadCatalogue } from '../lambda/bitrix/preflight.ts';
-import { createSender } from '../lambda/bitrix/sender.ts';
+import { createClient } from '../lambda/calls/client.ts';
+import { createDiffPlanner } from '../lambda/calls/planning/diff.ts';
+import { loadCatalogue } from '../lambda/calls/preflight.ts';
+import { createSender } from '../lambda/calls/sender.ts';
 import { parseRunOptions, type RunOptions } from '../lambda/config.ts';
-import { standardCatalogue } from '../lambda/fields.ts';
-import { resolveHeader } from '../lambda/header.ts';
-import { compileRows } from '../lambda/payload.ts';
-import { DEFAULT_COSTS } from '../lambda/sandbox/limits.ts';
-import { startSandbox, type Sandbox } from '../lambda/sandbox/portal.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
+import { resolveHeader } from '../lambda/payloads/header.ts';
+import { compileRows } from '../lambda/payloads/compile.ts';
+import { DEFAULT_COSTS } from '../harness/sandbox/limits.ts';
+import { startSandbox, type Sandbox } from '../harness/sandbox/portal.ts';
 import type { Catalogue, LeadRecord, RowOutcome, ValidRow } from '../lambda/types.ts';
-import { SENDER_WINDOW } from '../lambda/engine.ts';
+import { SENDER_WINDOW } from '../lambda/run/chunk.ts';
 
 const ROWS = Number(process.argv[2] ?? 10_000);
 const SCALE = Number(process.argv[3] ?? 10);

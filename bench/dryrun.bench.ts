@@ -82,7 +82,7 @@ interface Figures {
 
 /** Child: the CLI's dry run on one file. */
 async function childDryRun(file: string): Promise<Figures> {
-  const { main } = await import('../lambda/cli.ts');
+  const { main } = await import('../lambda/cli/main.ts');
   const out = `${file}.report`;
   await rm(out, { recursive: true, force: true });
   let printed = '';

@@ -11,12 +11,12 @@
  * Rows go to sender.send in windows of SENDER_WINDOW (2,500), as the engine hands them. Each row sets TITLE; every fourth
  * also appends a phone. Target: ≥ 95 % of the ceiling, zero OPERATION_TIME_LIMIT, < 1 % of requests refused.
  */
-import { createClient } from '../lambda/bitrix/client.ts';
-import { createSender } from '../lambda/bitrix/sender.ts';
+import { createClient } from '../lambda/calls/client.ts';
+import { createSender } from '../lambda/calls/sender.ts';
 import { parseRunOptions } from '../lambda/config.ts';
-import { startSandbox } from '../lambda/sandbox/portal.ts';
+import { startSandbox } from '../harness/sandbox/portal.ts';
 import type { LeadFields, RowOutcome, ValidRow } from '../lambda/types.ts';
-import { SENDER_WINDOW } from '../lambda/engine.ts';
+import { SENDER_WINDOW } from '../lambda/run/chunk.ts';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -3,9 +3,9 @@
  * 12-column row. Run: npx tsx bench/validate.bench.ts [rows]
  */
 import { parseRunOptions } from '../lambda/config.ts';
-import { standardCatalogue } from '../lambda/fields.ts';
-import { resolveHeader } from '../lambda/header.ts';
-import { compileRows } from '../lambda/payload.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
+import { resolveHeader } from '../lambda/payloads/header.ts';
+import { compileRows } from '../lambda/payloads/compile.ts';
 import type { SourceRecord } from '../lambda/types.ts';
 
 const header = ['ID', 'TITLE', 'NAME', 'LAST_NAME', 'EMAIL', 'PHONE_MOBILE', 'STATUS_ID', 'OPPORTUNITY', 'CURRENCY_ID', 'BIRTHDATE', 'OPENED', 'UF_CRM_X'];

@@ -5,5 +5,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../lambda/cli.ts');
+const { main } = await import('../lambda/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PLAN_PRESETS, PortalLimitsSchema } from '../lambda/config.ts';
-import { DEFAULT_MAX_IDLE_CHUNKS } from '../lambda/progress.ts';
+import { DEFAULT_MAX_IDLE_CHUNKS } from '../lambda/run/stallGuard.ts';
 
 /**
  * Deploy-time parameters of the stack, read once from CDK context (`-c key=value`, cdk.json) or passed as props.

@@ -15,7 +15,7 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __cjsRequire } from 'node:module'; const require = __cjsRequire(import.meta.url);";
 
 export interface HandlerProps {
-  /** Path of the handler file relative to the repo root (e.g. `lambda/aws/chunk.ts`). */
+  /** Path of the handler file relative to the repo root (e.g. `lambda/aws/chunkHandler.ts`). */
   entry: string;
   description: string;
   memoryMb: number;

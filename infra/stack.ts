@@ -61,7 +61,7 @@ export class LeadImportStack extends Stack {
 
     this.chunk = new Handler(this, 'Chunk', {
       ...common,
-      entry: 'lambda/aws/chunk.ts',
+      entry: 'lambda/aws/chunkHandler.ts',
       description: 'b24-lead-import worker: one chunk of rows into Bitrix24',
       memoryMb: config.memoryMb,
       timeout: CHUNK_TIMEOUT,
@@ -77,7 +77,7 @@ export class LeadImportStack extends Stack {
     });
     this.finalize = new Handler(this, 'Finalize', {
       ...common,
-      entry: 'lambda/aws/finalize.ts',
+      entry: 'lambda/aws/finalizeHandler.ts',
       description: 'b24-lead-import finalize: merge report parts into the run report',
       memoryMb: config.memoryMb,
       timeout: CHUNK_TIMEOUT,
@@ -93,7 +93,7 @@ export class LeadImportStack extends Stack {
 
     this.start = new Handler(this, 'Start', {
       ...common,
-      entry: 'lambda/aws/start.ts',
+      entry: 'lambda/aws/startHandler.ts',
       description: 'b24-lead-import start: one execution per uploaded CSV version',
       memoryMb: 256,
       timeout: Duration.seconds(30),

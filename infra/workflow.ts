@@ -32,7 +32,7 @@ export const CHUNK_FATAL_ERRORS = ['ConfigurationError', 'RunHaltedError', 'Obje
  */
 export const CHUNK_OTHER_ERRORS = ['States.TaskFailed'];
 
-/** The Chunk state's retriers, in order (lambda/local/stateMachine.ts plays the same list). */
+/** The Chunk state's retriers, in order (harness/flow/stateMachine.ts plays the same list). */
 export const CHUNK_RETRIERS: readonly sfn.RetryProps[] = [
   // Reserved concurrency queues runs by throttling: wait (up to the run timeout) instead of failing.
   { errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxDelay: Duration.minutes(5), maxAttempts: 500, jitterStrategy: sfn.JitterType.FULL },

@@ -79,7 +79,7 @@ export interface SendStats {
 }
 
 /**
- * The "calls" stage, as the engine sees it. Implemented by lambda/bitrix/sender.ts.
+ * The "calls" stage, as the engine sees it. Implemented by lambda/calls/sender.ts.
  * `send` takes any number of valid rows (the engine hands windows of a few hundred) and resolves with
  * exactly one outcome per row, in the same order. Row-level failures are outcomes, not rejections.
  * Rows it could not start before `deadline` come back with status 'skipped' and errorCode 'DEFERRED':
@@ -153,7 +153,7 @@ export interface BatchResult {
 }
 
 /**
- * The narrow portal interface the stages use (lambda/bitrix/client.ts implements it, with throttling and
+ * The narrow portal interface the stages use (lambda/calls/client.ts implements it, with throttling and
  * retries inside). `call` resolves with the `result` field or rejects with PortalError.
  */
 export interface PortalApi {
@@ -176,7 +176,7 @@ export interface PlannedWrite {
 
 /**
  * Decides what each row writes. The blind planner sends the row as is; the diff planner
- * (lambda/bitrix/diff.ts) reads the leads first. The sender calls `plan` before the first send and again
+ * (lambda/calls/planning/diff.ts) reads the leads first. The sender calls `plan` before the first send and again
  * for rows whose write was ambiguous (timeout, reset), so a retry never appends a multifield twice.
  */
 export interface WritePlanner {

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { createChunkHandler } from '../lambda/aws/chunk.ts';
+import { createChunkHandler } from '../lambda/aws/chunkHandler.ts';
 import { readEnv, ChunkEnvSchema } from '../lambda/aws/env.ts';
 import { createLogger } from '../lambda/aws/log.ts';
 import { parseRunOptions } from '../lambda/config.ts';
-import { FsStore } from '../lambda/fsStore.ts';
-import { newRunState } from '../lambda/run.ts';
+import { FsStore } from '../lambda/stores/fsStore.ts';
+import { newRunState } from '../lambda/run/drive.ts';
 import type { LeadSender, RowOutcome } from '../lambda/types.ts';
 import { DEFERRED } from '../lambda/types.ts';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { standardCatalogue } from '../lambda/fields.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
 
 async function setup(dryRun: boolean) {
   const dir = await mkdtemp(join(tmpdir(), 'chunk-'));

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { chunkDeadline, ChunkEnvSchema, envOptionDefaults, readEnv, StartEnvSchema } from '../lambda/aws/env.ts';
-import { describeCaught } from '../lambda/aws/finalize.ts';
+import { describeCaught } from '../lambda/aws/finalizeHandler.ts';
 import { createLogger } from '../lambda/aws/log.ts';
 import { clearSecretCache, webhookUrl } from '../lambda/aws/secret.ts';
-import { decodeEventKey, executionNameFor, ignoreReason, reportPrefixFor, runOptionsFor, runVersionKey, startTargets } from '../lambda/aws/start.ts';
-import { runIdFor } from '../lambda/run.ts';
-import * as local from '../lambda/local/stateMachine.ts';
+import { decodeEventKey, executionNameFor, ignoreReason, reportPrefixFor, runOptionsFor, runVersionKey, startTargets } from '../lambda/aws/startHandler.ts';
+import { runIdFor } from '../lambda/run/drive.ts';
+import * as local from '../harness/flow/stateMachine.ts';
 import * as infra from '../infra/workflow.ts';
 
 const HOOK = 'https://acme.bitrix24.com/rest/1/s3cr3tc0de/';

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
 import { expect } from 'vitest';
-import type { Summary } from '../lambda/state.ts';
+import type { Summary } from '../lambda/run/state.ts';
 
 /**
  * Shared by the bad-input and security tests: build a CSV whose records and lines are known by construction,
@@ -15,7 +15,7 @@ import type { Summary } from '../lambda/state.ts';
  */
 
 export const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'lambda', 'cli.ts');
+const CLI = join(ROOT, 'lambda', 'cli', 'main.ts');
 /** tsx's loader by absolute URL: the child runs in a temp folder, outside the repository's node_modules. */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
@@ -25,7 +25,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `node --import tsx lambda/cli.ts …` in `cwd`, with BITRIX24_WEBHOOK_URL only if given. */
+/** `node --import tsx lambda/cli/main.ts …` in `cwd`, with BITRIX24_WEBHOOK_URL only if given. */
 export function runCli(cwd: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<CliResult> {
   const { BITRIX24_WEBHOOK_URL: _drop, ...base } = process.env;
   return new Promise((done) => {

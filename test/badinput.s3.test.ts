@@ -1,11 +1,11 @@
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Store } from '../lambda/aws/s3Store.ts';
-import { createLocalFlow, type LocalFlowOptions } from '../lambda/local/flow.ts';
-import type { LocalS3 } from '../lambda/local/s3.ts';
-import type { Summary } from '../lambda/state.ts';
-import type { ObjectStore } from '../lambda/store.ts';
+import { S3Store } from '../lambda/stores/s3Store.ts';
+import { createLocalFlow, type LocalFlowOptions } from '../harness/flow/localFlow.ts';
+import type { LocalS3 } from '../harness/localS3.ts';
+import type { Summary } from '../lambda/run/state.ts';
+import type { ObjectStore } from '../lambda/stores/store.ts';
 import type { ReportRow } from './badinput.helpers.ts';
 import { startEventBucket, type EventBucket } from './s3.helpers.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { command, toQuery } from '../lambda/bitrix/encode.ts';
-import { parsePhpQuery } from '../lambda/sandbox/query.ts';
+import { command, toQuery } from '../lambda/calls/encode.ts';
+import { parsePhpQuery } from '../harness/sandbox/query.ts';
 
 describe('toQuery: PHP-style query strings', () => {
   it('encodes keys and values, spaces as %20, brackets in keys', () => {

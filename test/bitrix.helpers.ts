@@ -1,5 +1,5 @@
-import { createClient, type PortalClient } from '../lambda/bitrix/client.ts';
-import { createSender } from '../lambda/bitrix/sender.ts';
+import { createClient, type PortalClient } from '../lambda/calls/client.ts';
+import { createSender } from '../lambda/calls/sender.ts';
 import { parseRunOptions, type RunOptions } from '../lambda/config.ts';
 import type { LeadFields, LeadSender, ValidRow, WritePlanner } from '../lambda/types.ts';
 

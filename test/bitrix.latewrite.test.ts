@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openPortal } from '../lambda/bitrix/session.ts';
+import { openPortal } from '../lambda/calls/session.ts';
 import { parseRunOptions } from '../lambda/config.ts';
-import { resolveHeader } from '../lambda/header.ts';
-import { compileRows } from '../lambda/payload.ts';
-import { startSandbox, type Sandbox } from '../lambda/sandbox/portal.ts';
+import { resolveHeader } from '../lambda/payloads/header.ts';
+import { compileRows } from '../lambda/payloads/compile.ts';
+import { startSandbox, type Sandbox } from '../harness/sandbox/portal.ts';
 import type { ValidRow } from '../lambda/types.ts';
 
 let sb: Sandbox | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../lambda/sandbox/portal.ts';
+import { startSandbox, type Sandbox } from '../harness/sandbox/portal.ts';
 import { FAR, row, setup } from './bitrix.helpers.ts';
 
 let sandboxes: Sandbox[] = [];

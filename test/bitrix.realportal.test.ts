@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { classify } from '../lambda/bitrix/client.ts';
-import { createDiffPlanner } from '../lambda/bitrix/diff.ts';
-import { createSender } from '../lambda/bitrix/sender.ts';
+import { classify } from '../lambda/calls/client.ts';
+import { createDiffPlanner } from '../lambda/calls/planning/diff.ts';
+import { createSender } from '../lambda/calls/sender.ts';
 import { parseRunOptions } from '../lambda/config.ts';
 import { FAR, row, setup } from './bitrix.helpers.ts';
 import { commandsOf, scripted, timeBlock, type Scripted } from './bitrix.realportal.helpers.ts';

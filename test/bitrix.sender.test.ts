@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SendHaltedError, blindPlanner } from '../lambda/bitrix/sender.ts';
+import { SendHaltedError, blindPlanner } from '../lambda/calls/sender.ts';
 import { RunHaltedError } from '../lambda/errors.ts';
-import { startSandbox, type Sandbox } from '../lambda/sandbox/portal.ts';
+import { startSandbox, type Sandbox } from '../harness/sandbox/portal.ts';
 import type { PlannedWrite, ValidRow, WritePlanner } from '../lambda/types.ts';
 import { FAR, row, setup } from './bitrix.helpers.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { OperatingBudget } from '../lambda/bitrix/operatingBudget.ts';
-import { RateLimiter } from '../lambda/bitrix/rateLimiter.ts';
-import { PortalClock } from '../lambda/bitrix/throttle.ts';
+import { OperatingBudget } from '../lambda/calls/limits/operatingBudget.ts';
+import { RateLimiter } from '../lambda/calls/limits/rateLimiter.ts';
+import { PortalClock } from '../lambda/calls/limits/throttle.ts';
 
 describe('RateLimiter (leaky bucket model)', () => {
   it('starts assuming a full bucket, then goes at the drain rate', () => {

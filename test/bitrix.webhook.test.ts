@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunHaltedError } from '../lambda/errors.ts';
-import { parseWebhook, rebase, redact } from '../lambda/bitrix/webhook.ts';
+import { parseWebhook, rebase, redact } from '../lambda/calls/webhook.ts';
 
 const SECRET = 'k3y5ecr3tz9x';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main, type CliIO } from '../lambda/cli.ts';
-import { startSandbox, type Sandbox } from '../lambda/sandbox/portal.ts';
+import { main, type CliIO } from '../lambda/cli/main.ts';
+import { startSandbox, type Sandbox } from '../harness/sandbox/portal.ts';
 
 let sb: Sandbox | undefined;
 let dir: string | undefined;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
-import { main, type CliIO } from '../lambda/cli.ts';
+import { main, type CliIO } from '../lambda/cli/main.ts';
 
 /** Real-world files and command lines through the CLI's main(), in process (dry run, offline). */
 

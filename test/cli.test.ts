@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'lambda', 'cli.ts');
+const CLI = join(ROOT, 'lambda', 'cli', 'main.ts');
 /** tsx's loader by absolute URL: the child runs in a temp folder, outside the repository's node_modules. */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 let dir: string;

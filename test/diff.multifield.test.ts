@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyOps, changeLabels, opsToFields, planMultifield } from '../lambda/bitrix/multifield.ts';
+import { applyOps, changeLabels, opsToFields, planMultifield } from '../lambda/calls/planning/multifield.ts';
 import type { MultifieldValue, PortalMultifield } from '../lambda/types.ts';
 
 const e = (ID: string, VALUE_TYPE: string, VALUE: string, TYPE_ID = 'PHONE'): PortalMultifield => ({ ID, VALUE_TYPE, VALUE, TYPE_ID });

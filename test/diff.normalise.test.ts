@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseMulti, normaliseScalar, sameValue } from '../lambda/bitrix/normalise.ts';
+import { normaliseMulti, normaliseScalar, sameValue } from '../lambda/calls/planning/normalise.ts';
 
 const spec = (type: string, extra: { code?: string; multiple?: boolean } = {}) => ({ code: extra.code ?? 'X', type, multiple: extra.multiple });
 

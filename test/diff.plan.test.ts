@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planUpdate, planWindow } from '../lambda/bitrix/diff.ts';
-import { applyOps } from '../lambda/bitrix/multifield.ts';
+import { planUpdate, planWindow } from '../lambda/calls/planning/diff.ts';
+import { applyOps } from '../lambda/calls/planning/multifield.ts';
 import type { LeadFields, LeadRecord, MultifieldValue, PlannedWrite, PortalMultifield, ValidRow } from '../lambda/types.ts';
 
 let line = 1;

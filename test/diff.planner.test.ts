@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS_PER_BATCH, IDS_PER_COMMAND, createDiffPlanner, listCommands, selectFor } from '../lambda/bitrix/diff.ts';
-import { parsePhpQuery, asList } from '../lambda/sandbox/query.ts';
+import { COMMANDS_PER_BATCH, IDS_PER_COMMAND, createDiffPlanner, listCommands, selectFor } from '../lambda/calls/planning/diff.ts';
+import { parsePhpQuery, asList } from '../harness/sandbox/query.ts';
 import type { BatchResult, LeadRecord, PortalApi, ValidRow } from '../lambda/types.ts';
 
 /** A tiny in-memory portal behind the PortalApi seam: crm.lead.list with @ID filter and select. */

@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient } from '../lambda/bitrix/client.ts';
-import { createDiffPlanner } from '../lambda/bitrix/diff.ts';
-import { normaliseMulti } from '../lambda/bitrix/normalise.ts';
-import { loadCatalogue } from '../lambda/bitrix/preflight.ts';
-import { createSender } from '../lambda/bitrix/sender.ts';
+import { createClient } from '../lambda/calls/client.ts';
+import { createDiffPlanner } from '../lambda/calls/planning/diff.ts';
+import { normaliseMulti } from '../lambda/calls/planning/normalise.ts';
+import { loadCatalogue } from '../lambda/calls/preflight.ts';
+import { createSender } from '../lambda/calls/sender.ts';
 import { parseRunOptions, type RunOptions } from '../lambda/config.ts';
-import { standardCatalogue } from '../lambda/fields.ts';
-import { resolveHeader } from '../lambda/header.ts';
-import { compileRows } from '../lambda/payload.ts';
-import { startSandbox, type Sandbox } from '../lambda/sandbox/portal.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
+import { resolveHeader } from '../lambda/payloads/header.ts';
+import { compileRows } from '../lambda/payloads/compile.ts';
+import { startSandbox, type Sandbox } from '../harness/sandbox/portal.ts';
 import type { LeadRecord, RowOutcome, ValidRow } from '../lambda/types.ts';
 
 const FAST = { rate: 1000, burst: 1000, operatingLimit: 10_000, operatingWindow: 600, concurrency: 4 };

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { parseRunOptions, type RunOptionsInput } from '../lambda/config.ts';
-import { runChunk } from '../lambda/engine.ts';
+import { runChunk } from '../lambda/run/chunk.ts';
 import { RunHaltedError } from '../lambda/errors.ts';
-import { standardCatalogue } from '../lambda/fields.ts';
-import { FsStore } from '../lambda/fsStore.ts';
-import { driveRun, newRunState, type DriveOptions } from '../lambda/run.ts';
-import type { RunState, Summary } from '../lambda/state.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
+import { FsStore } from '../lambda/stores/fsStore.ts';
+import { driveRun, newRunState, type DriveOptions } from '../lambda/run/drive.ts';
+import type { RunState, Summary } from '../lambda/run/state.ts';
 import { DEFERRED, type LeadSender, type RowOutcome, type SendStats, type ValidRow } from '../lambda/types.ts';
 
 const dirs: string[] = [];

@@ -4,9 +4,9 @@
  * every lead in the state the file asked for, no duplicated multifield value, summary = report, no secret.
  */
 import { parse } from 'csv-parse/sync';
-import { normaliseMulti } from '../lambda/bitrix/normalise.ts';
-import type { Sandbox } from '../lambda/sandbox/portal.ts';
-import type { ObjectStore } from '../lambda/store.ts';
+import { normaliseMulti } from '../lambda/calls/planning/normalise.ts';
+import type { Sandbox } from '../harness/sandbox/portal.ts';
+import type { ObjectStore } from '../lambda/stores/store.ts';
 import type { LeadRecord, RowOutcome, RowStatus } from '../lambda/types.ts';
 
 export const HEADER = 'ID,TITLE,PHONE_WORK,EMAIL_WORK';

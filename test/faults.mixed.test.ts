@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/aws/log.ts';
-import { S3Store } from '../lambda/aws/s3Store.ts';
-import { openPortal } from '../lambda/bitrix/session.ts';
-import { createLocalFlow } from '../lambda/local/flow.ts';
-import { startLocalS3, type LocalS3 } from '../lambda/local/s3.ts';
-import { startSandbox } from '../lambda/sandbox/portal.ts';
-import type { RunState } from '../lambda/state.ts';
+import { S3Store } from '../lambda/stores/s3Store.ts';
+import { openPortal } from '../lambda/calls/session.ts';
+import { createLocalFlow } from '../harness/flow/localFlow.ts';
+import { startLocalS3, type LocalS3 } from '../harness/localS3.ts';
+import { startSandbox } from '../harness/sandbox/portal.ts';
+import type { RunState } from '../lambda/run/state.ts';
 import { countsOf, duplicates, leadMismatches, leaks, parseReport, readText, reportMismatches, secretsOf, seedFile, writesPerLead } from './faults.helpers.ts';
 
 const BUCKET = 'leads';

@@ -8,11 +8,11 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openPortal } from '../lambda/bitrix/session.ts';
+import { openPortal } from '../lambda/calls/session.ts';
 import { parseRunOptions } from '../lambda/config.ts';
-import { FsStore } from '../lambda/fsStore.ts';
-import { driveRun, newRunState } from '../lambda/run.ts';
-import { startSandbox, type Sandbox } from '../lambda/sandbox/portal.ts';
+import { FsStore } from '../lambda/stores/fsStore.ts';
+import { driveRun, newRunState } from '../lambda/run/drive.ts';
+import { startSandbox, type Sandbox } from '../harness/sandbox/portal.ts';
 import type { RowStatus } from '../lambda/types.ts';
 import { countsOf, duplicates, leadMismatches, leaks, parseReport, readText, reportMismatches, secretsOf, seedFile, writesPerLead } from './faults.helpers.ts';
 

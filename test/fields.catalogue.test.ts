@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MULTIFIELD_VALUE_TYPES, standardCatalogue } from '../lambda/fields.ts';
+import { MULTIFIELD_VALUE_TYPES, standardCatalogue } from '../lambda/payloads/fields.ts';
 
 describe('standardCatalogue', () => {
   it('has every field of the seed table with its documented type', () => {

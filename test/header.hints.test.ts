@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FileRefusedError } from '../lambda/errors.ts';
-import { standardCatalogue } from '../lambda/fields.ts';
-import { resolveHeader } from '../lambda/header.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
+import { resolveHeader } from '../lambda/payloads/header.ts';
 
 function refusal(cells: string[]): FileRefusedError {
   try {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHUNK_CRASH_ERRORS, CHUNK_FATAL_ERRORS, LAMBDA_SERVICE_ERRORS } from '../infra/workflow.ts';
-import { CHUNK_RETRIERS as LOCAL_RETRIERS } from '../lambda/local/stateMachine.ts';
+import { CHUNK_RETRIERS as LOCAL_RETRIERS } from '../harness/flow/stateMachine.ts';
 import { acknowledgments, actionsOf, definitionOf, logicalId, type Statement, statementsOf, type Synth, synth } from './infra.helpers.ts';
 
 const FAKE_SECRET_NAME = 'tests/fake-webhook-secret-name';

@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Store } from '../lambda/aws/s3Store.ts';
-import { main, type CliIO } from '../lambda/cli.ts';
-import { cliS3Client, parseS3Url } from '../lambda/local/s3Source.ts';
-import { startLocalS3, type LocalS3 } from '../lambda/local/s3.ts';
+import { S3Store } from '../lambda/stores/s3Store.ts';
+import { main, type CliIO } from '../lambda/cli/main.ts';
+import { cliS3Client, parseS3Url } from '../lambda/cli/s3Source.ts';
+import { startLocalS3, type LocalS3 } from '../harness/localS3.ts';
 
 function capture(env: Record<string, string>, cwd: string): CliIO & { out: () => string; errText: () => string } {
   let out = '';

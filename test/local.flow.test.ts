@@ -1,11 +1,11 @@
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectChangedError, S3Store } from '../lambda/aws/s3Store.ts';
-import { createLocalFlow, type LocalFlowOptions } from '../lambda/local/flow.ts';
-import type { LocalS3 } from '../lambda/local/s3.ts';
-import { runIdFor } from '../lambda/run.ts';
-import type { Summary } from '../lambda/state.ts';
-import type { ObjectStore } from '../lambda/store.ts';
+import { ObjectChangedError, S3Store } from '../lambda/stores/s3Store.ts';
+import { createLocalFlow, type LocalFlowOptions } from '../harness/flow/localFlow.ts';
+import type { LocalS3 } from '../harness/localS3.ts';
+import { runIdFor } from '../lambda/run/drive.ts';
+import type { Summary } from '../lambda/run/state.ts';
+import type { ObjectStore } from '../lambda/stores/store.ts';
 import { startEventBucket, type EventBucket } from './s3.helpers.ts';
 
 const BUCKET = 'leads';

@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
 import { parseRunOptions, type RunOptionsInput } from '../lambda/config.ts';
-import { standardCatalogue } from '../lambda/fields.ts';
-import { resolveHeader } from '../lambda/header.ts';
-import { compileRows } from '../lambda/payload.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
+import { resolveHeader } from '../lambda/payloads/header.ts';
+import { compileRows } from '../lambda/payloads/compile.ts';
 import type { Catalogue, RowOutcome, ValidRow } from '../lambda/types.ts';
 
 /** A row checker for one header, the way the engine builds it. */

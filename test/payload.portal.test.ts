@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { standardCatalogue } from '../lambda/fields.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
 import type { Catalogue, FieldSpec } from '../lambda/types.ts';
 import { checker, invalid, valid } from './payload.helpers.ts';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { RunHaltedError } from '../lambda/errors.ts';
-import { standardCatalogue } from '../lambda/fields.ts';
-import { resolveHeader } from '../lambda/header.ts';
-import { buildCatalogue, labelTexts, loadCatalogue, type PortalFieldDescription } from '../lambda/bitrix/preflight.ts';
-import { parsePhpQuery } from '../lambda/sandbox/query.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
+import { resolveHeader } from '../lambda/payloads/header.ts';
+import { buildCatalogue, labelTexts, loadCatalogue, type PortalFieldDescription } from '../lambda/calls/preflight.ts';
+import { parsePhpQuery } from '../harness/sandbox/query.ts';
 import type { BatchResult, PortalApi } from '../lambda/types.ts';
 
 const std = (type: string, extra: Partial<PortalFieldDescription> = {}): PortalFieldDescription => ({

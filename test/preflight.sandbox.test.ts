@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from '../lambda/bitrix/client.ts';
-import { loadCatalogue } from '../lambda/bitrix/preflight.ts';
+import { createClient } from '../lambda/calls/client.ts';
+import { loadCatalogue } from '../lambda/calls/preflight.ts';
 import { parseRunOptions } from '../lambda/config.ts';
 import { FileRefusedError } from '../lambda/errors.ts';
-import { standardCatalogue } from '../lambda/fields.ts';
-import { resolveHeader } from '../lambda/header.ts';
-import { compileRows } from '../lambda/payload.ts';
-import { startSandbox, type Sandbox } from '../lambda/sandbox/portal.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
+import { resolveHeader } from '../lambda/payloads/header.ts';
+import { compileRows } from '../lambda/payloads/compile.ts';
+import { startSandbox, type Sandbox } from '../harness/sandbox/portal.ts';
 import type { Catalogue, SourceRecord } from '../lambda/types.ts';
 
 const options = parseRunOptions({});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunOptions } from '../lambda/config.ts';
-import { buildSummary, csvCell, exitCodeFor, formatOutcome, formatRejected, reportHeader, safeCell } from '../lambda/report.ts';
-import { newRunState } from '../lambda/run.ts';
+import { buildSummary, csvCell, exitCodeFor, formatOutcome, formatRejected, reportHeader, safeCell } from '../lambda/report/lines.ts';
+import { newRunState } from '../lambda/run/drive.ts';
 import type { RowOutcome } from '../lambda/types.ts';
 
 const outcome = (o: Partial<RowOutcome>): RowOutcome => ({ line: 2, id: '7', status: 'valid', errorCode: '', message: '', attempts: 0, ...o });

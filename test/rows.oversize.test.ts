@@ -6,10 +6,10 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { parseRunOptions } from '../lambda/config.ts';
 import { CsvCutShortError } from '../lambda/errors.ts';
-import { standardCatalogue } from '../lambda/fields.ts';
-import { resolveHeader } from '../lambda/header.ts';
-import { compileRows } from '../lambda/payload.ts';
-import { lineAfter, readRecords, type ReadOptions, type RecordFormat } from '../lambda/rows.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
+import { resolveHeader } from '../lambda/payloads/header.ts';
+import { compileRows } from '../lambda/payloads/compile.ts';
+import { lineAfter, readRecords, type ReadOptions, type RecordFormat } from '../lambda/rows/records.ts';
 import type { RowCheck, SourceRecord } from '../lambda/types.ts';
 import { expectConsistent, fixture, readRun, runCli } from './badinput.helpers.ts';
 

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { CsvCutShortError } from '../lambda/errors.ts';
-import { lineAfter, readRecords, type RecordFormat } from '../lambda/rows.ts';
+import { lineAfter, readRecords, type RecordFormat } from '../lambda/rows/records.ts';
 import type { SourceRecord } from '../lambda/types.ts';
 
 const utf8: RecordFormat = { encoding: 'utf-8', delimiter: ',' };

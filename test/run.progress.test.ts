@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRunOptions } from '../lambda/config.ts';
 import { NoProgressError } from '../lambda/errors.ts';
-import { standardCatalogue } from '../lambda/fields.ts';
-import { FsStore } from '../lambda/fsStore.ts';
-import { DEFAULT_MAX_IDLE_CHUNKS, progressGuard } from '../lambda/progress.ts';
-import { driveRun, newRunState } from '../lambda/run.ts';
-import type { Checkpoint, RunState } from '../lambda/state.ts';
+import { standardCatalogue } from '../lambda/payloads/fields.ts';
+import { FsStore } from '../lambda/stores/fsStore.ts';
+import { DEFAULT_MAX_IDLE_CHUNKS, progressGuard } from '../lambda/run/stallGuard.ts';
+import { driveRun, newRunState } from '../lambda/run/drive.ts';
+import type { Checkpoint, RunState } from '../lambda/run/state.ts';
 import { DEFERRED, type LeadSender, type RowOutcome, type SendStats, type ValidRow } from '../lambda/types.ts';
 
 function state(checkpoint: Partial<Checkpoint>): RunState {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import { S3Store } from '../lambda/aws/s3Store.ts';
-import { encodeEventKey, startLocalS3, type LocalS3 } from '../lambda/local/s3.ts';
+import { S3Store } from '../lambda/stores/s3Store.ts';
+import { encodeEventKey, startLocalS3, type LocalS3 } from '../harness/localS3.ts';
 
 /** A local bucket (s3rver on port 0, in a temp folder) that hands back the real event record of each upload. */
 export interface EventBucket {

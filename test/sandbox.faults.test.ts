@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mulberry32 } from '../lambda/sandbox/faults.ts';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../lambda/sandbox/portal.ts';
+import { mulberry32 } from '../harness/sandbox/faults.ts';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../harness/sandbox/portal.ts';
 import { callJson, get } from './sandbox.helpers.ts';
 
 const open: Sandbox[] = [];

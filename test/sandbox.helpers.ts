@@ -1,5 +1,5 @@
 /** Small HTTP helpers for the sandbox tests (real requests to the real local server). */
-import type { Sandbox } from '../lambda/sandbox/portal.ts';
+import type { Sandbox } from '../harness/sandbox/portal.ts';
 
 export interface Answer {
   status: number;

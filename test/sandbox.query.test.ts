@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { asList, mergeParams, parsePhpQuery, phpFloat, phpInt } from '../lambda/sandbox/query.ts';
-import { phpMap, phpTruthy } from '../lambda/sandbox/batch.ts';
-import { formatDate, formatDateTime } from '../lambda/sandbox/values.ts';
+import { asList, mergeParams, parsePhpQuery, phpFloat, phpInt } from '../harness/sandbox/query.ts';
+import { phpMap, phpTruthy } from '../harness/sandbox/batch.ts';
+import { formatDate, formatDateTime } from '../harness/sandbox/values.ts';
 
 describe('sandbox: PHP-style parameter parsing', () => {
   it('builds nested objects from bracketed keys, [] appending the next index', () => {

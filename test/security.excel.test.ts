@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatOutcome, REPORT_COLUMNS, reportHeader } from '../lambda/report.ts';
+import { formatOutcome, REPORT_COLUMNS, reportHeader } from '../lambda/report/lines.ts';
 import type { RowOutcome } from '../lambda/types.ts';
 import { dryRun, expectConsistent, fixture } from './badinput.helpers.ts';
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../lambda/aws/log.ts';
-import { S3Store } from '../lambda/aws/s3Store.ts';
-import { createLocalFlow } from '../lambda/local/flow.ts';
-import { startLocalS3, type LocalS3 } from '../lambda/local/s3.ts';
-import { startSandbox, type Sandbox } from '../lambda/sandbox/portal.ts';
+import { S3Store } from '../lambda/stores/s3Store.ts';
+import { createLocalFlow } from '../harness/flow/localFlow.ts';
+import { startLocalS3, type LocalS3 } from '../harness/localS3.ts';
+import { startSandbox, type Sandbox } from '../harness/sandbox/portal.ts';
 import { allFiles, readRun, runCli, type CliResult } from './badinput.helpers.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { FileRefusedError } from '../lambda/errors.ts';
-import { detectFormat, guessDelimiter, isUtf8 } from '../lambda/source.ts';
+import { detectFormat, guessDelimiter, isUtf8 } from '../lambda/source/format.ts';
 
 const auto = { encoding: 'auto', delimiter: 'auto' } as const;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RunOptionsInput } from '../config.ts';
-import { DEFAULT_MAX_IDLE_CHUNKS } from '../progress.ts';
+import { DEFAULT_MAX_IDLE_CHUNKS } from '../run/stallGuard.ts';
 import { ConfigurationError } from '../errors.ts';
 
 /** A positive number from an environment string; unset or empty means "use the default". */
@@ -33,7 +33,7 @@ export const ChunkEnvSchema = Common.extend({
   CHUNK_BUDGET_MS: num.transform((v) => v ?? 10 * 60_000),
   /** Kept free at the end of the invocation for writing the report part and returning. */
   CHUNK_MARGIN_MS: num.transform((v) => v ?? 30_000),
-  /** Chunks in a row that finish no row before the run halts with NO_PROGRESS (lambda/run.ts progressGuard). */
+  /** Chunks in a row that finish no row before the run halts with NO_PROGRESS (lambda/run/drive.ts progressGuard). */
   MAX_IDLE_CHUNKS: num.pipe(z.number().int().optional()).transform((v) => v ?? DEFAULT_MAX_IDLE_CHUNKS),
 });
 export const FinalizeEnvSchema = Common.extend({ BUCKET: z.string().min(1).optional() });

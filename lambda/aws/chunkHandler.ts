@@ -1,0 +1,103 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { openPortal, type PortalSession } from '../calls/session.ts';
+import type { RunOptions } from '../config.ts';
+import { runChunk } from '../run/chunk.ts';
+import { ConfigurationError } from '../errors.ts';
+import { standardCatalogue } from '../payloads/fields.ts';
+import { progressGuard } from '../run/stallGuard.ts';
+import type { RunState } from '../run/state.ts';
+import type { ObjectStore } from '../stores/store.ts';
+import { chunkDeadline, ChunkEnvSchema, readEnv, type ChunkEnv } from './env.ts';
+import { createLogger, errorFields, type Logger } from './log.ts';
+import { S3Store } from '../stores/s3Store.ts';
+import { webhookUrl } from './secret.ts';
+
+export interface ChunkDeps {
+  env: ChunkEnv;
+  /** The store for a bucket: the source is read from `state.source.bucket`, parts go to BUCKET (default: the same). */
+  store(bucket: string): ObjectStore;
+  /** The portal's webhook URL, when one is configured (Secrets Manager in Lambda). */
+  webhook(): Promise<string | undefined>;
+  /** Opens the portal session (lambda/calls/session.ts); injectable so tests can wrap the sender. */
+  portal?: (webhookUrl: string, options: RunOptions) => Promise<PortalSession>;
+  log: Logger;
+  now?: () => number;
+}
+
+/** Builds the worker around its edges. One call = one chunk: RunState in, the next RunState out. */
+export function createChunkHandler(deps: ChunkDeps) {
+  const now = deps.now ?? Date.now;
+  return async (state: RunState, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<RunState> => {
+    const started = now();
+    const remaining = context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+    const deadline = chunkDeadline(started, remaining, deps.env);
+    const log = deps.log.child({ runId: state.runId });
+    const source = deps.store(state.source.bucket);
+    const output = deps.store(deps.env.BUCKET ?? state.source.bucket);
+
+    let session: PortalSession | undefined;
+    try {
+      const url = await deps.webhook();
+      if (url) {
+        try {
+          session = await (deps.portal ?? openPortal)(url, state.options);
+        } catch (err) {
+          if (!state.options.dryRun) throw err;
+          // As the CLI does: a dry run validates offline against the built-in field list.
+          log.warn('could not open the portal; the dry run continues with the built-in field list', errorFields(err));
+        }
+      } else if (!state.options.dryRun) {
+        throw new ConfigurationError('no portal webhook is configured (WEBHOOK_SECRET_ARN): only dry runs can run');
+      }
+    } catch (err) {
+      log.error('chunk could not open the portal', { offset: state.checkpoint.offset, ...errorFields(err) });
+      throw err;
+    }
+
+    log.info('chunk start', { offset: state.checkpoint.offset, line: state.checkpoint.line, part: state.checkpoint.part, budgetMs: deadline - started, portal: session?.host });
+    try {
+      const next = progressGuard(state, await runChunk(state, {
+        source,
+        output,
+        // In a dry run the sender reads and plans but never writes (plan.csv previews the changes), as in the CLI.
+        ...(session ? { sender: session.sender } : {}),
+        catalogue: session?.catalogue ?? standardCatalogue(),
+        deadline,
+        now,
+      }), deps.env.MAX_IDLE_CHUNKS);
+      const c = next.checkpoint;
+      log.info('chunk done', {
+        rows: c.rows - state.checkpoint.rows,
+        totalRows: c.rows,
+        offset: c.offset,
+        done: c.done,
+        ms: now() - started,
+        ...(c.refused ? { refused: c.refused.code } : {}),
+        ...(c.halted ? { halted: c.halted.code } : {}),
+        ...(c.cutShort ? { cutShort: c.cutShort.line } : {}),
+      });
+      return next;
+    } catch (err) {
+      log.error('chunk failed; the next attempt restarts from this checkpoint', { offset: state.checkpoint.offset, ...errorFields(err) });
+      throw err;
+    }
+  };
+}
+
+let lambdaHandler: ReturnType<typeof createChunkHandler> | undefined;
+
+/** The Lambda entry point (Step Functions "Chunk" state, payloadResponseOnly: RunState → RunState). */
+export const handler = async (event: RunState, context: Context): Promise<RunState> => {
+  if (!lambdaHandler) {
+    const env = readEnv(ChunkEnvSchema);
+    const s3 = new S3Client({});
+    lambdaHandler = createChunkHandler({
+      env,
+      store: (bucket) => new S3Store(s3, bucket),
+      webhook: async () => (env.WEBHOOK_SECRET_ARN ? webhookUrl(env.WEBHOOK_SECRET_ARN) : undefined),
+      log: createLogger({ service: env.POWERTOOLS_SERVICE_NAME, level: env.LOG_LEVEL }),
+    });
+  }
+  return lambdaHandler(event, context);
+};

@@ -1,0 +1,71 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { finalizeRun } from '../report/finalize.ts';
+import type { RunState, Summary } from '../run/state.ts';
+import type { ObjectStore } from '../stores/store.ts';
+import { FinalizeEnvSchema, readEnv, type FinalizeEnv } from './env.ts';
+import { createLogger, redactText, type Logger } from './log.ts';
+import { S3Store } from '../stores/s3Store.ts';
+
+/** Step Functions' caught error: `Cause` is the Lambda's error JSON ({ errorType, errorMessage, … }) or text. */
+export interface CaughtError {
+  Error?: string;
+  Cause?: string;
+}
+
+/** Finalize's input: the last RunState, plus the caught error when the chunk loop failed. */
+export type FinalizeEvent = RunState & { error?: CaughtError };
+
+export interface FinalizeDeps {
+  env: FinalizeEnv;
+  store(bucket: string): ObjectStore;
+  log: Logger;
+}
+
+/** The failed chunk's error as the report states it: a code and a human message (secrets masked). */
+export function describeCaught(error: CaughtError): { code: string; message: string } {
+  const code = error.Error || 'CHUNK_FAILED';
+  let message = error.Cause ?? '';
+  try {
+    const cause = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch {
+    // Not JSON: keep the text as is.
+  }
+  return { code, message: redactText(message || code) };
+}
+
+/** Builds the finalize step around its store. */
+export function createFinalizeHandler(deps: FinalizeDeps) {
+  return async (event: FinalizeEvent, _context?: Context): Promise<Summary> => {
+    const { error, ...state } = event;
+    const log = deps.log.child({ runId: state.runId });
+    const output = deps.store(deps.env.BUCKET ?? state.source.bucket);
+    const summary = await finalizeRun(state, output, error ? { error: describeCaught(error) } : {});
+    log.info('run finalized', {
+      rows: summary.rows,
+      counts: summary.counts,
+      complete: summary.complete,
+      dryRun: summary.dryRun,
+      report: summary.report.report,
+      ...(error ? { failedChunk: describeCaught(error).code } : {}),
+    });
+    return summary;
+  };
+}
+
+let lambdaHandler: ReturnType<typeof createFinalizeHandler> | undefined;
+
+/** The Lambda entry point (Step Functions "Finalize" states: RunState [+ error] → Summary). */
+export const handler = async (event: FinalizeEvent, context?: Context): Promise<Summary> => {
+  if (!lambdaHandler) {
+    const env = readEnv(FinalizeEnvSchema);
+    const s3 = new S3Client({});
+    lambdaHandler = createFinalizeHandler({
+      env,
+      store: (bucket) => new S3Store(s3, bucket),
+      log: createLogger({ service: env.POWERTOOLS_SERVICE_NAME, level: env.LOG_LEVEL }),
+    });
+  }
+  return lambdaHandler(event, context);
+};

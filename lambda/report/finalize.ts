@@ -1,0 +1,67 @@
+import { Readable } from 'node:stream';
+import type { PartKind } from '../run/chunk.ts';
+import { EOL, PLAN_COLUMNS, buildSummary, reportHeader } from './lines.ts';
+import { encodeText } from '../rows/records.ts';
+import type { RunState, Summary } from '../run/state.ts';
+import type { ObjectStore } from '../stores/store.ts';
+
+const PART = /(\d{6})\.(report|rejected|plan)\.csv$/;
+
+/**
+ * Ends a run: streams the chunks' parts, in order, into report.csv, rejected.csv and (when rows went through
+ * the portal) plan.csv, each with its header,
+ * writes summary.json, then removes the parts. Memory stays bounded whatever the size of the run.
+ * Parts numbered at or past the checkpoint's `part` belong to a chunk that died before it returned: ignored.
+ *
+ * @example
+ * const summary = await finalizeRun(state, new FsStore('./leads-report'));
+ * // report.csv, rejected.csv, summary.json in ./leads-report
+ */
+export async function finalizeRun(
+  state: RunState,
+  output: ObjectStore,
+  opts: { error?: string | { code: string; message: string }; now?: () => Date } = {},
+): Promise<Summary> {
+  const cp = state.checkpoint;
+  const all = await output.list(state.partsPrefix);
+  const parts = (kind: PartKind) =>
+    all.filter((k) => {
+      const m = PART.exec(k);
+      return m !== null && m[2] === kind && Number(m[1]) < cp.part && k.startsWith(state.partsPrefix);
+    });
+
+  const error = typeof opts.error === 'string' ? { code: 'RUN_FAILED', message: opts.error } : opts.error;
+  const summary = buildSummary(state, (opts.now?.() ?? new Date()).toISOString(), error ? { error } : {});
+  const planParts = parts('plan');
+  if (planParts.length > 0) {
+    await output.write(summary.report.plan!, concat(output, reportHeader(PLAN_COLUMNS), planParts), 'text/csv; charset=utf-8');
+  } else delete summary.report.plan;
+
+  await output.write(summary.report.report, concat(output, reportHeader(), parts('report')), 'text/csv; charset=utf-8');
+
+  // rejected.csv is the user's own file minus the good rows: same header, same encoding, same BOM.
+  const encoding = cp.format?.encoding ?? 'utf-8';
+  const head =
+    cp.headerRaw === undefined
+      ? Buffer.alloc(0)
+      : Buffer.concat([cp.format?.bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), encodeText(cp.headerRaw + EOL, encoding)]);
+  const charset = encoding === 'utf-8' ? 'utf-8' : 'windows-1251';
+  await output.write(summary.report.rejected, concat(output, head, parts('rejected')), `text/csv; charset=${charset}`);
+
+  await output.write(summary.report.summary, JSON.stringify(summary, null, 2) + '\n', 'application/json');
+  if (all.length > 0) await output.remove(all.filter((k) => k.startsWith(state.partsPrefix)));
+  return summary;
+}
+
+/** A header, then each part's bytes as they stream in. */
+function concat(store: ObjectStore, head: string | Buffer, keys: string[]): Readable {
+  return Readable.from(
+    (async function* () {
+      if (head.length > 0) yield typeof head === 'string' ? Buffer.from(head) : head;
+      for (const key of keys) {
+        for await (const chunk of await store.read(key)) yield chunk as Buffer;
+      }
+    })(),
+    { objectMode: false },
+  );
+}

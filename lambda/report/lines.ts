@@ -1,0 +1,147 @@
+import type { RunState, Summary } from '../run/state.ts';
+import type { RowOutcome, RowStatus } from '../types.ts';
+
+/** Line break of report.csv and rejected.csv (RFC 4180; Excel reads it everywhere). */
+export const EOL = '\r\n';
+
+/** One report.csv column: its header name and how an outcome fills it. */
+export interface ReportColumn {
+  name: string;
+  cell(o: RowOutcome): string;
+}
+
+/** The report's columns, in order: the header and every line come from this one list. */
+export const REPORT_COLUMNS: readonly ReportColumn[] = [
+  { name: 'line', cell: (o) => String(o.line) },
+  { name: 'id', cell: (o) => safeCell(o.id) },
+  { name: 'status', cell: (o) => o.status },
+  { name: 'error_code', cell: (o) => safeCell(o.errorCode) },
+  { name: 'error_message', cell: (o) => safeCell(o.message) },
+  { name: 'attempts', cell: (o) => String(o.attempts) },
+];
+
+/**
+ * plan.csv (written when rows go through the portal): what each row changes, like a plan before apply.
+ * `changes` lists field codes in the row's column order, `;`-separated; multifields per VALUE_TYPE with
+ * `+n` added, `-n` deleted, `~n` rewritten (e.g. `TITLE;PHONE:MOBILE+1-2`). Empty for unchanged rows.
+ */
+export const PLAN_COLUMNS: readonly ReportColumn[] = [
+  REPORT_COLUMNS[0],
+  REPORT_COLUMNS[1],
+  REPORT_COLUMNS[2],
+  { name: 'changes', cell: (o) => safeCell(o.changes ?? '') },
+];
+
+export const REPORT_FILE = 'report.csv';
+export const PLAN_FILE = 'plan.csv';
+export const REJECTED_FILE = 'rejected.csv';
+export const SUMMARY_FILE = 'summary.json';
+
+/** Every status, so summary.json always shows all counts (0 included). */
+export const STATUSES: readonly RowStatus[] = ['updated', 'unchanged', 'valid', 'invalid', 'failed', 'skipped'];
+
+/** Statuses whose raw row goes to rejected.csv (the user fixes and re-uploads them). */
+export function isRejected(status: RowStatus): boolean {
+  return status === 'invalid' || status === 'failed';
+}
+
+/**
+ * A cell that Excel would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading `'`.
+ *
+ * @example safeCell('=HYPERLINK("http://x")') // → `'=HYPERLINK("http://x")`
+ */
+export function safeCell(value: string): string {
+  if (value === '') return value;
+  const c = value.charCodeAt(0);
+  // = + - @ \t \r
+  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13 ? `'${value}` : value;
+}
+
+const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
+
+/** RFC 4180 quoting: a cell with a comma, quote, line break or edge spaces is quoted, quotes doubled. */
+export function csvCell(value: string): string {
+  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** The report header line (with its line break). */
+export function reportHeader(columns: readonly ReportColumn[] = REPORT_COLUMNS): string {
+  return columns.map((c) => csvCell(c.name)).join(',') + EOL;
+}
+
+/**
+ * One outcome → one report.csv line (with its line break).
+ *
+ * @example formatOutcome({ line: 3, id: '-1', status: 'invalid', errorCode: 'INVALID_ID', message: 'line 3, ID: "-1" is not a lead ID', attempts: 0 })
+ * // → `3,'-1,invalid,INVALID_ID,"line 3, ID: ""-1"" is not a lead ID",0\r\n`
+ */
+export function formatOutcome(o: RowOutcome, columns: readonly ReportColumn[] = REPORT_COLUMNS): string {
+  let line = '';
+  for (let i = 0; i < columns.length; i++) {
+    if (i > 0) line += ',';
+    line += csvCell(columns[i].cell(o));
+  }
+  return line + EOL;
+}
+
+/** One plan.csv line (with its line break). */
+export function formatPlan(o: RowOutcome): string {
+  return formatOutcome(o, PLAN_COLUMNS);
+}
+
+/** One rejected.csv line: the user's raw record exactly as read (quoted line breaks included). */
+export function formatRejected(raw: string): string {
+  return raw + EOL;
+}
+
+/** Where the final files of a run go. */
+export function reportKeys(state: Pick<RunState, 'reportPrefix'>): Summary['report'] {
+  return {
+    report: state.reportPrefix + REPORT_FILE,
+    rejected: state.reportPrefix + REJECTED_FILE,
+    summary: state.reportPrefix + SUMMARY_FILE,
+    plan: state.reportPrefix + PLAN_FILE,
+  };
+}
+
+/** summary.json from the last state. `complete` means every record was read and none was held back. */
+export function buildSummary(state: RunState, finishedAt: string, opts: { error?: Summary['error'] } = {}): Summary {
+  const cp = state.checkpoint;
+  const counts: Summary['counts'] = {};
+  for (const s of STATUSES) counts[s] = cp.counts[s] ?? 0;
+  const seconds = cp.activeMs / 1000;
+  return {
+    source: state.source.bucket ? `s3://${state.source.bucket}/${state.source.key}` : state.source.key,
+    runId: state.runId,
+    startedAt: state.startedAt,
+    finishedAt,
+    rows: cp.rows,
+    counts,
+    errorCodes: { ...cp.errorCodes },
+    dryRun: state.options.dryRun,
+    complete: cp.done && !cp.refused && !cp.cutShort && !cp.halted && !opts.error,
+    ...(cp.refused ? { refused: cp.refused } : {}),
+    ...(cp.cutShort ? { cutShort: cp.cutShort } : {}),
+    ...(cp.halted ? { halted: cp.halted } : {}),
+    ...(opts.error ? { error: opts.error } : {}),
+    warnings: cp.warnings,
+    requests: cp.stats.requests,
+    retries: cp.stats.retries,
+    throttledMs: cp.stats.throttledMs,
+    limitErrors: { ...cp.stats.limitErrors },
+    rowsPerSecond: seconds > 0 ? Math.round(cp.rows / seconds) : 0,
+    report: reportKeys(state),
+  };
+}
+
+/**
+ * The CLI's exit code for a finished run: 2 the file was refused, 1 some rows did not succeed (or the run
+ * stopped early), 0 every row succeeded.
+ */
+export function exitCodeFor(summary: Summary): 0 | 1 | 2 {
+  if (summary.refused) return 2;
+  const c = summary.counts;
+  const bad = (c.invalid ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0);
+  if (bad > 0 || !summary.complete) return 1;
+  return 0;
+}

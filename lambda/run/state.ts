@@ -1,0 +1,77 @@
+import type { RunOptions } from '../config.ts';
+import type { ObjectInfo } from '../stores/store.ts';
+import type { RowStatus, SendStats } from '../types.ts';
+
+/**
+ * The state passed between the steps start → chunk → … → chunk → finalize.
+ * In AWS it is the Step Functions execution state (JSON, < 256 KB); locally the driver loops over it.
+ * Everything a chunk needs to continue exactly where the last one stopped lives here.
+ */
+export interface RunState {
+  runId: string;
+  /** Where the CSV is: bucket ('' for the local filesystem store) + object info pinned at start. */
+  source: { bucket: string } & ObjectInfo;
+  /** Where report.csv, rejected.csv, summary.json go (prefix inside the output store, '' or ending in '/'). */
+  reportPrefix: string;
+  /** Where the chunks' report parts go (prefix ending in '/'). */
+  partsPrefix: string;
+  options: RunOptions;
+  startedAt: string;
+  checkpoint: Checkpoint;
+}
+
+export interface Checkpoint {
+  /** Absolute byte offset of the next unread record (after the header on the first chunk). */
+  offset: number;
+  /** Source line the next record starts on. */
+  line: number;
+  /** Next report part number. */
+  part: number;
+  /** Resolved once on the first chunk and kept so later chunks can read from the middle. */
+  format?: { encoding: 'utf-8' | 'windows-1251'; delimiter: ',' | ';' | '\t'; /** The source starts with a UTF-8 BOM (rejected.csv keeps it). */ bom?: boolean };
+  header?: string[];
+  /** Raw header line, for rejected.csv. */
+  headerRaw?: string;
+  rows: number;
+  counts: Partial<Record<RowStatus, number>>;
+  errorCodes: Record<string, number>;
+  warnings: number;
+  stats: SendStats;
+  /** Milliseconds spent in chunks, summed (for rows/s). */
+  activeMs: number;
+  done: boolean;
+  /** Set when the whole file was refused (exit 2). */
+  refused?: { code: string; message: string };
+  /** Set when reading stopped on malformed CSV; rows before it keep their outcomes. */
+  cutShort?: { line: number; message: string };
+  /** Set when the run halted (OVERLOAD_LIMIT…): later rows are `skipped`. */
+  halted?: { code: string; message: string };
+  /** Chunks in a row that finished no row (the sender deferred them all); absent = the last chunk moved. See `progressGuard`. */
+  idleChunks?: number;
+}
+
+/** summary.json */
+export interface Summary {
+  source: string;
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  rows: number;
+  counts: Partial<Record<RowStatus, number>>;
+  errorCodes: Record<string, number>;
+  dryRun: boolean;
+  complete: boolean;
+  refused?: { code: string; message: string };
+  cutShort?: { line: number; message: string };
+  halted?: { code: string; message: string };
+  /** A run-level failure (a chunk crashed, the portal could not be opened): the report holds the rows done before it. */
+  error?: { code: string; message: string };
+  warnings: number;
+  requests: number;
+  retries: number;
+  throttledMs: number;
+  limitErrors: Record<string, number>;
+  rowsPerSecond: number;
+  /** Where the files are; `plan` (plan.csv) exists when rows went through the portal (diff preview / changes). */
+  report: { report: string; rejected: string; summary: string; plan?: string };
+}
