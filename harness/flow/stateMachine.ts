@@ -3,7 +3,7 @@ import type { ExecutionStarter } from '../../lambda/aws/startHandler.ts';
 import type { FinalizeEvent } from '../../lambda/aws/finalizeHandler.ts';
 import type { RunState, Summary } from '../../lambda/run/state.ts';
 
-/** Mirrors infra/workflow.ts (test/aws.edge and test/infra.stack check both lists are the same). */
+/** Mirrors infra/workflow.ts (test/aws/edge and test/infra/stack check both lists are the same). */
 export const LAMBDA_SERVICE_ERRORS = ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
 /** A crash or timeout: 2 more attempts. */
 export const CHUNK_CRASH_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.ExitError', 'Runtime.OutOfMemory'];

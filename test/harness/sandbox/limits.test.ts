@@ -1,0 +1,134 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../../harness/sandbox/portal.ts';
+import { callJson } from '../../support/sandbox.ts';
+
+let sb: Sandbox;
+afterEach(async () => sb?.close());
+
+/** A hand-driven sandbox clock, so limit tests are exact and need no sleeps. */
+function clock(start = Date.UTC(2026, 0, 5, 9, 0, 0)) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+const upd = (id: number) => ({ id, fields: { NAME: 'x' } });
+
+describe('sandbox: leaky bucket', () => {
+  it('refuses past the burst with 503 QUERY_LIMIT_EXCEEDED and recovers at the drain rate', async () => {
+    const c = clock();
+    sb = await startSandbox({ rate: 2, burst: 3, now: c.now });
+    for (let i = 0; i < 3; i++) expect((await callJson(sb, 'crm.lead.fields')).status).toBe(200);
+    const refused = await callJson(sb, 'crm.lead.fields');
+    expect(refused.status).toBe(503);
+    expect(refused.body).toEqual({ error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
+    c.advance(400); // 0.8 drained: still no room for one more
+    expect((await callJson(sb, 'crm.lead.fields')).status).toBe(503);
+    c.advance(100); // 1.0 drained
+    expect((await callJson(sb, 'crm.lead.fields')).status).toBe(200);
+    expect((await callJson(sb, 'crm.lead.fields')).status).toBe(503);
+    expect(sb.stats().refusals.QUERY_LIMIT_EXCEEDED).toBe(3);
+  });
+
+  it('counts a batch of 50 commands as one request', async () => {
+    const c = clock();
+    sb = await startSandbox({ rate: 1, burst: 2, now: c.now });
+    const [id] = sb.seedLeads([{}]);
+    const cmd = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`r${i}`, `crm.lead.update?id=${id}&fields[NAME]=n${i}`]));
+    expect((await callJson(sb, 'batch', { cmd })).status).toBe(200);
+    expect((await callJson(sb, 'batch', { cmd })).status).toBe(200);
+    expect((await callJson(sb, 'batch', { cmd })).status).toBe(503);
+    expect(sb.ledger()).toHaveLength(100);
+  });
+
+  it('works in real time on a compressed scale', async () => {
+    sb = await startSandbox({ rate: 4, burst: 2 });
+    // Three at once: the bucket holds two; the third arrives well inside one drain interval (250 ms).
+    const first = await Promise.all([1, 2, 3].map(() => callJson(sb, 'crm.lead.fields')));
+    expect(first.map((r) => r.status).sort()).toEqual([200, 200, 503]);
+    await new Promise((r) => setTimeout(r, 300)); // the drain itself is the behaviour under test
+    expect((await callJson(sb, 'crm.lead.fields')).status).toBe(200);
+  });
+});
+
+describe('sandbox: operating budget', () => {
+  it('blocks a method with 429 after the call that crosses the limit, until its buckets expire', async () => {
+    const c = clock();
+    sb = await startSandbox({ operatingLimit: 1, operatingWindow: 10, costs: { 'crm.lead.update': 0.4 }, now: c.now });
+    const [id] = sb.seedLeads([{}]);
+    const start = c.now();
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await callJson(sb, 'crm.lead.update', upd(id));
+      expect(res.status).toBe(200);
+      seen.push(res.body.time.operating);
+      expect(res.body.time.operating_reset_at).toBe(Math.ceil((start + 10_000) / 1000));
+      c.advance(1500); // each call lands in its own 1 s bucket
+    }
+    expect(seen).toEqual([0.4, 0.8, 1.2]); // the third crossed the limit and still completed
+    const blocked = await callJson(sb, 'crm.lead.update', upd(id));
+    expect(blocked.status).toBe(429);
+    expect(blocked.body).toEqual({ error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit' });
+    expect(sb.ledger()).toHaveLength(3);
+    // Other methods keep their own budget.
+    expect((await callJson(sb, 'crm.lead.get', { id })).status).toBe(200);
+    c.advance(start + 10_000 - c.now() - 1);
+    expect((await callJson(sb, 'crm.lead.update', upd(id))).status).toBe(429);
+    c.advance(1); // the oldest bucket (0.4) expires: 0.8 left, below the limit
+    const after = await callJson(sb, 'crm.lead.update', upd(id));
+    expect(after.status).toBe(200);
+    expect(after.body.time.operating).toBe(1.2);
+    expect(after.body.time.operating_reset_at).toBe(Math.ceil((start + 11_500) / 1000));
+  });
+
+  it("nested billing: each command is billed to its own method and a blocked method's commands fail in result_error", async () => {
+    const c = clock();
+    sb = await startSandbox({ operatingLimit: 1, operatingWindow: 10, costs: { 'crm.lead.update': 0.4, 'crm.lead.get': 0.1 }, now: c.now });
+    const [id] = sb.seedLeads([{}]);
+    const cmd = { a: `crm.lead.update?id=${id}&fields[NAME]=a`, b: `crm.lead.update?id=${id}&fields[NAME]=b`, c: `crm.lead.update?id=${id}&fields[NAME]=c`, g: `crm.lead.get?id=${id}` };
+    const first = await callJson(sb, 'batch', { cmd });
+    const t = first.body.result.result_time;
+    expect([t.a.operating, t.b.operating, t.c.operating, t.g.operating]).toEqual([0.4, 0.8, 1.2, 0.1]);
+    expect(first.body.time.operating).toBe(0); // the envelope itself is not billed
+    const second = await callJson(sb, 'batch', { cmd });
+    expect(second.status).toBe(200);
+    expect(second.body.result.result).toEqual({ g: expect.objectContaining({ ID: String(id) }) });
+    expect(second.body.result.result_error.a).toEqual({ error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit' });
+    expect(Object.keys(second.body.result.result_error)).toEqual(['a', 'b', 'c']);
+    expect(sb.ledger()).toHaveLength(3);
+  });
+
+  it('envelope billing: the whole batch is billed to `batch`, every result_time shows the same cumulative figure', async () => {
+    const c = clock();
+    sb = await startSandbox({ operatingLimit: 1, operatingWindow: 10, batchBilling: 'envelope', costs: { 'crm.lead.update': 0.4 }, now: c.now });
+    const [id] = sb.seedLeads([{}]);
+    const cmd = { a: `crm.lead.update?id=${id}&fields[NAME]=a`, b: `crm.lead.update?id=${id}&fields[NAME]=b`, c: `crm.lead.update?id=${id}&fields[NAME]=c` };
+    const first = await callJson(sb, 'batch', { cmd });
+    const times = Object.values(first.body.result.result_time) as Array<{ operating: number }>;
+    expect(times.map((x) => x.operating)).toEqual([1.2, 1.2, 1.2]);
+    expect(first.body.time.operating).toBe(1.2);
+    const direct = await callJson(sb, 'crm.lead.update', upd(id)); // the nested method itself was not billed
+    expect(direct.body.time.operating).toBe(0.4);
+    const second = await callJson(sb, 'batch', { cmd });
+    expect(second.status).toBe(429);
+    expect(second.body.error).toBe('OPERATION_TIME_LIMIT');
+    c.advance(10_000);
+    expect((await callJson(sb, 'batch', { cmd })).status).toBe(200);
+  });
+
+  it('with a request cap, commands past it do not run and the request ends in a 504', async () => {
+    sb = await startSandbox({ requestCap: 1, costs: { 'crm.lead.update': 0.4 } });
+    const [id] = sb.seedLeads([{}]);
+    const cmd = Array.from({ length: 5 }, (_, i) => `crm.lead.update?id=${id}&fields[NAME]=n${i}`);
+    const res = await callJson(sb, 'batch', { cmd });
+    expect(res.status).toBe(504);
+    expect(sb.ledger()).toHaveLength(2);
+  });
+
+  it('adds the configured latency per request and per command', async () => {
+    sb = await startSandbox({ latencyMs: { request: 30, command: 10 } });
+    const [id] = sb.seedLeads([{}]);
+    const t0 = performance.now();
+    await callJson(sb, 'batch', { cmd: Array.from({ length: 5 }, () => `crm.lead.get?id=${id}`) });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
+  });
+});
