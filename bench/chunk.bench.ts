@@ -48,7 +48,11 @@ interface ChildResult {
 async function child(endpoint: string, key: string, budgetMs: string): Promise<void> {
   const client = localS3Client(endpoint);
   let chunks = 0;
-  const flow = createLocalFlow({ client, env: { LOG_LEVEL: 'WARN', DRY_RUN: 'true', CHUNK_BUDGET_MS: budgetMs, CHUNK_MARGIN_MS: '1' }, onChunk: () => void chunks++ });
+  const flow = createLocalFlow({
+    client,
+    env: { LOG_LEVEL: 'WARN', DRY_RUN: 'true', CHUNK_BUDGET_MS: budgetMs, CHUNK_MARGIN_MS: '1' },
+    onChunk: () => void chunks++,
+  });
   const t0 = performance.now();
   const { runs } = await flow.start({ bucket: BUCKET, key, dryRun: true });
   const summary = await flow.summaryOf(runs[0].executionName!);

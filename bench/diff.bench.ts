@@ -95,7 +95,8 @@ async function run(sb: Sandbox, scenario: string, rows: ValidRow[], options: Run
   const delta = (m: Record<string, number>, n: Record<string, number>, k: string) => (m[k] ?? 0) - (n[k] ?? 0);
   let operating = 0;
   for (const method of new Set([...Object.keys(after.batchCommands), ...Object.keys(after.byMethod)])) {
-    const n = delta(after.batchCommands, before.batchCommands, method) + (method === 'batch' ? 0 : delta(after.byMethod, before.byMethod, method));
+    const n =
+      delta(after.batchCommands, before.batchCommands, method) + (method === 'batch' ? 0 : delta(after.byMethod, before.byMethod, method));
     operating += n * (DEFAULT_COSTS[method] ?? DEFAULT_COSTS.default);
   }
   const counts: Record<string, number> = {};
@@ -111,7 +112,9 @@ async function run(sb: Sandbox, scenario: string, rows: ValidRow[], options: Run
     wallS: Math.round(wallS * 100) / 100,
     pacedS,
     rowsPerS: Math.round(rows.length / Math.max(wallS, pacedS)),
-    outcomes: Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(' '),
+    outcomes: Object.entries(counts)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
   };
 }
 
@@ -125,7 +128,11 @@ async function main(): Promise<void> {
     const ids = sb.seedRandom(ROWS, 7);
     const api = createClient({ webhookUrl: sb.webhookUrl, limits: options.limits });
     const catalogue = await loadCatalogue(api, standardCatalogue());
-    const same = compile(ids.map((id) => cellsOf(sb.lead(id)!)), options, catalogue);
+    const same = compile(
+      ids.map((id) => cellsOf(sb.lead(id)!)),
+      options,
+      catalogue,
+    );
     const changed = compile(
       ids.map((id, i) => {
         const cells = cellsOf(sb.lead(id)!);
@@ -143,7 +150,9 @@ async function main(): Promise<void> {
     results.push(await run(sb, '2 re-run of the unchanged file', same, options));
     results.push(await run(sb, '3 file with 10% of rows changed', changed, options));
     results.push(await run(sb, '4 re-run of the 10%-changed file', changed, options));
-    console.log(`diff bench: ${ROWS} rows, windows of ${WINDOW}, limits × ${SCALE} (real plan: 2 req/s, burst 50, 480 s operating / 600 s)`);
+    console.log(
+      `diff bench: ${ROWS} rows, windows of ${WINDOW}, limits × ${SCALE} (real plan: 2 req/s, burst 50, 480 s operating / 600 s)`,
+    );
     console.table(results);
     const blindOperating = ROWS * DEFAULT_COSTS['crm.lead.update'];
     console.log(

@@ -58,7 +58,9 @@ async function generate(rows: number): Promise<string> {
   if (existsSync(file) && statSync(file).size > rows * 50) return file;
   await mkdir(DATA, { recursive: true });
   const out = createWriteStream(file);
-  out.write('ID,TITLE,NAME,LAST_NAME,COMPANY_TITLE,PHONE_MOBILE,EMAIL_WORK,STATUS_ID,SOURCE_ID,OPPORTUNITY,CURRENCY_ID,ASSIGNED_BY_ID,COMMENTS\r\n');
+  out.write(
+    'ID,TITLE,NAME,LAST_NAME,COMPANY_TITLE,PHONE_MOBILE,EMAIL_WORK,STATUS_ID,SOURCE_ID,OPPORTUNITY,CURRENCY_ID,ASSIGNED_BY_ID,COMMENTS\r\n',
+  );
   let batch = '';
   for (let i = 1; i <= rows; i++) {
     batch += row(i) + '\r\n';
@@ -86,7 +88,12 @@ async function childDryRun(file: string): Promise<Figures> {
   const out = `${file}.report`;
   await rm(out, { recursive: true, force: true });
   let printed = '';
-  const io = { stdout: { write: (s: string) => (printed += s) }, stderr: { write: (s: string) => (printed += s) }, env: {}, cwd: process.cwd() };
+  const io = {
+    stdout: { write: (s: string) => (printed += s) },
+    stderr: { write: (s: string) => (printed += s) },
+    env: {},
+    cwd: process.cwd(),
+  };
   const t0 = performance.now();
   const exitCode = await main([file, '--dry-run', '--out', out], io);
   const seconds = (performance.now() - t0) / 1000;
@@ -135,6 +142,9 @@ if (argv[0] === '--dry-run-child' || argv[0] === '--parse-child') {
     console.log(`dry run, ${fmt(size)} rows (${mb} MB), the CLI's main() under tsx:`);
     console.log(line(`bin / npm run cli (${BIN_FLAGS.join(' ')})`, viaBin));
     console.log(line('node defaults', defaults));
-    console.log(line('csv-parse alone, same moment', parseOnly) + `  → dry run at ${(viaBin.rowsPerSecond / parseOnly.rowsPerSecond).toFixed(2)}× csv-parse`);
+    console.log(
+      line('csv-parse alone, same moment', parseOnly) +
+        `  → dry run at ${(viaBin.rowsPerSecond / parseOnly.rowsPerSecond).toFixed(2)}× csv-parse`,
+    );
   }
 }

@@ -43,7 +43,9 @@ try {
   const rows: ValidRow[] = ids.map((id, i) => ({
     line: i + 2,
     id,
-    fields: (i % 4 === 0 ? { TITLE: `new ${i}`, PHONE: [{ VALUE: `+7900${i}`, VALUE_TYPE: 'WORK' }] } : { TITLE: `new ${i}` }) as LeadFields,
+    fields: (i % 4 === 0
+      ? { TITLE: `new ${i}`, PHONE: [{ VALUE: `+7900${i}`, VALUE_TYPE: 'WORK' }] }
+      : { TITLE: `new ${i}` }) as LeadFields,
     clears: [],
     warnings: [],
     raw: '',
@@ -63,7 +65,9 @@ try {
     if (Date.now() - lastPrint > 30_000) {
       lastPrint = Date.now();
       const s = (lastPrint - t0) / 1000;
-      console.log(`  … ${outcomes.length} rows in ${s.toFixed(0)} s (${(outcomes.length / s).toFixed(1)} rows/s), operating ${JSON.stringify(sb.stats().operating)}`);
+      console.log(
+        `  … ${outcomes.length} rows in ${s.toFixed(0)} s (${(outcomes.length / s).toFixed(1)} rows/s), operating ${JSON.stringify(sb.stats().operating)}`,
+      );
     }
   }
   const seconds = (Date.now() - t0) / 1000;
@@ -95,7 +99,8 @@ try {
     peakOperating: client.throttle.peakOperating(),
   };
   console.log(JSON.stringify(figures, null, 2));
-  const ok = achieved >= 0.95 * ceiling && (st.refusals.OPERATION_TIME_LIMIT ?? 0) === 0 && refused < 0.01 * topRequests && updated === ROWS;
+  const ok =
+    achieved >= 0.95 * ceiling && (st.refusals.OPERATION_TIME_LIMIT ?? 0) === 0 && refused < 0.01 * topRequests && updated === ROWS;
   console.log(ok ? 'portal bench: target met' : 'portal bench: TARGET MISSED');
   process.exitCode = ok ? 0 : 1;
 } finally {

@@ -8,7 +8,20 @@ import { resolveHeader } from '../lambda/payloads/header.ts';
 import { compileRows } from '../lambda/payloads/compile.ts';
 import type { SourceRecord } from '../lambda/types.ts';
 
-const header = ['ID', 'TITLE', 'NAME', 'LAST_NAME', 'EMAIL', 'PHONE_MOBILE', 'STATUS_ID', 'OPPORTUNITY', 'CURRENCY_ID', 'BIRTHDATE', 'OPENED', 'UF_CRM_X'];
+const header = [
+  'ID',
+  'TITLE',
+  'NAME',
+  'LAST_NAME',
+  'EMAIL',
+  'PHONE_MOBILE',
+  'STATUS_ID',
+  'OPPORTUNITY',
+  'CURRENCY_ID',
+  'BIRTHDATE',
+  'OPENED',
+  'UF_CRM_X',
+];
 const catalogue = standardCatalogue();
 const columns = resolveHeader(header, { mapping: {}, catalogue });
 const check = compileRows(columns, parseRunOptions({}), catalogue, header.length);

@@ -20,7 +20,10 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 
 export const DeployConfigSchema = z.object({
   /** Secrets Manager secret NAME holding the Bitrix24 webhook URL. Only the name ever enters the template. */
-  webhookSecretName: z.string().regex(/^[\w/+=.@-]{1,512}$/, 'not a valid secret name').default('b24-lead-import/webhook'),
+  webhookSecretName: z
+    .string()
+    .regex(/^[\w/+=.@-]{1,512}$/, 'not a valid secret name')
+    .default('b24-lead-import/webhook'),
   /** Plan preset ('standard' | 'enterprise') for rate/burst; explicit portalRate/portalBurst win over it. */
   plan: z.enum(Object.keys(PLAN_PRESETS) as [string, ...string[]]).optional(),
   /** Leaky bucket drain, requests per second. */
@@ -39,8 +42,14 @@ export const DeployConfigSchema = z.object({
    */
   workerConcurrency: int(0, 100).default(1),
   /** Existing bucket to use (imported by name); its encryption, versioning and lifecycle stay yours to manage. */
-  bucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid bucket name').optional(),
-  logRetentionDays: z.coerce.number().refine((d) => LOG_RETENTION_DAYS.includes(d), 'not a CloudWatch retention period').default(30),
+  bucketName: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid bucket name')
+    .optional(),
+  logRetentionDays: z.coerce
+    .number()
+    .refine((d) => LOG_RETENTION_DAYS.includes(d), 'not a CloudWatch retention period')
+    .default(30),
   /** Levels both Lambda's log filter and the handlers' logger (lambda/aws/env.ts) understand. */
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /** Runs started by uploads only validate and report (nothing is written to the portal); a manual start's dryRun wins. */
@@ -56,7 +65,10 @@ export const DeployConfigSchema = z.object({
   /** X-Ray tracing on the state machine and the functions. */
   tracing: bool.default(false),
   /** Existing SNS topic that alarms notify (optional). */
-  alarmTopicArn: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'not an SNS topic ARN').optional(),
+  alarmTopicArn: z
+    .string()
+    .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'not an SNS topic ARN')
+    .optional(),
 });
 export type DeployConfigInput = z.input<typeof DeployConfigSchema>;
 

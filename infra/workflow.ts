@@ -22,7 +22,14 @@ export const CHUNK_CRASH_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'Runtim
  * (no webhook, a secret without a URL), a portal that halted the run (wrong credentials, OVERLOAD_LIMIT, failed
  * preflight), a source replaced under the run, a run that made no progress even after halting. Never retried.
  */
-export const CHUNK_FATAL_ERRORS = ['ConfigurationError', 'RunHaltedError', 'ObjectChangedError', 'NoProgressError', 'FileRefusedError', 'CsvCutShortError'];
+export const CHUNK_FATAL_ERRORS = [
+  'ConfigurationError',
+  'RunHaltedError',
+  'ObjectChangedError',
+  'NoProgressError',
+  'FileRefusedError',
+  'CsvCutShortError',
+];
 
 /**
  * Any other chunk failure (an S3 5xx outlasting the SDK's retries, a network blip opening the portal): a chunk
@@ -35,7 +42,14 @@ export const CHUNK_OTHER_ERRORS = ['States.TaskFailed'];
 /** The Chunk state's retriers, in order (harness/flow/stateMachine.ts plays the same list). */
 export const CHUNK_RETRIERS: readonly sfn.RetryProps[] = [
   // Reserved concurrency queues runs by throttling: wait (up to the run timeout) instead of failing.
-  { errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(5), backoffRate: 2, maxDelay: Duration.minutes(5), maxAttempts: 500, jitterStrategy: sfn.JitterType.FULL },
+  {
+    errors: LAMBDA_SERVICE_ERRORS,
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxDelay: Duration.minutes(5),
+    maxAttempts: 500,
+    jitterStrategy: sfn.JitterType.FULL,
+  },
   { errors: CHUNK_CRASH_ERRORS, interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 2 },
   { errors: CHUNK_FATAL_ERRORS, maxAttempts: 0 },
   { errors: CHUNK_OTHER_ERRORS, interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3 },
@@ -143,11 +157,23 @@ export class Workflow extends Construct {
 
     const role = this.stateMachine.role;
     for (const fn of [props.chunk, props.finalize]) {
-      acknowledge(role, wildcardResourceFinding(this, `${fn.functionArn}:*`), 'LambdaInvoke grants the function and its versions/aliases (ARN:*), nothing else.');
+      acknowledge(
+        role,
+        wildcardResourceFinding(this, `${fn.functionArn}:*`),
+        'LambdaInvoke grants the function and its versions/aliases (ARN:*), nothing else.',
+      );
     }
-    acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', 'CloudWatch Logs delivery (and X-Ray, when on) actions for Step Functions logging support no resource-level permissions.');
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'CloudWatch Logs delivery (and X-Ray, when on) actions for Step Functions logging support no resource-level permissions.',
+    );
     if (!props.tracing) {
-      acknowledge(this.stateMachine, 'AwsSolutions-SF2', 'X-Ray tracing is optional (context tracing=true); execution logs at level ALL cover diagnosis.');
+      acknowledge(
+        this.stateMachine,
+        'AwsSolutions-SF2',
+        'X-Ray tracing is optional (context tracing=true); execution logs at level ALL cover diagnosis.',
+      );
     }
   }
 }

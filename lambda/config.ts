@@ -26,11 +26,19 @@ export const PLAN_PRESETS: Record<string, Partial<PortalLimits>> = {
 
 export const InputLimitsSchema = z.object({
   /** Largest source object accepted, bytes. */
-  maxBytes: z.number().int().positive().default(2 * 1024 ** 3),
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 ** 3),
   /** Most records processed in one run. */
   maxRows: z.number().int().positive().default(5_000_000),
   /** Largest single cell, bytes; a longer cell makes its row invalid (and keeps memory bounded). */
-  maxCellBytes: z.number().int().positive().default(64 * 1024),
+  maxCellBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
 });
 export type InputLimits = z.infer<typeof InputLimitsSchema>;
 

@@ -60,9 +60,7 @@ export interface ValidRow {
 }
 
 /** Result of validating one record. */
-export type RowCheck =
-  | { ok: true; row: ValidRow }
-  | { ok: false; outcome: RowOutcome };
+export type RowCheck = { ok: true; row: ValidRow } | { ok: false; outcome: RowOutcome };
 
 /** Stats the sending stage reports into summary.json. */
 export interface SendStats {
@@ -96,9 +94,30 @@ export const DEFERRED = 'DEFERRED';
 
 /** Field types of crm.lead.update we validate (seed page + crm.lead.fields user field types). */
 export type FieldType =
-  | 'integer' | 'user' | 'crm_company' | 'crm_contact' | 'string' | 'char' | 'double' | 'date' | 'datetime'
-  | 'crm_status' | 'crm_currency' | 'crm_multifield' | 'enumeration' | 'boolean' | 'url' | 'crm' | 'file'
-  | 'location' | 'money' | 'address' | 'resourcebooking' | 'iblock_element' | 'iblock_section' | 'employee';
+  | 'integer'
+  | 'user'
+  | 'crm_company'
+  | 'crm_contact'
+  | 'string'
+  | 'char'
+  | 'double'
+  | 'date'
+  | 'datetime'
+  | 'crm_status'
+  | 'crm_currency'
+  | 'crm_multifield'
+  | 'enumeration'
+  | 'boolean'
+  | 'url'
+  | 'crm'
+  | 'file'
+  | 'location'
+  | 'money'
+  | 'address'
+  | 'resourcebooking'
+  | 'iblock_element'
+  | 'iblock_section'
+  | 'employee';
 
 /** What we know of one writable (or refused) lead field. */
 export interface FieldSpec {

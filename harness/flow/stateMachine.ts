@@ -4,12 +4,24 @@ import type { FinalizeEvent } from '../../lambda/aws/finalizeHandler.ts';
 import type { RunState, Summary } from '../../lambda/run/state.ts';
 
 /** Mirrors infra/workflow.ts (test/aws/edge and test/infra/stack check both lists are the same). */
-export const LAMBDA_SERVICE_ERRORS = ['Lambda.TooManyRequestsException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+];
 /** A crash or timeout: 2 more attempts. */
 export const CHUNK_CRASH_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.ExitError', 'Runtime.OutOfMemory'];
 export const CHUNK_CRASH_RETRIES = 2;
 /** Errors no retry can fix (configuration, a halted portal, a replaced source…): never retried. */
-export const CHUNK_FATAL_ERRORS = ['ConfigurationError', 'RunHaltedError', 'ObjectChangedError', 'NoProgressError', 'FileRefusedError', 'CsvCutShortError'];
+export const CHUNK_FATAL_ERRORS = [
+  'ConfigurationError',
+  'RunHaltedError',
+  'ObjectChangedError',
+  'NoProgressError',
+  'FileRefusedError',
+  'CsvCutShortError',
+];
 /** Any other error: 3 more attempts. */
 export const CHUNK_OTHER_ERRORS = ['States.TaskFailed'];
 export const CHUNK_OTHER_RETRIES = 3;
@@ -34,7 +46,10 @@ export const CHUNK_RETRIERS: readonly Retrier[] = [
  */
 export function retrierFor(errorName: string, retriers: readonly Retrier[] = CHUNK_RETRIERS): number | undefined {
   const index = retriers.findIndex(
-    (r) => r.errors.includes(errorName) || r.errors.includes('States.ALL') || (r.errors.includes('States.TaskFailed') && errorName !== 'States.Timeout'),
+    (r) =>
+      r.errors.includes(errorName) ||
+      r.errors.includes('States.ALL') ||
+      (r.errors.includes('States.TaskFailed') && errorName !== 'States.Timeout'),
   );
   return index < 0 ? undefined : index;
 }

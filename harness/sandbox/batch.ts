@@ -23,7 +23,10 @@ export function commandEntries(cmd: unknown): Array<[string, string]> | undefine
 /** Splits one command string; the method name is trimmed and lower-cased (method names are case-insensitive). */
 export function parseCommand(key: string, text: string, results: Map<string, unknown>): BatchCommand {
   const q = text.indexOf('?');
-  const method = (q < 0 ? text : text.slice(0, q)).trim().toLowerCase().replace(/\.json$/, '');
+  const method = (q < 0 ? text : text.slice(0, q))
+    .trim()
+    .toLowerCase()
+    .replace(/\.json$/, '');
   const params = q < 0 ? {} : (substitute(parsePhpQuery(text.slice(q + 1)), results) as PhpObject);
   return { key, method, params };
 }

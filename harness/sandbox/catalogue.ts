@@ -50,7 +50,12 @@ export interface StatusEntry {
 /** Extra or replacement status entries: ENTITY_ID → [{STATUS_ID, NAME, SEMANTICS?}]. */
 export type StatusOptions = Record<string, Array<{ STATUS_ID: string; NAME: string; SEMANTICS?: 'S' | 'F' | 'P' | '' }>>;
 
-type Row = [code: string, type: string, title: string, flags?: { ro?: boolean; multi?: boolean; status?: string; deprecated?: boolean; settings?: Record<string, unknown> }];
+type Row = [
+  code: string,
+  type: string,
+  title: string,
+  flags?: { ro?: boolean; multi?: boolean; status?: string; deprecated?: boolean; settings?: Record<string, unknown> },
+];
 
 const STANDARD: Row[] = [
   ['ID', 'integer', 'ID', { ro: true }],
@@ -172,7 +177,7 @@ function userFieldShape(uf: UserFieldOption): PortalField {
 
 export function enumItems(uf: UserFieldOption): { ID: string; VALUE: string }[] {
   // Item IDs are global on a real portal; offset per field so two enumerations never share IDs.
-  const base = 40 + hash(uf.code) % 900;
+  const base = 40 + (hash(uf.code) % 900);
   return (uf.items ?? []).map((it, i) =>
     typeof it === 'string' ? { ID: String(base + i), VALUE: it } : { ID: String(it.ID), VALUE: it.VALUE },
   );
@@ -246,7 +251,7 @@ export function buildStatuses(custom: StatusOptions = {}): StatusEntry[] {
         SORT: String((i + 1) * 10),
         SYSTEM: defaults.includes(s) && (!isStage || s.STATUS_ID === 'NEW' || sem !== '') ? 'Y' : 'N',
         CATEGORY_ID: null,
-        COLOR: isStage ? STAGE_COLORS[sem] ?? '#39A8EF' : null,
+        COLOR: isStage ? (STAGE_COLORS[sem] ?? '#39A8EF') : null,
         SEMANTICS: isStage ? (sem === '' ? null : sem) : null,
       };
       if (isStage) entry.EXTRA = { SEMANTICS: sem === 'S' ? 'success' : sem === 'F' ? 'failure' : 'process', COLOR: entry.COLOR ?? '' };

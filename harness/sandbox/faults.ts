@@ -77,7 +77,7 @@ export class Faults {
       internalError: a < (o.internalError ?? 0),
       badGateway: b < (o.badGateway ?? 0),
       resetAfterApply: c < (o.resetAfterApply ?? 0),
-      slowMs: d < (o.slow ?? 0) ? o.slowMs ?? 2000 : 0,
+      slowMs: d < (o.slow ?? 0) ? (o.slowMs ?? 2000) : 0,
     };
   }
 }

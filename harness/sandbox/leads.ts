@@ -213,7 +213,9 @@ export class LeadStore {
         return k.startsWith('!') ? !eq : eq;
       }),
     );
-    const specs = order.length ? order.map(([k, v]) => ({ key: k.toUpperCase(), desc: String(v).toUpperCase() === 'DESC' })) : [{ key: 'SORT', desc: false }];
+    const specs = order.length
+      ? order.map(([k, v]) => ({ key: k.toUpperCase(), desc: String(v).toUpperCase() === 'DESC' }))
+      : [{ key: 'SORT', desc: false }];
     rows.sort((a, b) => {
       for (const { key, desc } of specs) {
         const c = compare((a as unknown as Stored)[key], (b as unknown as Stored)[key], key === 'ID' || key === 'SORT');
@@ -356,7 +358,12 @@ export class LeadStore {
           if (valueType) entry.VALUE_TYPE = valueType;
         }
       } else if (value !== undefined && value !== '') {
-        entries.push({ ID: String(this.nextFmId++), VALUE_TYPE: valueType || DEFAULT_VALUE_TYPE[type] || 'OTHER', VALUE: value, TYPE_ID: type });
+        entries.push({
+          ID: String(this.nextFmId++),
+          VALUE_TYPE: valueType || DEFAULT_VALUE_TYPE[type] || 'OTHER',
+          VALUE: value,
+          TYPE_ID: type,
+        });
       }
     }
     lead[type] = entries;
@@ -470,7 +477,10 @@ function compare(a: unknown, b: unknown, numeric: boolean): number {
 }
 
 function likeToRegex(pattern: string): RegExp {
-  const esc = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  const esc = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
   return new RegExp(`^${esc}$`, 'is');
 }
 
@@ -478,7 +488,9 @@ function likeToRegex(pattern: string): RegExp {
 function testFilter(op: string, values: unknown[], want: unknown, numeric: boolean, type: string): boolean {
   const wantList = asList(want);
   const eq = (a: unknown, b: unknown) =>
-    numeric ? a !== null && a !== '' && Number(a) === Number(b) && String(b).trim() !== '' : String(a ?? '').toLowerCase() === String(b ?? '').toLowerCase();
+    numeric
+      ? a !== null && a !== '' && Number(a) === Number(b) && String(b).trim() !== ''
+      : String(a ?? '').toLowerCase() === String(b ?? '').toLowerCase();
   const inList = (list: unknown[]) => values.some((v) => list.some((w) => eq(v, w)));
   switch (op) {
     case '@':
@@ -505,9 +517,17 @@ function testFilter(op: string, values: unknown[], want: unknown, numeric: boole
       });
     }
     case '%':
-      return values.some((v) => String(v ?? '').toLowerCase().includes(String(want).toLowerCase()));
+      return values.some((v) =>
+        String(v ?? '')
+          .toLowerCase()
+          .includes(String(want).toLowerCase()),
+      );
     case '!%':
-      return !values.some((v) => String(v ?? '').toLowerCase().includes(String(want).toLowerCase()));
+      return !values.some((v) =>
+        String(v ?? '')
+          .toLowerCase()
+          .includes(String(want).toLowerCase()),
+      );
     case '=%':
     case '%=':
       return values.some((v) => likeToRegex(String(want)).test(String(v ?? '')));

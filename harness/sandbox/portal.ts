@@ -290,7 +290,8 @@ class Portal {
     const prefix = this.o.movedPrefix?.replace(/\/$/, '');
     let target: string | undefined;
     if (prefix && url.pathname.startsWith(`${prefix}/rest/`)) target = `${this.url}${url.pathname.slice(prefix.length)}${url.search}`;
-    else if (this.o.redirectTo && url.pathname.startsWith('/rest/')) target = `${this.o.redirectTo.replace(/\/$/, '')}${url.pathname}${url.search}`;
+    else if (this.o.redirectTo && url.pathname.startsWith('/rest/'))
+      target = `${this.o.redirectTo.replace(/\/$/, '')}${url.pathname}${url.search}`;
     if (!target) return undefined;
     inc(this.counters.refusals, 'REDIRECT_302');
     return { status: 302, body: '', contentType: 'text/html', headers: { location: target } };
@@ -333,7 +334,8 @@ class Portal {
       return { reply: errorReply(err.status, err.error, err.description), commands: 1 };
     }
     this.budget.charge(method, cost);
-    if (cap !== undefined && cost > cap) return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: 1 };
+    if (cap !== undefined && cost > cap)
+      return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: 1 };
     const env: Record<string, unknown> = { result: out.result };
     if (out.next !== undefined) env.next = out.next;
     if (out.total !== undefined) env.total = out.total;

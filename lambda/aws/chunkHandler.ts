@@ -55,17 +55,27 @@ export function createChunkHandler(deps: ChunkDeps) {
       throw err;
     }
 
-    log.info('chunk start', { offset: state.checkpoint.offset, line: state.checkpoint.line, part: state.checkpoint.part, budgetMs: deadline - started, portal: session?.host });
+    log.info('chunk start', {
+      offset: state.checkpoint.offset,
+      line: state.checkpoint.line,
+      part: state.checkpoint.part,
+      budgetMs: deadline - started,
+      portal: session?.host,
+    });
     try {
-      const next = progressGuard(state, await runChunk(state, {
-        source,
-        output,
-        // In a dry run the sender reads and plans but never writes (plan.csv previews the changes), as in the CLI.
-        ...(session ? { sender: session.sender } : {}),
-        catalogue: session?.catalogue ?? standardCatalogue(),
-        deadline,
-        now,
-      }), deps.env.MAX_IDLE_CHUNKS);
+      const next = progressGuard(
+        state,
+        await runChunk(state, {
+          source,
+          output,
+          // In a dry run the sender reads and plans but never writes (plan.csv previews the changes), as in the CLI.
+          ...(session ? { sender: session.sender } : {}),
+          catalogue: session?.catalogue ?? standardCatalogue(),
+          deadline,
+          now,
+        }),
+        deps.env.MAX_IDLE_CHUNKS,
+      );
       const c = next.checkpoint;
       log.info('chunk done', {
         rows: c.rows - state.checkpoint.rows,

@@ -18,7 +18,9 @@ const Common = z.object({
   OPERATING_WINDOW: num,
 });
 
-const bool = z.preprocess((v) => (v === undefined || v === '' ? undefined : String(v).toLowerCase()), z.enum(['true', 'false']).default('false')).transform((v) => v === 'true');
+const bool = z
+  .preprocess((v) => (v === undefined || v === '' ? undefined : String(v).toLowerCase()), z.enum(['true', 'false']).default('false'))
+  .transform((v) => v === 'true');
 
 export const StartEnvSchema = Common.extend({
   STATE_MACHINE_ARN: z.string().min(1),

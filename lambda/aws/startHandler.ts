@@ -86,7 +86,13 @@ export function startTargets(event: StartEvent): StartTarget[] {
   if (runTag !== undefined && (typeof runTag !== 'string' || !RUN_TAG.test(runTag))) {
     throw new Error('start: "runTag" must be 1–64 characters of letters, digits, ".", "_" or "-"');
   }
-  return [{ bucket: manual.bucket, key: manual.key, manual: { dryRun: manual.dryRun, options: manual.options, ...(runTag !== undefined ? { runTag } : {}) } }];
+  return [
+    {
+      bucket: manual.bucket,
+      key: manual.key,
+      manual: { dryRun: manual.dryRun, options: manual.options, ...(runTag !== undefined ? { runTag } : {}) },
+    },
+  ];
 }
 
 const RUN_TAG = /^[A-Za-z0-9._-]{1,64}$/;
@@ -156,7 +162,11 @@ export async function startOne(target: StartTarget, deps: StartDeps): Promise<St
   }
   const pinned: ObjectInfo = { ...info, ...(target.versionId ? { versionId: target.versionId } : {}) };
   const runTag = target.manual?.runTag;
-  const runId = runIdFor(bucket, key, runVersionKey(pinned.versionId ?? pinned.etag ?? '', { dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) }));
+  const runId = runIdFor(
+    bucket,
+    key,
+    runVersionKey(pinned.versionId ?? pinned.etag ?? '', { dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) }),
+  );
   const state: RunState = newRunState({
     runId,
     source: { bucket, ...pinned },
@@ -170,13 +180,26 @@ export async function startOne(target: StartTarget, deps: StartDeps): Promise<St
     await deps.sfn.startExecution({ stateMachineArn: deps.env.STATE_MACHINE_ARN, name, input: JSON.stringify(state) });
   } catch (err) {
     if ((err as { name?: string }).name === 'ExecutionAlreadyExists') {
-      log.info('run already started for this object version', { bucket, key, executionName: name, dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) });
+      log.info('run already started for this object version', {
+        bucket,
+        key,
+        executionName: name,
+        dryRun: options.dryRun,
+        ...(runTag !== undefined ? { runTag } : {}),
+      });
       return { bucket, key, status: 'duplicate', runId, executionName: name };
     }
     log.error('could not start the run', { bucket, key, ...errorFields(err) });
     throw err;
   }
-  log.info('run started', { bucket, key, size: pinned.size, executionName: name, dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) });
+  log.info('run started', {
+    bucket,
+    key,
+    size: pinned.size,
+    executionName: name,
+    dryRun: options.dryRun,
+    ...(runTag !== undefined ? { runTag } : {}),
+  });
   return { bucket, key, status: 'started', runId, executionName: name };
 }
 

@@ -150,16 +150,17 @@ export function buildCatalogue(
     if (spec.type === 'crm_status' && statusType) {
       spec.statusType = statusType;
       const list = statuses.get(statusType);
-      if (list) spec.statusCodes = unique(list.filter((s) => s.ENTITY_ID === undefined || s.ENTITY_ID === statusType).map((s) => String(s.STATUS_ID)));
+      if (list)
+        spec.statusCodes = unique(
+          list.filter((s) => s.ENTITY_ID === undefined || s.ENTITY_ID === statusType).map((s) => String(s.STATUS_ID)),
+        );
     }
     if (Array.isArray(f.items)) {
       spec.items = f.items.map((i) => ({ ID: String(i.ID), VALUE: String(i.VALUE ?? '') }));
     }
     if (f.isDynamic) {
       const labels = unique(
-        [f.formLabel, f.listLabel, f.filterLabel, f.title]
-          .flatMap(labelTexts)
-          .filter((l) => l.toUpperCase() !== code.toUpperCase()),
+        [f.formLabel, f.listLabel, f.filterLabel, f.title].flatMap(labelTexts).filter((l) => l.toUpperCase() !== code.toUpperCase()),
       );
       if (labels.length) spec.labels = labels;
       else delete spec.labels;

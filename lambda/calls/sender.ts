@@ -12,7 +12,7 @@ import {
   type ValidRow,
   type WritePlanner,
 } from '../types.ts';
-import { DeferredError, HALT_CODES, PortalClient, TransientError, batchBilling, unwrapBatch } from './client.ts';
+import { DeferredError, HALT_CODES, type PortalClient, TransientError, batchBilling, unwrapBatch } from './client.ts';
 import { command, type QueryValue } from './encode.ts';
 import type { PortalTime } from './limits/throttle.ts';
 
@@ -78,7 +78,13 @@ class BlindPlanner implements WritePlanner {
           row,
           fields: null,
           changes: [],
-          outcome: outcome(row, 'failed', 'NEEDS_DIFF', `clearing ${row.clears.join(', ')} needs diff mode: the lead must be read to delete its entries by ID (re-run with diff on)`, 0),
+          outcome: outcome(
+            row,
+            'failed',
+            'NEEDS_DIFF',
+            `clearing ${row.clears.join(', ')} needs diff mode: the lead must be read to delete its entries by ID (re-run with diff on)`,
+            0,
+          ),
         };
       }
       return { row, fields: row.fields, changes: Object.keys(row.fields) };
@@ -91,7 +97,14 @@ export function blindPlanner(): WritePlanner {
   return new BlindPlanner();
 }
 
-function outcome(row: ValidRow, status: RowOutcome['status'], errorCode: string, message: string, attempts: number, changes?: string[]): RowOutcome {
+function outcome(
+  row: ValidRow,
+  status: RowOutcome['status'],
+  errorCode: string,
+  message: string,
+  attempts: number,
+  changes?: string[],
+): RowOutcome {
   const o: RowOutcome = { line: row.line, id: String(row.id), status, errorCode, message, attempts };
   if (changes && changes.length) o.changes = changes.join(';');
   return o;
@@ -183,7 +196,18 @@ class Sender implements LeadSender {
   }
 
   item(index: number, row: ValidRow, fields: LeadFields | null, changes: string[]): Item {
-    return { index, row, fields, changes, appends: !!fields && appendsMultifield(fields), attempts: 0, transient: 0, notRun: 0, cap: MAX_BATCH, notBefore: 0 };
+    return {
+      index,
+      row,
+      fields,
+      changes,
+      appends: !!fields && appendsMultifield(fields),
+      attempts: 0,
+      transient: 0,
+      notRun: 0,
+      cap: MAX_BATCH,
+      notBefore: 0,
+    };
   }
 
   /** Rows whose earlier same-lead row did not apply: plan them again from a fresh read of their leads. */
@@ -207,7 +231,8 @@ class Sender implements LeadSender {
       const p = plans[i];
       it.after = undefined;
       if (p.outcome) w.settle(it, { ...p.outcome, line: it.row.line, id: String(it.row.id), attempts: it.attempts });
-      else if (!p.fields || Object.keys(p.fields).length === 0) w.settle(it, outcome(it.row, 'unchanged', '', it.row.warnings.join('; '), it.attempts));
+      else if (!p.fields || Object.keys(p.fields).length === 0)
+        w.settle(it, outcome(it.row, 'unchanged', '', it.row.warnings.join('; '), it.attempts));
       else {
         it.fields = p.fields;
         it.changes = p.changes;
@@ -234,18 +259,25 @@ class Sender implements LeadSender {
     let body: unknown;
     try {
       this.api.countCommands('writes', items.length);
-      body = await this.api.post('batch', { halt: 0, cmd }, {
-        deadline: w.deadline,
-        billing: batchBilling(cmd),
-        idempotent,
-        onSend: () => items.forEach((it) => (it.attempts += 1)),
-      });
+      body = await this.api.post(
+        'batch',
+        { halt: 0, cmd },
+        {
+          deadline: w.deadline,
+          billing: batchBilling(cmd),
+          idempotent,
+          onSend: () => items.forEach((it) => (it.attempts += 1)),
+        },
+      );
     } catch (e) {
       await this.batchFailed(w, items, e);
       return;
     }
     const { result, errors } = unwrapBatch(body);
-    const times = ((body as { result?: { result_time?: Record<string, PortalTime> } }).result?.result_time ?? {}) as Record<string, PortalTime>;
+    const times = ((body as { result?: { result_time?: Record<string, PortalTime> } }).result?.result_time ?? {}) as Record<
+      string,
+      PortalTime
+    >;
     const ambiguous: Item[] = [];
     for (const [key, it] of byKey) {
       const err = errors[key];
@@ -255,7 +287,17 @@ class Sender implements LeadSender {
       } else if (key in result) {
         w.settle(it, outcome(it.row, 'updated', '', it.row.warnings.join('; '), it.attempts, it.changes));
       } else if (++it.notRun > MAX_NOT_RUN) {
-        w.settle(it, outcome(it.row, 'failed', 'NOT_RUN', 'the portal did not run the command (missing from the batch answer)', it.attempts, it.changes));
+        w.settle(
+          it,
+          outcome(
+            it.row,
+            'failed',
+            'NOT_RUN',
+            'the portal did not run the command (missing from the batch answer)',
+            it.attempts,
+            it.changes,
+          ),
+        );
       } else {
         w.requeue(it);
       }
@@ -297,7 +339,8 @@ class Sender implements LeadSender {
     }
     if (e instanceof DeferredError) {
       w.stop();
-      for (const it of items) w.settle(it, outcome(it.row, 'skipped', DEFERRED, 'not started before the chunk deadline (portal limits)', it.attempts));
+      for (const it of items)
+        w.settle(it, outcome(it.row, 'skipped', DEFERRED, 'not started before the chunk deadline (portal limits)', it.attempts));
       return;
     }
     if (e instanceof TransientError) {
@@ -335,7 +378,14 @@ class Sender implements LeadSender {
       } else if (this.blind) {
         w.settle(
           it,
-          outcome(it.row, 'failed', 'AMBIGUOUS_WRITE', `${code}: the update may have been applied; re-run (diff mode re-reads first)`, it.attempts, it.changes),
+          outcome(
+            it.row,
+            'failed',
+            'AMBIGUOUS_WRITE',
+            `${code}: the update may have been applied; re-run (diff mode re-reads first)`,
+            it.attempts,
+            it.changes,
+          ),
         );
       } else replan.push(it);
     }
@@ -347,14 +397,18 @@ class Sender implements LeadSender {
       const settle = this.api.timeoutMs;
       if (this.now() + settle > w.deadline) {
         w.stop();
-        for (const it of replan) w.settle(it, outcome(it.row, 'skipped', DEFERRED, 'a timed-out write must settle before the lead is read again', it.attempts));
+        for (const it of replan)
+          w.settle(it, outcome(it.row, 'skipped', DEFERRED, 'a timed-out write must settle before the lead is read again', it.attempts));
         return;
       }
       await this.api.sleep(settle);
     }
     let plans: PlannedWrite[];
     try {
-      plans = await this.planner.plan(replan.map((it) => it.row), w.deadline);
+      plans = await this.planner.plan(
+        replan.map((it) => it.row),
+        w.deadline,
+      );
     } catch (e) {
       await this.batchFailed(w, replan, e);
       return;
@@ -458,7 +512,14 @@ class Window {
         }
         it.after = undefined;
         if (!it.fields) {
-          this.settle(it, { line: it.row.line, id: String(it.row.id), status: 'unchanged', errorCode: '', message: it.row.warnings.join('; '), attempts: 0 });
+          this.settle(it, {
+            line: it.row.line,
+            id: String(it.row.id),
+            status: 'unchanged',
+            errorCode: '',
+            message: it.row.warnings.join('; '),
+            attempts: 0,
+          });
           done.add(it);
           continue;
         }

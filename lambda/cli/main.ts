@@ -265,7 +265,6 @@ export function defaultOutDir(file: string): string {
   return join(dirname(file), `${name}-report`);
 }
 
-
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   // The SDK warns on every run that its 2027 releases need Node 22: the lockfile pins releases that run on 20
@@ -290,24 +289,29 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const file = s3Url ? parsed.file : resolve(io.cwd, parsed.file);
   const outDir = s3Url && !parsed.out ? '' : resolve(io.cwd, parsed.out ?? defaultOutDir(file));
 
-  if (!s3Url) try {
-    const st = await stat(file);
-    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a file' });
-  } catch (e) {
-    err(`b24-lead-import: cannot read ${parsed.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    return 2;
-  }
+  if (!s3Url)
+    try {
+      const st = await stat(file);
+      if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a file' });
+    } catch (e) {
+      err(`b24-lead-import: cannot read ${parsed.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return 2;
+    }
   if (!s3Url) {
     const clash = outputClash(file, outDir);
     if (clash) {
-      err(`b24-lead-import: --out ${parsed.out ?? outDir}: the run would overwrite the input file with its ${clash}; choose another --out folder`);
+      err(
+        `b24-lead-import: --out ${parsed.out ?? outDir}: the run would overwrite the input file with its ${clash}; choose another --out folder`,
+      );
       return 2;
     }
   }
 
   const webhook = io.env.BITRIX24_WEBHOOK_URL?.trim() || undefined;
   if (!webhook && !options.dryRun) {
-    err('b24-lead-import: BITRIX24_WEBHOOK_URL is not set. Set it to the portal\'s inbound webhook URL, or use --dry-run to validate offline.');
+    err(
+      "b24-lead-import: BITRIX24_WEBHOOK_URL is not set. Set it to the portal's inbound webhook URL, or use --dry-run to validate offline.",
+    );
     return 2;
   }
 
@@ -326,7 +330,13 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     output = parsed.out ? new FsStore(outDir) : s3.output;
     if (!parsed.out) where = s3.where;
     const prefixes = parsed.out ? { reportPrefix: '', partsPrefix: '.parts/' } : s3;
-    state = newRunState({ runId: s3.runId, source: { bucket: s3.bucket, ...s3.info }, reportPrefix: prefixes.reportPrefix, partsPrefix: prefixes.partsPrefix, options });
+    state = newRunState({
+      runId: s3.runId,
+      source: { bucket: s3.bucket, ...s3.info },
+      reportPrefix: prefixes.reportPrefix,
+      partsPrefix: prefixes.partsPrefix,
+      options,
+    });
   } else {
     source = new FsStore(dirname(file));
     output = new FsStore(outDir);

@@ -37,9 +37,7 @@ export function cliS3Client(env: NodeJS.ProcessEnv = process.env, extra: Partial
     // Without any configured region (a local server, no profile) S3 still needs one to sign requests.
     ...(region ? { region } : custom ? { region: 'us-east-1' } : {}),
     followRegionRedirects: true,
-    ...(custom
-      ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
-      : {}),
+    ...(custom ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
     ...extra,
   });
 }

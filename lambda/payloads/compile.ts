@@ -96,7 +96,12 @@ export function compileRows(
     const count = cells.length;
     if (count < minCells || (count > headerLength && !allEmpty(cells, headerLength))) {
       if (allEmpty(cells, 0)) return invalid(record, idCell, 'EMPTY_ROW', `line ${line}: the row is empty`);
-      return invalid(record, idCell, 'ROW_CELL_COUNT', `line ${line}: ${count} ${count === 1 ? 'cell' : 'cells'}, the header has ${headerLength}`);
+      return invalid(
+        record,
+        idCell,
+        'ROW_CELL_COUNT',
+        `line ${line}: ${count} ${count === 1 ? 'cell' : 'cells'}, the header has ${headerLength}`,
+      );
     }
 
     if (repeatsHeader(cells, columns)) {
@@ -225,7 +230,9 @@ function withoutBoms(cells: string[], line: number, headerAt: Map<number, string
   const notes: string[] = [];
   const clean = cells.map((cell, i) => {
     if (!cell.includes(BOM)) return cell;
-    notes.push(`line ${line}, ${headerAt.get(i) ?? `column ${i + 1}`}: a stray byte order mark (U+FEFF, e.g. from a second file pasted in) was removed from the value`);
+    notes.push(
+      `line ${line}, ${headerAt.get(i) ?? `column ${i + 1}`}: a stray byte order mark (U+FEFF, e.g. from a second file pasted in) was removed from the value`,
+    );
     return cell.split(BOM).join('');
   });
   return [clean, notes];
@@ -284,7 +291,15 @@ function planColumn(column: Column): ColumnPlan {
   const { index, header, code, spec, valueType } = column;
   const address = ADDRESS_FIELDS.includes(code);
   if (valueType !== undefined) {
-    return { index, header, code, valueType, clearKey: `${code}:${valueType}`, schema: zodFrom(listOf(multifieldParser(code, valueType))), address };
+    return {
+      index,
+      header,
+      code,
+      valueType,
+      clearKey: `${code}:${valueType}`,
+      schema: zodFrom(listOf(multifieldParser(code, valueType))),
+      address,
+    };
   }
   const parse = scalarParser(spec);
   // Types we do not know (money, file, crm bindings…) pass through whole, even when multiple.
@@ -297,8 +312,21 @@ function planColumn(column: Column): ColumnPlan {
 
 /** Multiple fields of these types take several `|`-separated values in one cell. */
 const SPLITTABLE = new Set([
-  'string', 'enumeration', 'integer', 'double', 'char', 'boolean', 'date', 'datetime', 'url',
-  'crm_status', 'crm_currency', 'user', 'employee', 'crm_company', 'crm_contact',
+  'string',
+  'enumeration',
+  'integer',
+  'double',
+  'char',
+  'boolean',
+  'date',
+  'datetime',
+  'url',
+  'crm_status',
+  'crm_currency',
+  'user',
+  'employee',
+  'crm_company',
+  'crm_contact',
 ]);
 
 function isIdType(type: string): boolean {
@@ -532,7 +560,9 @@ export function statusParser(code: string, codes: readonly string[] | undefined)
     if (exact.has(v)) return v;
     const known = folded.get(v.toUpperCase());
     if (known !== undefined) return known;
-    return new Bad(`${quote(v)} is not a known ${code}; ${codes.length ? `allowed: ${listed(codes)}` : 'the portal lists no codes for it'}`);
+    return new Bad(
+      `${quote(v)} is not a known ${code}; ${codes.length ? `allowed: ${listed(codes)}` : 'the portal lists no codes for it'}`,
+    );
   };
 }
 

@@ -175,7 +175,8 @@ class FieldIndex {
   private hint(upper: string): string {
     // The whole header in one cell: the file was split on another delimiter (or --delimiter is wrong).
     const other = [';', ',', '\t'].find((d) => upper.split(d).length > 2 || (upper.includes(d) && /^ID\b/.test(upper)));
-    if (other) return `(the header cell holds "${other === '\t' ? 'tab' : other}" between names: is that the file's delimiter? set --delimiter ${other === '\t' ? 'tab' : other})`;
+    if (other)
+      return `(the header cell holds "${other === '\t' ? 'tab' : other}" between names: is that the file's delimiter? set --delimiter ${other === '\t' ? 'tab' : other})`;
     const key = upper.replace(/[\s-]+/g, '_');
     const synonym = SYNONYMS[key];
     // `ASSIGNED_BY`, `COMPANY`…: the code without its `_ID` is too far for `closest` but plainly meant.

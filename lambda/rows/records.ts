@@ -360,9 +360,7 @@ export async function* readRecordBatches(
     const at = lineOfPending();
     const code = (err as { code?: string }).code;
     const what =
-      code === 'CSV_QUOTE_NOT_CLOSED'
-        ? 'a quoted field is never closed (unclosed quote)'
-        : err.message.replace(/\s*at line \d+/, '');
+      code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted field is never closed (unclosed quote)' : err.message.replace(/\s*at line \d+/, '');
     return new CsvCutShortError(at, `malformed CSV at line ${at}: ${what}; reading stopped there`);
   };
   /** Line where the record being parsed (not yet emitted) starts. */
@@ -429,7 +427,10 @@ export async function* readRecordBatches(
     if (scan) {
       const ended = scan.finish();
       if (ended === 'unclosed') {
-        throw new CsvCutShortError(scan.line, `malformed CSV at line ${scan.line}: a quoted field is never closed (unclosed quote); reading stopped there`);
+        throw new CsvCutShortError(
+          scan.line,
+          `malformed CSV at line ${scan.line}: a quoted field is never closed (unclosed quote); reading stopped there`,
+        );
       }
       if (ended === 'record') pushScanned(scan);
     } else {

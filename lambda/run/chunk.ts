@@ -8,7 +8,16 @@ import { lineAfter, readRecordBatches, encodeText, type RecordFormat } from '../
 import { detectFormat, HEAD_BYTES } from '../source/format.ts';
 import type { Checkpoint, RunState } from './state.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
-import { DEFERRED, type Catalogue, type LeadSender, type RowCheck, type RowOutcome, type SendStats, type SourceRecord, type ValidRow } from '../types.ts';
+import {
+  DEFERRED,
+  type Catalogue,
+  type LeadSender,
+  type RowCheck,
+  type RowOutcome,
+  type SendStats,
+  type SourceRecord,
+  type ValidRow,
+} from '../types.ts';
 
 export interface ChunkProgress {
   /** Records with an outcome so far (whole run). */
@@ -100,7 +109,9 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
   if (!cp.header) {
     const size = state.source.size;
     if (size > options.input.maxBytes) {
-      return refuse(new FileRefusedError('FILE_TOO_LARGE', `the file is ${size} bytes, over the ${options.input.maxBytes}-byte limit (--max-bytes)`));
+      return refuse(
+        new FileRefusedError('FILE_TOO_LARGE', `the file is ${size} bytes, over the ${options.input.maxBytes}-byte limit (--max-bytes)`),
+      );
     }
     if (size === 0) return refuse(new FileRefusedError('EMPTY_FILE', 'the file is empty: there is not even a header line'));
     try {
@@ -130,7 +141,8 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
       }
     } catch (err) {
       await iterator.return?.(undefined);
-      if (err instanceof CsvCutShortError) return refuse(new FileRefusedError('MALFORMED_CSV', `the header cannot be read: ${err.message}`));
+      if (err instanceof CsvCutShortError)
+        return refuse(new FileRefusedError('MALFORMED_CSV', `the header cannot be read: ${err.message}`));
       throw err;
     }
     if (!first) {
@@ -368,7 +380,8 @@ export function addStats(a: SendStats, b: SendStats): SendStats {
     throttledMs: a.throttledMs + b.throttledMs,
     limitErrors,
   };
-  if (a.operatingSeconds !== undefined || b.operatingSeconds !== undefined) out.operatingSeconds = (a.operatingSeconds ?? 0) + (b.operatingSeconds ?? 0);
+  if (a.operatingSeconds !== undefined || b.operatingSeconds !== undefined)
+    out.operatingSeconds = (a.operatingSeconds ?? 0) + (b.operatingSeconds ?? 0);
   if (a.writes !== undefined || b.writes !== undefined) out.writes = (a.writes ?? 0) + (b.writes ?? 0);
   if (a.reads !== undefined || b.reads !== undefined) out.reads = (a.reads ?? 0) + (b.reads ?? 0);
   return out;

@@ -73,11 +73,7 @@ export interface DriveOptions {
  * @example
  * const { summary } = await driveRun(state, { source, output, catalogue: standardCatalogue() });
  */
-export async function driveRun(
-  state: RunState,
-  deps: DriveDeps,
-  opts: DriveOptions = {},
-): Promise<{ state: RunState; summary: Summary }> {
+export async function driveRun(state: RunState, deps: DriveDeps, opts: DriveOptions = {}): Promise<{ state: RunState; summary: Summary }> {
   const now = deps.now ?? Date.now;
   const budget = opts.chunkBudgetMs ?? 10 * 60 * 1000;
   const maxIdle = opts.maxIdleChunks ?? DRIVE_MAX_IDLE_CHUNKS;

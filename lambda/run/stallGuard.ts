@@ -34,7 +34,9 @@ export function progressGuard(prev: RunState, next: RunState, maxIdle: number = 
   const idle = (before.idleChunks ?? 0) + 1;
   if (idle < maxIdle) return { ...next, checkpoint: { ...after, idleChunks: idle } };
   if (after.halted) {
-    throw new NoProgressError(`the run was halted (${after.halted.code}) and still made no progress in ${idle} chunks (at line ${after.line})`);
+    throw new NoProgressError(
+      `the run was halted (${after.halted.code}) and still made no progress in ${idle} chunks (at line ${after.line})`,
+    );
   }
   const halted = {
     code: 'NO_PROGRESS',

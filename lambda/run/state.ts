@@ -28,7 +28,11 @@ export interface Checkpoint {
   /** Next report part number. */
   part: number;
   /** Resolved once on the first chunk and kept so later chunks can read from the middle. */
-  format?: { encoding: 'utf-8' | 'windows-1251'; delimiter: ',' | ';' | '\t'; /** The source starts with a UTF-8 BOM (rejected.csv keeps it). */ bom?: boolean };
+  format?: {
+    encoding: 'utf-8' | 'windows-1251';
+    delimiter: ',' | ';' | '\t' /** The source starts with a UTF-8 BOM (rejected.csv keeps it). */;
+    bom?: boolean;
+  };
   header?: string[];
   /** Raw header line, for rejected.csv. */
   headerRaw?: string;

@@ -29,10 +29,7 @@ const DELIMITERS = [',', ';', '\t'] as const;
  * // → { encoding: 'utf-8', delimiter: ';', bomLength: 3, headerOffset: 3, headerLine: 1 }
  * @throws FileRefusedError EMPTY_FILE | UNSUPPORTED_ENCODING | NOT_TEXT
  */
-export function detectFormat(
-  head: Buffer,
-  options: Pick<RunOptions, 'encoding' | 'delimiter'>,
-): SourceFormat {
+export function detectFormat(head: Buffer, options: Pick<RunOptions, 'encoding' | 'delimiter'>): SourceFormat {
   refuseUnreadable(head);
   const hasBom = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
   const body = hasBom ? head.subarray(3) : head;
@@ -160,7 +157,6 @@ function countPerRecord(text: string, maxRecords: number): number[][] {
       quoted = !quoted;
       any = true;
     } else if (quoted) {
-      continue;
     } else if (ch === '\n' || ch === '\r') {
       if (any) out.push(current);
       current = [0, 0, 0];

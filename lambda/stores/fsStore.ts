@@ -78,7 +78,11 @@ export class FsStore implements ObjectStore {
     try {
       names = (await readdir(dir, { recursive: true, withFileTypes: true }))
         .filter((d) => d.isFile())
-        .map((d) => relative(this.root, join(d.parentPath ?? d.path, d.name)).split(sep).join('/'));
+        .map((d) =>
+          relative(this.root, join(d.parentPath ?? d.path, d.name))
+            .split(sep)
+            .join('/'),
+        );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;

@@ -4,7 +4,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsCommand,
-  S3Client,
+  type S3Client,
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';

@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Store } from '../../lambda/stores/s3Store.ts';
+import type { S3Store } from '../../lambda/stores/s3Store.ts';
 import { createLocalFlow, type LocalFlowOptions } from '../../harness/flow/localFlow.ts';
 import type { LocalS3 } from '../../harness/localS3.ts';
 import type { Summary } from '../../lambda/run/state.ts';

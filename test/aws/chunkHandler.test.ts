@@ -16,7 +16,12 @@ async function setup(dryRun: boolean) {
   const dir = await mkdtemp(join(tmpdir(), 'chunk-'));
   await writeFile(join(dir, 'in.csv'), 'ID,TITLE\n1,a\n2,b\n');
   const store = new FsStore(dir);
-  const state = newRunState({ source: { bucket: '', ...(await store.head('in.csv')) }, reportPrefix: 'r/', partsPrefix: 'p/', options: parseRunOptions({ dryRun }) });
+  const state = newRunState({
+    source: { bucket: '', ...(await store.head('in.csv')) },
+    reportPrefix: 'r/',
+    partsPrefix: 'p/',
+    options: parseRunOptions({ dryRun }),
+  });
   const lines: string[] = [];
   const log = createLogger({ service: 'test', level: 'INFO', write: (l: string) => lines.push(l) });
   return { store, state, log, lines };
@@ -34,7 +39,8 @@ describe('chunk handler edges', () => {
     const { store, state, log } = await setup(false);
     // A portal that defers every row: each chunk returns without finishing one.
     const sender: LeadSender = {
-      send: async (rows) => rows.map((r): RowOutcome => ({ line: r.line, id: String(r.id), status: 'skipped', errorCode: DEFERRED, message: '', attempts: 0 })),
+      send: async (rows) =>
+        rows.map((r): RowOutcome => ({ line: r.line, id: String(r.id), status: 'skipped', errorCode: DEFERRED, message: '', attempts: 0 })),
       stats: () => ({ requests: 0, retries: 0, throttledMs: 0, limitErrors: {} }),
     };
     const chunk = createChunkHandler({

@@ -3,7 +3,15 @@ import { chunkDeadline, ChunkEnvSchema, envOptionDefaults, readEnv, StartEnvSche
 import { describeCaught } from '../../lambda/aws/finalizeHandler.ts';
 import { createLogger } from '../../lambda/aws/log.ts';
 import { clearSecretCache, webhookUrl } from '../../lambda/aws/secret.ts';
-import { decodeEventKey, executionNameFor, ignoreReason, reportPrefixFor, runOptionsFor, runVersionKey, startTargets } from '../../lambda/aws/startHandler.ts';
+import {
+  decodeEventKey,
+  executionNameFor,
+  ignoreReason,
+  reportPrefixFor,
+  runOptionsFor,
+  runVersionKey,
+  startTargets,
+} from '../../lambda/aws/startHandler.ts';
 import { runIdFor } from '../../lambda/run/drive.ts';
 import * as local from '../../harness/flow/stateMachine.ts';
 import * as infra from '../../infra/workflow.ts';
@@ -13,7 +21,13 @@ const HOOK = 'https://acme.bitrix24.com/rest/1/s3cr3tc0de/';
 describe('handler environment', () => {
   it('reads the stack contract with defaults and coerces numbers', () => {
     const env = readEnv(ChunkEnvSchema, { PORTAL_RATE: '5', PORTAL_BURST: '250', CHUNK_BUDGET_MS: '600000', LOG_LEVEL: 'debug' });
-    expect(env).toMatchObject({ PORTAL_RATE: 5, PORTAL_BURST: 250, CHUNK_BUDGET_MS: 600000, LOG_LEVEL: 'DEBUG', POWERTOOLS_SERVICE_NAME: 'b24-lead-import' });
+    expect(env).toMatchObject({
+      PORTAL_RATE: 5,
+      PORTAL_BURST: 250,
+      CHUNK_BUDGET_MS: 600000,
+      LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_SERVICE_NAME: 'b24-lead-import',
+    });
     expect(envOptionDefaults(env)).toEqual({ limits: { rate: 5, burst: 250 } });
   });
 
@@ -50,7 +64,10 @@ describe('start event parsing', () => {
   });
 
   it('takes ObjectCreated records only, and manual payloads as given', () => {
-    const rec = (eventName: string, key: string) => ({ eventName, s3: { bucket: { name: 'b' }, object: { key, eTag: 'e', versionId: 'v1' } } });
+    const rec = (eventName: string, key: string) => ({
+      eventName,
+      s3: { bucket: { name: 'b' }, object: { key, eTag: 'e', versionId: 'v1' } },
+    });
     const event = { Records: [rec('ObjectCreated:Put', 'incoming/a+b.csv'), rec('ObjectRemoved:Delete', 'incoming/c.csv')] };
     expect(startTargets(event as never)).toEqual([{ bucket: 'b', key: 'incoming/a b.csv', versionId: 'v1', etag: 'e' }]);
     expect(startTargets({ bucket: 'b', key: 'incoming/a+b.csv', dryRun: true })).toEqual([
@@ -69,7 +86,8 @@ describe('start event parsing', () => {
   });
 
   it('run ids: a real run keeps the id of the version alone; a dry run and a tagged run each get their own', () => {
-    const id = (dryRun: boolean, runTag?: string) => runIdFor('b', 'incoming/a.csv', runVersionKey('v1', { dryRun, ...(runTag ? { runTag } : {}) }));
+    const id = (dryRun: boolean, runTag?: string) =>
+      runIdFor('b', 'incoming/a.csv', runVersionKey('v1', { dryRun, ...(runTag ? { runTag } : {}) }));
     expect(id(false)).toBe(runIdFor('b', 'incoming/a.csv', 'v1'));
     const ids = [id(false), id(true), id(false, 't1'), id(false, 't2'), id(true, 't1')];
     expect(new Set(ids).size).toBe(ids.length);
@@ -91,23 +109,38 @@ describe('start event parsing', () => {
 describe('structured logger', () => {
   it('writes one JSON line per event with level, message, service, timestamp and runId', () => {
     const lines: string[] = [];
-    const log = createLogger({ service: 'svc', level: 'INFO', write: (l) => lines.push(l), clock: () => new Date(0) }).child({ runId: 'r1' });
+    const log = createLogger({ service: 'svc', level: 'INFO', write: (l) => lines.push(l), clock: () => new Date(0) }).child({
+      runId: 'r1',
+    });
     log.debug('hidden');
     log.info('chunk done', { rows: 3 });
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0])).toEqual({ level: 'INFO', message: 'chunk done', service: 'svc', timestamp: '1970-01-01T00:00:00.000Z', runId: 'r1', rows: 3 });
+    expect(JSON.parse(lines[0])).toEqual({
+      level: 'INFO',
+      message: 'chunk done',
+      service: 'svc',
+      timestamp: '1970-01-01T00:00:00.000Z',
+      runId: 'r1',
+      rows: 3,
+    });
   });
 
   it('never writes a webhook URL or a secret-named value', () => {
     const lines: string[] = [];
     const log = createLogger({ service: 'svc', write: (l) => lines.push(l) });
-    log.error(`call to ${HOOK}crm.lead.update failed`, { webhookUrl: HOOK, nested: { url: `${HOOK}batch` }, error: new Error(`ECONNRESET ${HOOK}`) });
+    log.error(`call to ${HOOK}crm.lead.update failed`, {
+      webhookUrl: HOOK,
+      nested: { url: `${HOOK}batch` },
+      error: new Error(`ECONNRESET ${HOOK}`),
+    });
     expect(lines.join('\n')).not.toContain('s3cr3tc0de');
     expect(JSON.parse(lines[0]).message).toBe('call to https://acme.bitrix24.com/rest/1/***/crm.lead.update failed');
   });
 
   it('the caught chunk error becomes a code and message for the report, secrets masked', () => {
-    expect(describeCaught({ Error: 'PortalError', Cause: JSON.stringify({ errorType: 'PortalError', errorMessage: `boom at ${HOOK}` }) })).toEqual({
+    expect(
+      describeCaught({ Error: 'PortalError', Cause: JSON.stringify({ errorType: 'PortalError', errorMessage: `boom at ${HOOK}` }) }),
+    ).toEqual({
       code: 'PortalError',
       message: 'boom at https://acme.bitrix24.com/rest/1/***/',
     });

@@ -11,7 +11,16 @@ describe('toQuery: PHP-style query strings', () => {
   });
 
   it('indexes arrays and nests multifield objects', () => {
-    expect(toQuery({ fields: { PHONE: [{ VALUE: '+7 1', VALUE_TYPE: 'WORK' }, { ID: '9', DELETE: 'Y' }] } })).toBe(
+    expect(
+      toQuery({
+        fields: {
+          PHONE: [
+            { VALUE: '+7 1', VALUE_TYPE: 'WORK' },
+            { ID: '9', DELETE: 'Y' },
+          ],
+        },
+      }),
+    ).toBe(
       [
         'fields%5BPHONE%5D%5B0%5D%5BVALUE%5D=%2B7%201',
         'fields%5BPHONE%5D%5B0%5D%5BVALUE_TYPE%5D=WORK',
@@ -28,7 +37,7 @@ describe('toQuery: PHP-style query strings', () => {
   it('round-trips awkward values exactly through PHP parsing', () => {
     const fields = {
       TITLE: 'Ärger & Söhne = 100% #1 + Co',
-      COMMENTS: "line1\nline2 'quoted' \"dq\" (x) * ! ~",
+      COMMENTS: 'line1\nline2 \'quoted\' "dq" (x) * ! ~',
       NAME: 'Иван 李 🎉',
       EMPTY: '',
       PHONE: [{ VALUE: '+7 (900) 123-45-67', VALUE_TYPE: 'WORK' }],

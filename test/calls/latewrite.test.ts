@@ -37,7 +37,12 @@ describe('a timed-out write that lands late', () => {
 
     const session = await openPortal(sb.webhookUrl, options, { timeoutMs: 500, fetch: lateFetch, backoffMs: 10 });
     const header = ['ID', 'PHONE_MOBILE', 'EMAIL'];
-    const check = compileRows(resolveHeader(header, { mapping: {}, catalogue: session.catalogue }), options, session.catalogue, header.length);
+    const check = compileRows(
+      resolveHeader(header, { mapping: {}, catalogue: session.catalogue }),
+      options,
+      session.catalogue,
+      header.length,
+    );
     const rows = ids.map((id, i) => {
       const r = check({ line: i + 2, cells: [String(id), `+7 900 123-45-6${i}`, `x${i}@example.com`], raw: '', start: 0, end: 0 });
       if (!r.ok) throw new Error(r.outcome.message);

@@ -60,7 +60,12 @@ const FIELDS: Record<string, PortalFieldDescription> = {
 };
 
 function statusList(type: string, n: number) {
-  return Array.from({ length: n }, (_, i) => ({ ID: String(1000 + i), ENTITY_ID: type, STATUS_ID: i === 0 ? 'NEW' : `${type}_${i}`, NAME: `S${i}` }));
+  return Array.from({ length: n }, (_, i) => ({
+    ID: String(1000 + i),
+    ENTITY_ID: type,
+    STATUS_ID: i === 0 ? 'NEW' : `${type}_${i}`,
+    NAME: `S${i}`,
+  }));
 }
 
 /** An in-memory portal for crm.lead.fields + paged crm.status.list, reached through batch only. */
@@ -94,10 +99,18 @@ function fakePortal(statuses: Record<string, ReturnType<typeof statusList>>, fie
 
 describe('loadCatalogue', () => {
   it('spends ONE request when no status list exceeds a page', async () => {
-    const { api, requests } = fakePortal({ STATUS: statusList('STATUS', 7), SOURCE: statusList('SOURCE', 12), HONORIFIC: statusList('HONORIFIC', 4) });
+    const { api, requests } = fakePortal({
+      STATUS: statusList('STATUS', 7),
+      SOURCE: statusList('SOURCE', 12),
+      HONORIFIC: statusList('HONORIFIC', 4),
+    });
     const cat = await loadCatalogue(api, standardCatalogue());
     expect(requests).toHaveLength(1);
-    expect(Object.values(requests[0]).map((c) => c.split('?')[0]).sort()).toEqual(['crm.lead.fields', 'crm.status.list', 'crm.status.list', 'crm.status.list']);
+    expect(
+      Object.values(requests[0])
+        .map((c) => c.split('?')[0])
+        .sort(),
+    ).toEqual(['crm.lead.fields', 'crm.status.list', 'crm.status.list', 'crm.status.list']);
     expect(cat.fromPortal).toBe(true);
     expect(cat.fields.get('STATUS_ID')?.statusCodes).toHaveLength(7);
     expect(cat.fields.get('HONORIFIC')?.statusCodes).toEqual(['NEW', 'HONORIFIC_1', 'HONORIFIC_2', 'HONORIFIC_3']);
@@ -130,7 +143,9 @@ describe('loadCatalogue', () => {
   });
   it('halts the run when the portal refuses crm.lead.fields or a status list', async () => {
     await expect(loadCatalogue(fakePortal({}, FIELDS, 'crm.lead.fields').api, standardCatalogue())).rejects.toBeInstanceOf(RunHaltedError);
-    await expect(loadCatalogue(fakePortal({}, FIELDS, 'crm.status.list').api, standardCatalogue())).rejects.toMatchObject({ code: 'PREFLIGHT_FAILED' });
+    await expect(loadCatalogue(fakePortal({}, FIELDS, 'crm.status.list').api, standardCatalogue())).rejects.toMatchObject({
+      code: 'PREFLIGHT_FAILED',
+    });
   });
 });
 
@@ -149,11 +164,16 @@ describe('buildCatalogue', () => {
     expect(cat.fields.get('UF_CRM_TAGS')?.labels).toBeUndefined(); // the title is the code itself
   });
   it('read-only and immutable fields are marked readOnly; writable ones are not', () => {
-    for (const code of ['ID', 'STATUS_SEMANTIC_ID', 'DATE_CREATE', 'ORIGINATOR_ID', 'UF_CRM_LOCKED']) expect(cat.fields.get(code)?.readOnly, code).toBe(true);
+    for (const code of ['ID', 'STATUS_SEMANTIC_ID', 'DATE_CREATE', 'ORIGINATOR_ID', 'UF_CRM_LOCKED'])
+      expect(cat.fields.get(code)?.readOnly, code).toBe(true);
     for (const code of ['TITLE', 'CONTACT_ID', 'PHONE']) expect(cat.fields.get(code)?.readOnly, code).toBeUndefined();
   });
   it('crm_status fields carry the portal codes; built-in fields the portal lacks are left out', () => {
-    expect(cat.fields.get('STATUS_ID')).toMatchObject({ type: 'crm_status', statusType: 'STATUS', statusCodes: ['NEW', 'STATUS_1', 'STATUS_2'] });
+    expect(cat.fields.get('STATUS_ID')).toMatchObject({
+      type: 'crm_status',
+      statusType: 'STATUS',
+      statusCodes: ['NEW', 'STATUS_1', 'STATUS_2'],
+    });
     expect(cat.fields.has('UTM_SOURCE')).toBe(false); // not in this portal's crm.lead.fields
     expect(cat.fields.get('PHONE')?.type).toBe('crm_multifield');
   });

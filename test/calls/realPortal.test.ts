@@ -27,7 +27,9 @@ function diffSender(webhookUrl: string) {
 function listAnswer(cmds: ReturnType<typeof commandsOf>, leads: Record<string, unknown>[]): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [key, c] of cmds) {
-    const ids = c.query.getAll('filter[@ID][0]').concat([...c.query.entries()].filter(([k]) => k.startsWith('filter[@ID]')).map(([, v]) => v));
+    const ids = c.query
+      .getAll('filter[@ID][0]')
+      .concat([...c.query.entries()].filter(([k]) => k.startsWith('filter[@ID]')).map(([, v]) => v));
     result[key] = leads.filter((l) => ids.includes(String(l.ID)));
   }
   return result;
@@ -42,11 +44,32 @@ describe('diff reads against a real-shaped portal', () => {
       if (methods.includes('crm.lead.list')) {
         if (refused === 0) {
           refused++;
-          const errs = Object.fromEntries([...cmds.keys()].map((k) => [k, { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit' }]));
+          const errs = Object.fromEntries(
+            [...cmds.keys()].map((k) => [
+              k,
+              { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit' },
+            ]),
+          );
           const times = Object.fromEntries([...cmds.keys()].map((k) => [k, timeBlock(5, 1)]));
-          return { body: { result: { result: [], result_error: errs, result_total: [], result_next: [], result_time: times }, time: timeBlock(0.1) } };
+          return {
+            body: {
+              result: { result: [], result_error: errs, result_total: [], result_next: [], result_time: times },
+              time: timeBlock(0.1),
+            },
+          };
         }
-        return { body: { result: { result: listAnswer(cmds, [{ ID: '7', TITLE: 'old' }]), result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock(0.1) } };
+        return {
+          body: {
+            result: {
+              result: listAnswer(cmds, [{ ID: '7', TITLE: 'old' }]),
+              result_error: [],
+              result_total: [],
+              result_next: [],
+              result_time: [],
+            },
+            time: timeBlock(0.1),
+          },
+        };
       }
       const result = Object.fromEntries([...cmds.keys()].map((k) => [k, true]));
       return { body: { result: { result, result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock(0.1) } };
@@ -64,7 +87,12 @@ describe('two rows for one lead in a window', () => {
     const p = await portal((call) => {
       const cmds = commandsOf(call);
       if ([...cmds.values()].some((c) => c.method === 'crm.lead.list')) {
-        return { body: { result: { result: listAnswer(cmds, [lead]), result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
+        return {
+          body: {
+            result: { result: listAnswer(cmds, [lead]), result_error: [], result_total: [], result_next: [], result_time: [] },
+            time: timeBlock(),
+          },
+        };
       }
       const result: Record<string, unknown> = {};
       const errors: Record<string, unknown> = {};
@@ -88,17 +116,33 @@ describe('two rows for one lead in a window', () => {
 });
 
 describe('two rows for one lead in a window (first applies)', () => {
-  it('the second row, planned against the first one\'s state, is unchanged once the first one applied: one write in all', async () => {
+  it("the second row, planned against the first one's state, is unchanged once the first one applied: one write in all", async () => {
     const lead = { ID: '7', TITLE: 'old' };
     let writes = 0;
     const p = await portal((call) => {
       const cmds = commandsOf(call);
       if ([...cmds.values()].some((c) => c.method === 'crm.lead.list')) {
-        return { body: { result: { result: listAnswer(cmds, [lead]), result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
+        return {
+          body: {
+            result: { result: listAnswer(cmds, [lead]), result_error: [], result_total: [], result_next: [], result_time: [] },
+            time: timeBlock(),
+          },
+        };
       }
       writes += cmds.size;
       for (const c of cmds.values()) if (c.query.has('fields[TITLE]')) lead.TITLE = c.query.get('fields[TITLE]')!;
-      return { body: { result: { result: Object.fromEntries([...cmds.keys()].map((k) => [k, true])), result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
+      return {
+        body: {
+          result: {
+            result: Object.fromEntries([...cmds.keys()].map((k) => [k, true])),
+            result_error: [],
+            result_total: [],
+            result_next: [],
+            result_time: [],
+          },
+          time: timeBlock(),
+        },
+      };
     });
     const out = await diffSender(p.webhookUrl).send([row(2, 7, { TITLE: 'new' }), row(3, 7, { TITLE: 'new' })], FAR());
     expect(out.map((o) => o.status)).toEqual(['updated', 'unchanged']);
@@ -108,7 +152,14 @@ describe('two rows for one lead in a window (first applies)', () => {
 
 describe('limits on the read path', () => {
   it('a read blocked by a 429 whose reset lies past the deadline is deferred at once, not waited out', async () => {
-    const p = await portal(() => ({ status: 429, body: { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit', time: timeBlock(480, 500) } }));
+    const p = await portal(() => ({
+      status: 429,
+      body: {
+        error: 'OPERATION_TIME_LIMIT',
+        error_description: 'Method is blocked due to operation time limit',
+        time: timeBlock(480, 500),
+      },
+    }));
     const started = Date.now();
     const out = await diffSender(p.webhookUrl).send([row(2, 7, { TITLE: 'new' })], Date.now() + 3_000);
     expect(out[0].status).toBe('skipped');
@@ -127,15 +178,36 @@ describe('portal value shapes', () => {
     const p = await portal((call) => {
       const cmds = commandsOf(call);
       if ([...cmds.values()].some((c) => c.method === 'crm.lead.list')) {
-        return { body: { result: { result: listAnswer(cmds, leads), result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
+        return {
+          body: {
+            result: { result: listAnswer(cmds, leads), result_error: [], result_total: [], result_next: [], result_time: [] },
+            time: timeBlock(),
+          },
+        };
       }
       writes.push(new Map([...cmds].map(([k, c]) => [k, c.query])));
-      return { body: { result: { result: Object.fromEntries([...cmds.keys()].map((k) => [k, true])), result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
+      return {
+        body: {
+          result: {
+            result: Object.fromEntries([...cmds.keys()].map((k) => [k, true])),
+            result_error: [],
+            result_total: [],
+            result_next: [],
+            result_time: [],
+          },
+          time: timeBlock(),
+        },
+      };
     });
     const out = await diffSender(p.webhookUrl).send(
       [
         row(2, 8, { OPPORTUNITY: 10.5, TITLE: 'a', PHONE: [{ VALUE: '79001112233', VALUE_TYPE: 'WORK' }] }),
-        row(3, 9, { OPPORTUNITY: 12500, TITLE: 'b', COMPANY_ID: 0 as unknown as number, PHONE: [{ VALUE: '+7 900 555-00-00', VALUE_TYPE: 'MOBILE' }] }),
+        row(3, 9, {
+          OPPORTUNITY: 12500,
+          TITLE: 'b',
+          COMPANY_ID: 0 as unknown as number,
+          PHONE: [{ VALUE: '+7 900 555-00-00', VALUE_TYPE: 'MOBILE' }],
+        }),
       ],
       FAR(),
     );
@@ -161,9 +233,23 @@ describe('crm.lead.list paging as another portal may read it', () => {
         }
         return { body: { result: { result, result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
       }
-      return { body: { result: { result: Object.fromEntries([...cmds.keys()].map((k) => [k, true])), result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
+      return {
+        body: {
+          result: {
+            result: Object.fromEntries([...cmds.keys()].map((k) => [k, true])),
+            result_error: [],
+            result_total: [],
+            result_next: [],
+            result_time: [],
+          },
+          time: timeBlock(),
+        },
+      };
     });
-    const out = await diffSender(p.webhookUrl).send(leads.map((l, i) => row(i + 2, Number(l.ID), { TITLE: l.TITLE })), FAR());
+    const out = await diffSender(p.webhookUrl).send(
+      leads.map((l, i) => row(i + 2, Number(l.ID), { TITLE: l.TITLE })),
+      FAR(),
+    );
     expect(out.map((o) => o.status)).toEqual(leads.map(() => 'unchanged'));
   });
 });
@@ -187,7 +273,10 @@ describe('a read batch the portal finds too long', () => {
       }
       return { body: { result: { result, result_error: [], result_total: [], result_next: [], result_time: [] }, time: timeBlock() } };
     });
-    const out = await diffSender(p.webhookUrl).send(leads.map((l, i) => row(i + 2, Number(l.ID), { TITLE: l.TITLE })), FAR());
+    const out = await diffSender(p.webhookUrl).send(
+      leads.map((l, i) => row(i + 2, Number(l.ID), { TITLE: l.TITLE })),
+      FAR(),
+    );
     expect(refused).toBeGreaterThan(0);
     expect(out.every((o) => o.status === 'unchanged')).toBe(true);
   }, 30_000);
@@ -232,7 +321,17 @@ describe('what the portal receives', () => {
         else result[key] = true;
       }
       // every command failed → PHP prints result as []; no time at all
-      return { body: { result: { result: Object.keys(result).length ? result : [], result_error: errors, result_total: [], result_next: [], result_time: [] } } };
+      return {
+        body: {
+          result: {
+            result: Object.keys(result).length ? result : [],
+            result_error: errors,
+            result_total: [],
+            result_next: [],
+            result_time: [],
+          },
+        },
+      };
     });
     const { sender } = setup(p.webhookUrl);
     const out = await sender.send([row(2, 5, { TITLE: text, COMMENTS: '' }), row(3, 404, { TITLE: 'x' })], FAR());

@@ -70,7 +70,10 @@ describe('sender against the sandbox portal', () => {
     const out = await sender.send(rows, FAR());
     expect(out.every((o) => o.status === 'updated')).toBe(true);
     expect(sb.lead(ids[0])?.TITLE).toBe('third');
-    const titles = sb.ledger().filter((e) => e.id === ids[0]).map((e) => e.fields.TITLE);
+    const titles = sb
+      .ledger()
+      .filter((e) => e.id === ids[0])
+      .map((e) => e.fields.TITLE);
     expect(titles).toEqual(['first', 'second', 'third']);
   });
 
@@ -97,7 +100,10 @@ describe('sender against the sandbox portal', () => {
     sb = await startSandbox({ rate: 20, burst: 10 });
     const ids = sb.seedLeads(Array.from({ length: 10 }, () => ({ TITLE: 't' })));
     const { sender } = setup(sb.webhookUrl);
-    const out = await sender.send(ids.map((id, i) => row(i + 2, id, { TITLE: 'n' })), Date.now() - 1);
+    const out = await sender.send(
+      ids.map((id, i) => row(i + 2, id, { TITLE: 'n' })),
+      Date.now() - 1,
+    );
     expect(out.every((o) => o.status === 'skipped' && o.errorCode === 'DEFERRED')).toBe(true);
     expect(sb.ledger()).toHaveLength(0);
   });
@@ -118,7 +124,10 @@ describe('sender against the sandbox portal', () => {
       return fetch(input, init);
     };
     const { sender } = setup(sb.webhookUrl, {}, { fetch: tooLong });
-    const out = await sender.send(ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}`, COMMENTS: 'x'.repeat(30) })), FAR());
+    const out = await sender.send(
+      ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}`, COMMENTS: 'x'.repeat(30) })),
+      FAR(),
+    );
     expect(refused).toBeGreaterThan(0);
     expect(out.every((o) => o.status === 'updated')).toBe(true);
     expect(sb.ledger()).toHaveLength(40);
@@ -166,7 +175,10 @@ describe('run-level stops', () => {
     const { sender } = setup(sb.webhookUrl, { concurrency: 1 });
     let err: unknown;
     try {
-      await sender.send(ids.map((id, i) => row(i + 2, id, { TITLE: 'n' })), FAR());
+      await sender.send(
+        ids.map((id, i) => row(i + 2, id, { TITLE: 'n' })),
+        FAR(),
+      );
     } catch (e) {
       err = e;
     }

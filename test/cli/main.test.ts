@@ -121,9 +121,20 @@ describe('b24-lead-import CLI', () => {
   });
 
   it('windows-1251 with tab delimiter and a mapping file', async () => {
-    await file('map.json', JSON.stringify({ 'Номер': 'ID', 'Название': 'TITLE' }));
+    await file('map.json', JSON.stringify({ Номер: 'ID', Название: 'TITLE' }));
     await file('ru.csv', iconv.encode('Номер\tНазвание\r\n5\tЗаявка с сайта\r\nпять\tОшибка\r\n', 'win1251'));
-    const r = await cli(['ru.csv', '--dry-run', '--map', 'map.json', '--delimiter', 'tab', '--encoding', 'windows-1251', '--out', 'ru-out']);
+    const r = await cli([
+      'ru.csv',
+      '--dry-run',
+      '--map',
+      'map.json',
+      '--delimiter',
+      'tab',
+      '--encoding',
+      'windows-1251',
+      '--out',
+      'ru-out',
+    ]);
     expect(r.code).toBe(1);
     const report = await readFile(join(dir, 'ru-out', 'report.csv'), 'utf8');
     expect(report).toContain('2,5,valid');

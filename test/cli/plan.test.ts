@@ -64,7 +64,12 @@ describe('dry run with a portal: plan.csv previews each row, nothing is written'
     const writes = sb!.ledger();
     expect(writes.map((w) => w.id)).toEqual([a]);
     expect(sb!.lead(a)?.TITLE).toBe('New title');
-    expect(sb!.lead(a)?.PHONE?.map((p) => p.VALUE_TYPE).sort()).toEqual(['MOBILE', 'WORK']);
+    expect(
+      sb!
+        .lead(a)
+        ?.PHONE?.map((p) => p.VALUE_TYPE)
+        .sort(),
+    ).toEqual(['MOBILE', 'WORK']);
 
     await main([file, '--out', out], io(env, dir!));
     expect(sb!.ledger()).toHaveLength(writes.length);

@@ -13,7 +13,18 @@ import { parseRunOptions } from '../../lambda/config.ts';
 import { FsStore } from '../../lambda/stores/fsStore.ts';
 import { driveRun, newRunState } from '../../lambda/run/drive.ts';
 import { startSandbox, type Sandbox } from '../../harness/sandbox/portal.ts';
-import { countsOf, duplicates, leadMismatches, leaks, parseReport, readText, reportMismatches, secretsOf, seedFile, writesPerLead } from '../support/faults.ts';
+import {
+  countsOf,
+  duplicates,
+  leadMismatches,
+  leaks,
+  parseReport,
+  readText,
+  reportMismatches,
+  secretsOf,
+  seedFile,
+  writesPerLead,
+} from '../support/faults.ts';
 
 // 25 req/s (burst 25) so the run lasts several seconds past the first burst: the limit is then really tested.
 const ROWS = 4000;
@@ -44,7 +55,12 @@ describe('fault suite: two imports into one portal at once', () => {
 
     async function run(name: 'a' | 'b') {
       const session = await openPortal(sb!.webhookUrl, options, { timeoutMs: 5000, backoffMs: 20, log: (l) => void clientLog.push(l) });
-      const state = newRunState({ source: { bucket: '', ...(await store.head(`${name}.csv`)) }, reportPrefix: `${name}/`, partsPrefix: `${name}-parts/`, options });
+      const state = newRunState({
+        source: { bucket: '', ...(await store.head(`${name}.csv`)) },
+        reportPrefix: `${name}/`,
+        partsPrefix: `${name}-parts/`,
+        options,
+      });
       const { summary } = await driveRun(state, { source: store, output: store, sender: session.sender, catalogue: session.catalogue });
       return { summary, report: parseReport(await readText(store, summary.report.report)) };
     }
@@ -54,7 +70,10 @@ describe('fault suite: two imports into one portal at once', () => {
     const seconds = (Date.now() - t0) / 1000;
     const stats = sb.stats();
 
-    for (const [name, r] of [['a', a], ['b', b]] as const) {
+    for (const [name, r] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
       expect(r.summary.complete, name).toBe(true);
       expect(reportMismatches(r.report, files[name], ['updated']), name).toEqual([]);
       expect(leadMismatches(sb, files[name]), name).toEqual([]);

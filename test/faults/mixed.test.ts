@@ -14,7 +14,18 @@ import { createLocalFlow } from '../../harness/flow/localFlow.ts';
 import { startLocalS3, type LocalS3 } from '../../harness/localS3.ts';
 import { startSandbox } from '../../harness/sandbox/portal.ts';
 import type { RunState } from '../../lambda/run/state.ts';
-import { countsOf, duplicates, leadMismatches, leaks, parseReport, readText, reportMismatches, secretsOf, seedFile, writesPerLead } from '../support/faults.ts';
+import {
+  countsOf,
+  duplicates,
+  leadMismatches,
+  leaks,
+  parseReport,
+  readText,
+  reportMismatches,
+  secretsOf,
+  seedFile,
+  writesPerLead,
+} from '../support/faults.ts';
 
 const BUCKET = 'leads';
 const ROWS = 10_000;
@@ -116,7 +127,15 @@ describe('fault suite: 10,000 rows under mixed faults, local S3 flow', () => {
         webhookUrl: sb.webhookUrl,
         // The client is told the real rate but not the operating budget (it thinks it is far away): it runs
         // into periods of 429s, and into bursts of 503 QUERY_LIMIT_EXCEEDED when the neighbour fills the bucket.
-        env: { LOG_LEVEL: 'DEBUG', PORTAL_RATE: '50', PORTAL_BURST: '50', OPERATING_LIMIT: '1000', OPERATING_WINDOW: '10', CHUNK_BUDGET_MS: '4000', CHUNK_MARGIN_MS: '1' },
+        env: {
+          LOG_LEVEL: 'DEBUG',
+          PORTAL_RATE: '50',
+          PORTAL_BURST: '50',
+          OPERATING_LIMIT: '1000',
+          OPERATING_WINDOW: '10',
+          CHUNK_BUDGET_MS: '4000',
+          CHUNK_MARGIN_MS: '1',
+        },
         log: createLogger({ service: 'faults', level: 'DEBUG', write: (l) => void handlerLog.push(l) }),
         // Short client timeout: a slow answer (2.5 s) is a timeout, the write applied but unconfirmed (the sender
         // waits as long again before re-reading, so a late write cannot be planned twice).
@@ -125,7 +144,12 @@ describe('fault suite: 10,000 rows under mixed faults, local S3 flow', () => {
       });
       // A neighbouring app on the same portal: when the import has written 2,000 and 6,000 leads, it fires
       // 100 requests/s for a second (twice the portal's rate), so the bucket is full and the import gets 503s.
-      const neighbour = new Neighbour(sb.webhookUrl, () => sb.stats().writes, () => sb.stats().refusals.QUERY_LIMIT_EXCEEDED ?? 0, [2000, 6000]);
+      const neighbour = new Neighbour(
+        sb.webhookUrl,
+        () => sb.stats().writes,
+        () => sb.stats().refusals.QUERY_LIMIT_EXCEEDED ?? 0,
+        [2000, 6000],
+      );
       const { runs } = await flow.start({ bucket: BUCKET, key: 'incoming/mixed.csv' });
       const execution = flow.stateMachine.executions.get(runs[0].executionName!)!;
       const summary = await execution.result;

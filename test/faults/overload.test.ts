@@ -14,7 +14,18 @@ import { FsStore } from '../../lambda/stores/fsStore.ts';
 import { driveRun, newRunState } from '../../lambda/run/drive.ts';
 import { startSandbox, type Sandbox } from '../../harness/sandbox/portal.ts';
 import type { RowStatus } from '../../lambda/types.ts';
-import { countsOf, duplicates, leadMismatches, leaks, parseReport, readText, reportMismatches, secretsOf, seedFile, writesPerLead } from '../support/faults.ts';
+import {
+  countsOf,
+  duplicates,
+  leadMismatches,
+  leaks,
+  parseReport,
+  readText,
+  reportMismatches,
+  secretsOf,
+  seedFile,
+  writesPerLead,
+} from '../support/faults.ts';
 
 const ROWS = 3000;
 const LIMITS = { rate: 50, burst: 50, operatingLimit: 1000, operatingWindow: 10 };
@@ -41,8 +52,17 @@ describe('fault suite: OVERLOAD_LIMIT mid-run, then a re-run', () => {
 
     async function run(name: string) {
       const session = await openPortal(sb!.webhookUrl, options, { timeoutMs: 2000, backoffMs: 20, log: (l) => void clientLog.push(l) });
-      const state = newRunState({ source: { bucket: '', ...(await store.head('leads.csv')) }, reportPrefix: `${name}/`, partsPrefix: `${name}-parts/`, options });
-      const { summary } = await driveRun(state, { source: store, output: store, sender: session.sender, catalogue: session.catalogue }, { chunkBudgetMs: 60_000 });
+      const state = newRunState({
+        source: { bucket: '', ...(await store.head('leads.csv')) },
+        reportPrefix: `${name}/`,
+        partsPrefix: `${name}-parts/`,
+        options,
+      });
+      const { summary } = await driveRun(
+        state,
+        { source: store, output: store, sender: session.sender, catalogue: session.catalogue },
+        { chunkBudgetMs: 60_000 },
+      );
       const text = await readText(store, summary.report.report);
       return { summary, text, report: parseReport(text) };
     }

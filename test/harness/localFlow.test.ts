@@ -1,6 +1,6 @@
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectChangedError, S3Store } from '../../lambda/stores/s3Store.ts';
+import { ObjectChangedError, type S3Store } from '../../lambda/stores/s3Store.ts';
 import { createLocalFlow, type LocalFlowOptions } from '../../harness/flow/localFlow.ts';
 import type { LocalS3 } from '../../harness/localS3.ts';
 import { runIdFor } from '../../lambda/run/drive.ts';
@@ -123,7 +123,11 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     expect(killed).toBe(1);
     expect(f.stateMachine.executions.get(runs[0].executionName!)!.error).toBeUndefined();
     expect(summary).toMatchObject({ rows: 3000, complete: true });
-    const ids = (await text(store, summary.report.report)).trimEnd().split(/\r\n/).slice(1).map((l) => Number(l.split(',')[1]));
+    const ids = (await text(store, summary.report.report))
+      .trimEnd()
+      .split(/\r\n/)
+      .slice(1)
+      .map((l) => Number(l.split(',')[1]));
     expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
   });
 
@@ -175,7 +179,11 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     expect(reads).toBeGreaterThan(4);
     expect(f.stateMachine.executions.get(runs[0].executionName!)!.error).toBeUndefined();
     expect(summary).toMatchObject({ rows: 3000, complete: true });
-    const ids = (await text(store, summary.report.report)).trimEnd().split(/\r\n/).slice(1).map((l) => Number(l.split(',')[1]));
+    const ids = (await text(store, summary.report.report))
+      .trimEnd()
+      .split(/\r\n/)
+      .slice(1)
+      .map((l) => Number(l.split(',')[1]));
     expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
 
     let fatal = 0;

@@ -61,10 +61,14 @@ describe('local flow against the sandbox portal (real import)', () => {
   async function reportIds(summary: Summary): Promise<Array<[number, string]>> {
     let text = '';
     for await (const c of await store.read(summary.report.report)) text += String(c);
-    return text.trimEnd().split(/\r\n/).slice(1).map((l) => {
-      const cells = l.split(',');
-      return [Number(cells[1]), cells[2]] as [number, string];
-    });
+    return text
+      .trimEnd()
+      .split(/\r\n/)
+      .slice(1)
+      .map((l) => {
+        const cells = l.split(',');
+        return [Number(cells[1]), cells[2]] as [number, string];
+      });
   }
 
   function writesPerLead(sb: Sandbox): Map<number, number> {

@@ -41,7 +41,12 @@ describe('with an existing bucket and parameters', () => {
 
   it('passes the plan limits, memory and concurrency to the worker', () => {
     const chunk = s.template.toJSON().Resources[logicalId(s.stack.chunk.fn)].Properties;
-    expect(chunk.Environment.Variables).toMatchObject({ PORTAL_RATE: '5', PORTAL_BURST: '250', MAX_IDLE_CHUNKS: '6', BUCKET: 'acme-crm-imports' });
+    expect(chunk.Environment.Variables).toMatchObject({
+      PORTAL_RATE: '5',
+      PORTAL_BURST: '250',
+      MAX_IDLE_CHUNKS: '6',
+      BUCKET: 'acme-crm-imports',
+    });
     expect(chunk.MemorySize).toBe(1536);
     expect(chunk.ReservedConcurrentExecutions).toBe(2);
     expect(chunk.TracingConfig).toEqual({ Mode: 'Active' });

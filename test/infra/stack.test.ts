@@ -19,7 +19,12 @@ describe('bucket', () => {
   it('is encrypted, private, TLS-only and versioned', () => {
     s.template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue() },
     });
@@ -37,7 +42,10 @@ describe('bucket', () => {
     expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'reports/', ExpirationInDays: 90, Status: 'Enabled' }));
     expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'parts/', ExpirationInDays: 7, Status: 'Enabled' }));
     const wide = rules.find((r) => r.Prefix === undefined);
-    expect(wide).toMatchObject({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, NoncurrentVersionExpiration: { NoncurrentDays: 30 } });
+    expect(wide).toMatchObject({
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+    });
     // A source CSV is never expired by a rule.
     expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual(['reports/', 'parts/']);
   });
@@ -65,7 +73,11 @@ describe('functions', () => {
       expect(p.Runtime).toBe('nodejs22.x');
       expect(p.Architectures).toEqual(['arm64']);
       expect(p.Handler).toBe('index.handler');
-      expect(p.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', LogGroup: { Ref: logicalId(s.stack[id].logGroup) } });
+      expect(p.LoggingConfig).toMatchObject({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        LogGroup: { Ref: logicalId(s.stack[id].logGroup) },
+      });
       expect(p.Environment.Variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'b24-lead-import', LOG_LEVEL: 'INFO' });
     }
     const groups = Object.values(s.template.findResources('AWS::Logs::LogGroup'));
@@ -127,7 +139,18 @@ describe('the webhook secret', () => {
     expect(s.json).not.toMatch(/bitrix24\.|\/rest\/\d/i);
     s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     expect(fnProps('chunk').Environment.Variables.WEBHOOK_SECRET_ARN).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:secret:${FAKE_SECRET_NAME}`]],
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':secretsmanager:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:secret:${FAKE_SECRET_NAME}`,
+        ],
+      ],
     });
   });
 
@@ -154,7 +177,9 @@ describe('least privilege', () => {
     expect(head).toEqual([expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/incoming/*']] } })]);
     const statements = all.filter((st) => !head.includes(st));
     const start = statements.filter((st) => actionsOf(st).includes('states:StartExecution'));
-    expect(start).toEqual([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: logicalId(s.stack.workflow.stateMachine) } })]);
+    expect(start).toEqual([
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: logicalId(s.stack.workflow.stateMachine) } }),
+    ]);
     const rest = statements.filter((st) => !start.includes(st));
     // The on-failure destination is delivered with the function's role (SqsDestination's grant), to that one queue.
     expect(rest).toEqual([
@@ -187,10 +212,10 @@ describe('least privilege', () => {
 
   it('writes logs only to each function’s own log group, with no managed policies', () => {
     for (const id of ['start', 'chunk', 'finalize'] as const) {
-      const logging = statementsOf(s.template, logicalId(s.stack[id].role)).filter((st) => actionsOf(st).some((a) => a.startsWith('logs:')));
-      expect(logging).toEqual([
-        expect.objectContaining({ Resource: { 'Fn::GetAtt': [logicalId(s.stack[id].logGroup), 'Arn'] } }),
-      ]);
+      const logging = statementsOf(s.template, logicalId(s.stack[id].role)).filter((st) =>
+        actionsOf(st).some((a) => a.startsWith('logs:')),
+      );
+      expect(logging).toEqual([expect.objectContaining({ Resource: { 'Fn::GetAtt': [logicalId(s.stack[id].logGroup), 'Arn'] } })]);
       expect(s.template.toJSON().Resources[logicalId(s.stack[id].role)].Properties.ManagedPolicyArns).toBeUndefined();
     }
   });
@@ -245,7 +270,9 @@ describe('state machine', () => {
     const retry = definitionOf(s.template).States.Chunk.Retry as Record<string, any>[];
     expect(retry.map((r) => r.ErrorEquals)).toEqual([LAMBDA_SERVICE_ERRORS, CHUNK_CRASH_ERRORS, CHUNK_FATAL_ERRORS, ['States.TaskFailed']]);
     expect(retry[2].MaxAttempts).toBe(0);
-    expect(retry[2].ErrorEquals).toEqual(expect.arrayContaining(['RunHaltedError', 'ConfigurationError', 'ObjectChangedError', 'NoProgressError']));
+    expect(retry[2].ErrorEquals).toEqual(
+      expect.arrayContaining(['RunHaltedError', 'ConfigurationError', 'ObjectChangedError', 'NoProgressError']),
+    );
     expect(retry[3]).toMatchObject({ MaxAttempts: 3, IntervalSeconds: 10, BackoffRate: 2 });
     // The local state machine (npm start, tests) plays the same retriers in the same order.
     expect(LOCAL_RETRIERS).toEqual(retry.map((r) => ({ errors: r.ErrorEquals, maxAttempts: r.MaxAttempts })));

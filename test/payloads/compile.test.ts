@@ -131,7 +131,17 @@ describe('warnings', () => {
     expect(valid(check(['1', '', '', 'x'])).warnings).toEqual([]);
   });
   it('the full address set gives no warning', () => {
-    const header = ['ID', 'ADDRESS', 'ADDRESS_2', 'ADDRESS_CITY', 'ADDRESS_POSTAL_CODE', 'ADDRESS_REGION', 'ADDRESS_PROVINCE', 'ADDRESS_COUNTRY', 'ADDRESS_COUNTRY_CODE'];
+    const header = [
+      'ID',
+      'ADDRESS',
+      'ADDRESS_2',
+      'ADDRESS_CITY',
+      'ADDRESS_POSTAL_CODE',
+      'ADDRESS_REGION',
+      'ADDRESS_PROVINCE',
+      'ADDRESS_COUNTRY',
+      'ADDRESS_COUNTRY_CODE',
+    ];
     const row = valid(checker(header)(['1', 'a', 'b', 'c', '101000', 'd', 'e', 'Russia', 'RU']));
     expect(row.warnings).toEqual([]);
     expect(Object.keys(row.fields)).toHaveLength(8);

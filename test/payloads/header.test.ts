@@ -32,7 +32,14 @@ describe('resolveHeader: matching', () => {
   it('reads multifield columns: bare name is WORK, suffix names the VALUE_TYPE', () => {
     const cols = resolve(['ID', 'PHONE', 'phone_mobile', 'EMAIL_HOME', 'WEB', 'IM_TELEGRAM', 'IM', 'LINK', 'Email_Other']);
     expect(cols.slice(1).map((c) => `${c.code}:${c.valueType}`)).toEqual([
-      'PHONE:WORK', 'PHONE:MOBILE', 'EMAIL:HOME', 'WEB:WORK', 'IM:TELEGRAM', 'IM:OTHER', 'LINK:USER', 'EMAIL:OTHER',
+      'PHONE:WORK',
+      'PHONE:MOBILE',
+      'EMAIL:HOME',
+      'WEB:WORK',
+      'IM:TELEGRAM',
+      'IM:OTHER',
+      'LINK:USER',
+      'EMAIL:OTHER',
     ]);
     expect(resolve(['ID', 'LINK_USER'])[1]).toMatchObject({ code: 'LINK', valueType: 'USER' });
   });
@@ -63,7 +70,11 @@ describe('resolveHeader: matching', () => {
 
 describe('resolveHeader: mapping', () => {
   it('applies the mapping first, keys case-insensitive after trim', () => {
-    const cols = resolve(['Lead ID', 'Phone number', 'Company'], { ' lead id ': 'ID', 'PHONE NUMBER': 'PHONE_MOBILE', Company: 'company_title' });
+    const cols = resolve(['Lead ID', 'Phone number', 'Company'], {
+      ' lead id ': 'ID',
+      'PHONE NUMBER': 'PHONE_MOBILE',
+      Company: 'company_title',
+    });
     expect(cols.map((c) => [c.header, c.code, c.valueType])).toEqual([
       ['Lead ID', 'ID', undefined],
       ['Phone number', 'PHONE', 'MOBILE'],
@@ -105,7 +116,9 @@ describe('resolveHeader: refusals', () => {
   it('an unknown VALUE_TYPE lists the valid ones', () => {
     const e = refusal(['ID', 'PHONE_CELL', 'EMAIL_WROK']);
     expect(e.code).toBe('UNKNOWN_COLUMN');
-    expect(e.message).toContain('unknown column "PHONE_CELL" (did you mean PHONE_MOBILE? PHONE value types: WORK, MOBILE, FAX, HOME, PAGER, MAILING, OTHER)');
+    expect(e.message).toContain(
+      'unknown column "PHONE_CELL" (did you mean PHONE_MOBILE? PHONE value types: WORK, MOBILE, FAX, HOME, PAGER, MAILING, OTHER)',
+    );
     expect(e.message).toContain('unknown column "EMAIL_WROK" (did you mean EMAIL_WORK?');
     expect(refusal(['ID', 'IM_WORK']).message).toContain('IM value types: TELEGRAM');
     expect(refusal(['ID', 'LINK_WORK']).message).toContain('LINK value types: USER');

@@ -52,7 +52,9 @@ describe('multifield columns', () => {
     for (const good of ['+7 (912) 345-67-89', '8.800.555.35.35', '12345', '+123456789012345', '8 (495) 123 45 67']) {
       expect(valid(check(['1', good])).fields.PHONE, good).toEqual([{ VALUE: good, VALUE_TYPE: 'MOBILE' }]);
     }
-    expect(invalid(check(['1', '1234'], 4)).message).toBe('line 4, PHONE_MOBILE: "1234" is not a phone number (4 digits; a phone number has 5 to 15)');
+    expect(invalid(check(['1', '1234'], 4)).message).toBe(
+      'line 4, PHONE_MOBILE: "1234" is not a phone number (4 digits; a phone number has 5 to 15)',
+    );
     expect(invalid(check(['1', '+1234567890123456'])).message).toContain('16 digits');
     expect(invalid(check(['1', 'call me'])).message).toContain('"call me" is not a phone number');
     expect(check(['1', '12+345678']).ok).toBe(false);

@@ -8,10 +8,32 @@ function portalCatalogue(): Catalogue {
   const cat = standardCatalogue();
   cat.fromPortal = true;
   const set = (spec: FieldSpec) => cat.fields.set(spec.code, { ...cat.fields.get(spec.code), ...spec });
-  set({ code: 'STATUS_ID', type: 'crm_status', statusType: 'STATUS', statusCodes: ['NEW', 'IN_PROCESS', 'PROCESSED', 'JUNK', 'CONVERTED', 'UC_X1Y2'] });
+  set({
+    code: 'STATUS_ID',
+    type: 'crm_status',
+    statusType: 'STATUS',
+    statusCodes: ['NEW', 'IN_PROCESS', 'PROCESSED', 'JUNK', 'CONVERTED', 'UC_X1Y2'],
+  });
   set({ code: 'SOURCE_ID', type: 'crm_status', statusType: 'SOURCE', statusCodes: ['CALL', 'EMAIL', 'WEB'] });
-  set({ code: 'UF_CRM_TIER', type: 'enumeration', items: [{ ID: '45', VALUE: 'Gold' }, { ID: '46', VALUE: 'Silver' }], labels: ['Tier'] });
-  set({ code: 'UF_CRM_TAGS', type: 'enumeration', multiple: true, items: [{ ID: '1', VALUE: 'Hot' }, { ID: '2', VALUE: 'Cold' }, { ID: '3', VALUE: 'VIP' }] });
+  set({
+    code: 'UF_CRM_TIER',
+    type: 'enumeration',
+    items: [
+      { ID: '45', VALUE: 'Gold' },
+      { ID: '46', VALUE: 'Silver' },
+    ],
+    labels: ['Tier'],
+  });
+  set({
+    code: 'UF_CRM_TAGS',
+    type: 'enumeration',
+    multiple: true,
+    items: [
+      { ID: '1', VALUE: 'Hot' },
+      { ID: '2', VALUE: 'Cold' },
+      { ID: '3', VALUE: 'VIP' },
+    ],
+  });
   set({ code: 'UF_CRM_SCORE', type: 'double' });
   set({ code: 'UF_CRM_COUNT', type: 'integer' });
   set({ code: 'UF_CRM_AGREED', type: 'boolean' });
@@ -71,7 +93,9 @@ describe('enumeration with items', () => {
     expect(one('UF_CRM_TIER').ok(' SILVER ')).toEqual({ UF_CRM_TIER: '46' });
   });
   it('an unknown label is invalid and lists the allowed values', () => {
-    expect(one('UF_CRM_TIER').bad('Platinum')).toBe('line 9, UF_CRM_TIER: "Platinum" is not one of the allowed values: Gold (45), Silver (46)');
+    expect(one('UF_CRM_TIER').bad('Platinum')).toBe(
+      'line 9, UF_CRM_TIER: "Platinum" is not one of the allowed values: Gold (45), Silver (46)',
+    );
   });
   it('multiple enumerations take several | separated values', () => {
     expect(one('UF_CRM_TAGS').ok('hot|VIP|2')).toEqual({ UF_CRM_TAGS: ['1', '3', '2'] });

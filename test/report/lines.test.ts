@@ -4,7 +4,15 @@ import { buildSummary, csvCell, exitCodeFor, formatOutcome, formatRejected, repo
 import { newRunState } from '../../lambda/run/drive.ts';
 import type { RowOutcome } from '../../lambda/types.ts';
 
-const outcome = (o: Partial<RowOutcome>): RowOutcome => ({ line: 2, id: '7', status: 'valid', errorCode: '', message: '', attempts: 0, ...o });
+const outcome = (o: Partial<RowOutcome>): RowOutcome => ({
+  line: 2,
+  id: '7',
+  status: 'valid',
+  errorCode: '',
+  message: '',
+  attempts: 0,
+  ...o,
+});
 
 describe('report lines', () => {
   it('has the contract header', () => {
@@ -50,7 +58,14 @@ describe('buildSummary', () => {
 
   it('shows every status count, codes, rate and where the files are', () => {
     const s = base();
-    s.checkpoint = { ...s.checkpoint, rows: 300, counts: { valid: 290, invalid: 10 }, errorCodes: { INVALID_ID: 10 }, activeMs: 1500, done: true };
+    s.checkpoint = {
+      ...s.checkpoint,
+      rows: 300,
+      counts: { valid: 290, invalid: 10 },
+      errorCodes: { INVALID_ID: 10 },
+      activeMs: 1500,
+      done: true,
+    };
     const summary = buildSummary(s, '2026-01-01T00:00:02.000Z');
     expect(summary.counts).toEqual({ updated: 0, unchanged: 0, valid: 290, invalid: 10, failed: 0, skipped: 0 });
     expect(summary).toMatchObject({

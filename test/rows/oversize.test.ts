@@ -226,7 +226,10 @@ describe('the record scanner reads exactly what csv-parse reads', () => {
       const parsed = summary(await readAll(bytes, f));
       for (const size of [1, 2, 3, 7, 64]) {
         for (const scanRecordBytes of [1, 4, 9]) {
-          expect(summary(await readAll(bytes, f, { size, scanRecordBytes })), `${JSON.stringify(text)} size ${size} scan ${scanRecordBytes}`).toEqual(parsed);
+          expect(
+            summary(await readAll(bytes, f, { size, scanRecordBytes })),
+            `${JSON.stringify(text)} size ${size} scan ${scanRecordBytes}`,
+          ).toEqual(parsed);
         }
       }
     }
@@ -248,7 +251,10 @@ describe('the record scanner reads exactly what csv-parse reads', () => {
       const parsed = summary(await readAll(bytes, f));
       const size = 1 + rand(9);
       const scanRecordBytes = 1 + rand(12);
-      expect(summary(await readAll(bytes, f, { size, scanRecordBytes })), `${JSON.stringify(text)} size ${size} scan ${scanRecordBytes}`).toEqual(parsed);
+      expect(
+        summary(await readAll(bytes, f, { size, scanRecordBytes })),
+        `${JSON.stringify(text)} size ${size} scan ${scanRecordBytes}`,
+      ).toEqual(parsed);
     }
   });
 });

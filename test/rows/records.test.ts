@@ -14,7 +14,11 @@ function streamOf(bytes: Buffer, size = 1 << 16, from = 0): Readable {
   return Readable.from(chunks);
 }
 
-async function readAll(bytes: Buffer, format: RecordFormat, opts: { size?: number; offset?: number; line?: number; maxRecordBytes?: number } = {}) {
+async function readAll(
+  bytes: Buffer,
+  format: RecordFormat,
+  opts: { size?: number; offset?: number; line?: number; maxRecordBytes?: number } = {},
+) {
   const records: SourceRecord[] = [];
   let error: unknown;
   try {
@@ -23,7 +27,8 @@ async function readAll(bytes: Buffer, format: RecordFormat, opts: { size?: numbe
       offset,
       line: opts.line ?? 1,
       ...(opts.maxRecordBytes ? { maxRecordBytes: opts.maxRecordBytes } : {}),
-    })) records.push(r);
+    }))
+      records.push(r);
   } catch (err) {
     error = err;
   }

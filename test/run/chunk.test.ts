@@ -50,7 +50,14 @@ async function run(
   const { sender, windowRows, now, ...opts } = drive;
   const { state, summary } = await driveRun(
     state0,
-    { source, output, catalogue: standardCatalogue(), ...(sender ? { sender } : {}), ...(windowRows ? { windowRows } : {}), ...(now ? { now } : {}) },
+    {
+      source,
+      output,
+      catalogue: standardCatalogue(),
+      ...(sender ? { sender } : {}),
+      ...(windowRows ? { windowRows } : {}),
+      ...(now ? { now } : {}),
+    },
     opts,
   );
   return {
@@ -67,7 +74,8 @@ function sampleCsv(rows: number): string {
   const lines = ['ID,TITLE,EMAIL_WORK,COMMENTS'];
   for (let i = 1; i <= rows; i++) {
     if (i % 10 === 3) lines.push(`x${i},Bad id ${i},a${i}@example.com,`);
-    else if (i % 10 === 7) lines.push(`${i},Bad mail,bob@,"say ""hi"", then
+    else if (i % 10 === 7)
+      lines.push(`${i},Bad mail,bob@,"say ""hi"", then
 call back"`);
     else if (i % 17 === 0) lines.push(`${i},short row`);
     else lines.push(`${i},"Lead ${i}, Inc.",lead${i}@example.com,Привет ${i}`);
@@ -130,9 +138,20 @@ describe('runChunk / driveRun (dry run)', () => {
     await writeFile(join(dir, 'in.csv'), csv);
     const source = new FsStore(dir);
     const output = new FsStore(join(dir, 'out'));
-    let state = newRunState({ source: { bucket: '', ...(await source.head('in.csv')) }, reportPrefix: '', partsPrefix: 'p/', options: parseRunOptions({ dryRun: true }) });
+    let state = newRunState({
+      source: { bucket: '', ...(await source.head('in.csv')) },
+      reportPrefix: '',
+      partsPrefix: 'p/',
+      options: parseRunOptions({ dryRun: true }),
+    });
     state = await runChunk(state, { source, output, catalogue: standardCatalogue(), deadline: Infinity, maxChunkRows: 1 });
-    expect(state.checkpoint).toMatchObject({ offset: Buffer.byteLength('ID,TITLE\r\n1,"a\r\nb"\r\n'), line: 4, part: 1, rows: 1, done: false });
+    expect(state.checkpoint).toMatchObject({
+      offset: Buffer.byteLength('ID,TITLE\r\n1,"a\r\nb"\r\n'),
+      line: 4,
+      part: 1,
+      rows: 1,
+      done: false,
+    });
     expect(state.checkpoint.header).toEqual(['ID', 'TITLE']);
     expect(state.checkpoint.format).toEqual({ encoding: 'utf-8', delimiter: ',', bom: false });
     state = await runChunk(state, { source, output, catalogue: standardCatalogue(), deadline: Infinity, maxChunkRows: 1 });
@@ -195,7 +214,11 @@ describe('runChunk / driveRun (dry run)', () => {
   it('a cell over the size limit makes its row invalid and the whole raw row still reaches rejected.csv', async () => {
     const huge = 'я'.repeat(40_000); // 80,000 bytes in UTF-8: over the 64 KiB cell limit, bigger than a write piece
     const r = await run(`ID,TITLE\n1,ok\n2,${huge}\n3,ok\n`);
-    expect(reportLines(r.report).map((l) => l.split(',').slice(0, 4).join(','))).toEqual(['2,1,valid,', '3,2,invalid,CELL_TOO_LARGE', '4,3,valid,']);
+    expect(reportLines(r.report).map((l) => l.split(',').slice(0, 4).join(','))).toEqual([
+      '2,1,valid,',
+      '3,2,invalid,CELL_TOO_LARGE',
+      '4,3,valid,',
+    ]);
     expect(r.rejected.toString('utf8')).toBe(`ID,TITLE\r\n2,${huge}\r\n`);
   });
 
@@ -222,9 +245,11 @@ class FakeSender implements LeadSender {
     // Every `deferEvery`-th call only manages the first row: the rest come back DEFERRED.
     const deferFrom = this.behave.deferEvery && this.calls % this.behave.deferEvery === 0 ? 1 : Infinity;
     return rows.map((r, i) => {
-      if (i >= deferFrom) return { line: r.line, id: String(r.id), status: 'skipped', errorCode: DEFERRED, message: 'deadline', attempts: 0 };
+      if (i >= deferFrom)
+        return { line: r.line, id: String(r.id), status: 'skipped', errorCode: DEFERRED, message: 'deadline', attempts: 0 };
       this.sent.push(r.id);
-      if (r.id === this.behave.failId) return { line: r.line, id: String(r.id), status: 'failed', errorCode: 'NOT_FOUND', message: '=Not found', attempts: 1 };
+      if (r.id === this.behave.failId)
+        return { line: r.line, id: String(r.id), status: 'failed', errorCode: 'NOT_FOUND', message: '=Not found', attempts: 1 };
       return { line: r.line, id: String(r.id), status: 'updated', errorCode: '', message: '', attempts: 1 };
     });
   }
@@ -276,7 +301,12 @@ describe('runChunk with a sender', () => {
     const source = new FsStore(dir);
     const output = new FsStore(join(dir, 'out'));
     const deps = { source, output, catalogue: standardCatalogue() };
-    let state = newRunState({ source: { bucket: '', ...(await source.head('in.csv')) }, reportPrefix: '', partsPrefix: '.parts/', options: parseRunOptions({ dryRun: true }) });
+    let state = newRunState({
+      source: { bucket: '', ...(await source.head('in.csv')) },
+      reportPrefix: '',
+      partsPrefix: '.parts/',
+      options: parseRunOptions({ dryRun: true }),
+    });
     state = await runChunk(state, { ...deps, deadline: Infinity, maxChunkRows: 4 });
     await writeFile(join(dir, 'in.csv'), sampleCsv(11)); // a new upload under the same name
     const { summary } = await driveRun(state, deps);

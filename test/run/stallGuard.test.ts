@@ -72,7 +72,8 @@ class BlockedSender implements LeadSender {
     this.calls++;
     const blocked = this.calls <= this.blockedCalls;
     return rows.map((r) => {
-      if (blocked) return { line: r.line, id: String(r.id), status: 'skipped', errorCode: DEFERRED, message: 'operating block', attempts: 0 };
+      if (blocked)
+        return { line: r.line, id: String(r.id), status: 'skipped', errorCode: DEFERRED, message: 'operating block', attempts: 0 };
       this.written.push(r.id);
       return { line: r.line, id: String(r.id), status: 'updated', errorCode: '', message: '', attempts: 1 };
     });
@@ -94,7 +95,12 @@ async function drive(rows: number, sender: LeadSender, maxIdleChunks?: number) {
   await writeFile(join(dir, 'in.csv'), lines.join('\n') + '\n');
   const source = new FsStore(dir);
   const output = new FsStore(join(dir, 'out'));
-  const initial = newRunState({ source: { bucket: '', ...(await source.head('in.csv')) }, reportPrefix: '', partsPrefix: '.parts/', options: parseRunOptions({ dryRun: false }) });
+  const initial = newRunState({
+    source: { bucket: '', ...(await source.head('in.csv')) },
+    reportPrefix: '',
+    partsPrefix: '.parts/',
+    options: parseRunOptions({ dryRun: false }),
+  });
   const seen: RunState[] = [];
   const result = await driveRun(
     initial,

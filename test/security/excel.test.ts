@@ -26,7 +26,7 @@ afterAll(async () => {
 
 describe('report.csv cells cannot run as formulas', () => {
   it('every generated column, whatever text it carries (portal errors, user values), for every dangerous first character', () => {
-    const payloads = ['cmd|\' /C calc\'!A0', 'HYPERLINK("http://evil.example","x")', '1+1', 'SUM(A1:A9)'];
+    const payloads = ["cmd|' /C calc'!A0", 'HYPERLINK("http://evil.example","x")', '1+1', 'SUM(A1:A9)'];
     let text = reportHeader();
     const outcomes: RowOutcome[] = [];
     for (const start of DANGEROUS) {
@@ -59,7 +59,16 @@ describe('report.csv cells cannot run as formulas', () => {
     expect(r.code).toBe(1);
     expectConsistent(r.files, f);
     for (const row of r.files.report) for (const v of Object.values(row)) expect(v).not.toMatch(FORMULA_START);
-    expect(r.files.report.map((x) => x.id)).toEqual(["'=1+1", "'+1", "'-1", "'@SUM(1)", "'=2", `'=HYPERLINK("http://evil.example","x")`, '5', '6']);
+    expect(r.files.report.map((x) => x.id)).toEqual([
+      "'=1+1",
+      "'+1",
+      "'-1",
+      "'@SUM(1)",
+      "'=2",
+      `'=HYPERLINK("http://evil.example","x")`,
+      '5',
+      '6',
+    ]);
     expect(r.files.report[6].error_message).toMatch(/^line 8, EMAIL: "=cmd@x"/);
     expect(r.files.report[7].status).toBe('valid'); // a formula in TITLE is data, sent as written
     // rejected.csv has the formulas exactly as the user wrote them (checked byte for byte above).
@@ -75,7 +84,7 @@ describe('rejected.csv keeps the raw rows byte for byte', () => {
       { encoding: 'windows-1251', eol: '\r\n' },
     );
     const map = join(dir, 'ru.json');
-    await writeFile(map, JSON.stringify({ 'НАЗВАНИЕ': 'TITLE' }));
+    await writeFile(map, JSON.stringify({ НАЗВАНИЕ: 'TITLE' }));
     const r = await dryRun(dir, 'ru.csv', f, ['--map', map]);
     expect(r.code).toBe(1);
     expectConsistent(r.files, f);
@@ -83,7 +92,9 @@ describe('rejected.csv keeps the raw rows byte for byte', () => {
   });
 
   it('UTF-8 with BOM and LF line ends: the BOM and every row byte kept (line ends become CRLF)', async () => {
-    const f = fixture('ID,TITLE,NAME', ['1,a,b', 'x,"ü ""q""",  sp  ', '3,"multi\nline",c', '4,\u00a0nbsp\u00a0,', '0,zero,'], { bom: true });
+    const f = fixture('ID,TITLE,NAME', ['1,a,b', 'x,"ü ""q""",  sp  ', '3,"multi\nline",c', '4,\u00a0nbsp\u00a0,', '0,zero,'], {
+      bom: true,
+    });
     const r = await dryRun(dir, 'bom.csv', f);
     expect(r.code).toBe(1);
     expectConsistent(r.files, f);

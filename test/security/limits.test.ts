@@ -23,7 +23,9 @@ describe('--max-bytes', () => {
     const size = f.bytes.length;
     const over = await dryRun(dir, 'bytes.csv', f, ['--max-bytes', String(size - 1)]);
     expect(over.code).toBe(2);
-    expect(over.stderr).toMatch(new RegExp(`refused: FILE_TOO_LARGE: the file is ${size} bytes, over the ${size - 1}-byte limit \\(--max-bytes\\)`));
+    expect(over.stderr).toMatch(
+      new RegExp(`refused: FILE_TOO_LARGE: the file is ${size} bytes, over the ${size - 1}-byte limit \\(--max-bytes\\)`),
+    );
     expect(over.files.summary).toMatchObject({ rows: 0, refused: { code: 'FILE_TOO_LARGE' } });
     expect(over.files.report).toEqual([]);
     const at = await dryRun(dir, 'bytes.csv', f, ['--max-bytes', String(size)]);
@@ -44,7 +46,10 @@ describe('--max-bytes', () => {
 
 describe('--max-rows', () => {
   it('reading stops after N records: exactly N report lines, the summary says where and why (exit 1)', async () => {
-    const f = fixture('ID,TITLE', Array.from({ length: 10 }, (_, i) => `${i + 1},t`));
+    const f = fixture(
+      'ID,TITLE',
+      Array.from({ length: 10 }, (_, i) => `${i + 1},t`),
+    );
     const r = await dryRun(dir, 'rows.csv', f, ['--max-rows', '3']);
     expect(r.code).toBe(1);
     expectConsistent(r.files, f, f.lines.slice(0, 3));

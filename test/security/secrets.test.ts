@@ -51,7 +51,9 @@ const csv = 'ID,TITLE,EMAIL\n1,New title,a@example.com\n2,Other,b@example.com\n9
 /** Runs the CLI against `url` and scans all it printed and wrote. */
 async function scannedRun(name: string, url: string, extra: string[] = []): Promise<CliResult> {
   await writeFile(join(dir, `${name}.csv`), csv);
-  const r = await runCli(dir, [`${name}.csv`, '--out', `${name}.out`, '--rate', '1000', '--burst', '1000', ...extra], { BITRIX24_WEBHOOK_URL: url });
+  const r = await runCli(dir, [`${name}.csv`, '--out', `${name}.out`, '--rate', '1000', '--burst', '1000', ...extra], {
+    BITRIX24_WEBHOOK_URL: url,
+  });
   const secrets = [...forms(CODE, sbUrl), ...forms(WRONG, url)];
   expectNoSecret(`${name}: stdout`, r.stdout, secrets);
   expectNoSecret(`${name}: stderr`, r.stderr, secrets);
@@ -135,7 +137,10 @@ describe('the local flow (handlers over s3rver) with the sandbox portal', () => 
     const log = createLogger({ service: 'b24-lead-import', level: 'DEBUG', write: (l) => void lines.push(l) });
     const store = new S3Store(s3.client, 'leads');
     const states: string[] = [];
-    for (const [key, url] of [['incoming/good.csv', sbUrl], ['incoming/bad.csv', sbUrl.replace(CODE, WRONG)]] as const) {
+    for (const [key, url] of [
+      ['incoming/good.csv', sbUrl],
+      ['incoming/bad.csv', sbUrl.replace(CODE, WRONG)],
+    ] as const) {
       const f = createLocalFlow({
         client: s3.client,
         webhookUrl: url,
@@ -153,8 +158,7 @@ describe('the local flow (handlers over s3rver) with the sandbox portal', () => 
         expect(summary).toMatchObject({ rows: 4, counts: { failed: 1, invalid: 1 } });
         const c = (summary as { counts: Record<string, number> }).counts;
         expect(c.updated + c.unchanged).toBe(2);
-      }
-      else expect(summary).toMatchObject({ rows: 0, complete: false, error: { code: 'RunHaltedError' } });
+      } else expect(summary).toMatchObject({ rows: 0, complete: false, error: { code: 'RunHaltedError' } });
     }
     expect(lines.filter((l) => l.includes('"failedChunk"'))).toHaveLength(1); // the 401 run, logged without its URL
     const secrets = [...forms(CODE, sbUrl), ...forms(WRONG, sbUrl.replace(CODE, WRONG))];

@@ -17,11 +17,23 @@ function refusal(fn: () => unknown): FileRefusedError {
 
 describe('detectFormat: encoding', () => {
   it('reads plain UTF-8 (Cyrillic included) as utf-8 with no BOM', () => {
-    expect(detectFormat(Buffer.from('ID,NAME\n1,Иван\n'), auto)).toEqual({ encoding: 'utf-8', delimiter: ',', bomLength: 0, headerOffset: 0, headerLine: 1 });
+    expect(detectFormat(Buffer.from('ID,NAME\n1,Иван\n'), auto)).toEqual({
+      encoding: 'utf-8',
+      delimiter: ',',
+      bomLength: 0,
+      headerOffset: 0,
+      headerLine: 1,
+    });
   });
 
   it('strips a UTF-8 BOM', () => {
-    expect(detectFormat(Buffer.from('\uFEFFID;NAME\r\n1;Иван\r\n'), auto)).toEqual({ encoding: 'utf-8', delimiter: ';', bomLength: 3, headerOffset: 3, headerLine: 1 });
+    expect(detectFormat(Buffer.from('\uFEFFID;NAME\r\n1;Иван\r\n'), auto)).toEqual({
+      encoding: 'utf-8',
+      delimiter: ';',
+      bomLength: 3,
+      headerOffset: 3,
+      headerLine: 1,
+    });
   });
 
   it('falls back to windows-1251 when the bytes are not UTF-8 (Russian Excel export)', () => {
@@ -104,10 +116,19 @@ describe('detectFormat: delimiter', () => {
 describe("detectFormat: Excel's sep= line", () => {
   const auto = { encoding: 'auto', delimiter: 'auto' } as const;
   it('names the delimiter and is skipped: the header starts on line 2', () => {
-    expect(detectFormat(Buffer.from('sep=;\r\nID;TITLE\r\n1;a,b\r\n'), auto)).toEqual({ encoding: 'utf-8', delimiter: ';', bomLength: 0, headerOffset: 7, headerLine: 2 });
+    expect(detectFormat(Buffer.from('sep=;\r\nID;TITLE\r\n1;a,b\r\n'), auto)).toEqual({
+      encoding: 'utf-8',
+      delimiter: ';',
+      bomLength: 0,
+      headerOffset: 7,
+      headerLine: 2,
+    });
     expect(detectFormat(Buffer.from('\uFEFFSEP=,\nID,TITLE\n'), auto)).toMatchObject({ delimiter: ',', headerOffset: 9, headerLine: 2 });
   });
   it('an explicit --delimiter still wins', () => {
-    expect(detectFormat(Buffer.from('sep=;\nID,TITLE\n'), { encoding: 'auto', delimiter: ',' })).toMatchObject({ delimiter: ',', headerOffset: 6 });
+    expect(detectFormat(Buffer.from('sep=;\nID,TITLE\n'), { encoding: 'auto', delimiter: ',' })).toMatchObject({
+      delimiter: ',',
+      headerOffset: 6,
+    });
   });
 });

@@ -144,7 +144,10 @@ export function expectConsistent(run: RunFiles, f: Fixture, lines: number[] = f.
     enc(f.headerRaw + '\r\n'),
     ...rejectedLines.map((l) => enc(f.raw.get(l)! + '\r\n')),
   ]);
-  expect(run.rejected.equals(expected), `rejected.csv:\n${run.rejected.toString('latin1')}\nexpected:\n${expected.toString('latin1')}`).toBe(true);
+  expect(
+    run.rejected.equals(expected),
+    `rejected.csv:\n${run.rejected.toString('latin1')}\nexpected:\n${expected.toString('latin1')}`,
+  ).toBe(true);
 }
 
 /** Writes a fixture into `dir` and runs a dry run on it; returns the CLI result and the files it wrote. */

@@ -37,7 +37,8 @@ export interface LeadFile {
 export function seedFile(sb: Sandbox, n: number, tag: string): LeadFile {
   const seeds = Array.from({ length: n }, (_, i) => {
     const lead: Record<string, unknown> = { TITLE: `old ${tag} ${i}` };
-    if (i % 5 === 1) lead.PHONE = [{ VALUE: `+7 (900) ${phoneDigits(tag, i).slice(4, 7)}-${phoneDigits(tag, i).slice(7)}`, VALUE_TYPE: 'MOBILE' }];
+    if (i % 5 === 1)
+      lead.PHONE = [{ VALUE: `+7 (900) ${phoneDigits(tag, i).slice(4, 7)}-${phoneDigits(tag, i).slice(7)}`, VALUE_TYPE: 'MOBILE' }];
     else if (i % 5 === 2) lead.PHONE = [{ VALUE: `+49 30 ${String(100000 + i)}`, VALUE_TYPE: 'HOME' }];
     if (i % 4 === 3) lead.EMAIL = [{ VALUE: `old.${tag}${i}@example.org`, VALUE_TYPE: 'HOME' }];
     return lead;
@@ -118,9 +119,12 @@ export function leadMismatches(sb: Sandbox, file: LeadFile, statuses?: Map<numbe
             emails: union(was.emails, [normaliseMulti('EMAIL', r.email)]),
           };
     if (want.title !== undefined && lead.TITLE !== want.title) out.push(`${r.id}: TITLE ${String(lead.TITLE)} ≠ ${want.title}`);
-    if (want.title === undefined && lead.TITLE === r.title) out.push(`${r.id}: written although its row was ${r.kind === 'invalid' ? 'invalid' : 'skipped'}`);
-    if (now.phones.slice().sort().join() !== want.phones.slice().sort().join()) out.push(`${r.id}: PHONE ${now.phones.join('|')} ≠ ${want.phones.join('|')}`);
-    if (now.emails.slice().sort().join() !== want.emails.slice().sort().join()) out.push(`${r.id}: EMAIL ${now.emails.join('|')} ≠ ${want.emails.join('|')}`);
+    if (want.title === undefined && lead.TITLE === r.title)
+      out.push(`${r.id}: written although its row was ${r.kind === 'invalid' ? 'invalid' : 'skipped'}`);
+    if (now.phones.slice().sort().join() !== want.phones.slice().sort().join())
+      out.push(`${r.id}: PHONE ${now.phones.join('|')} ≠ ${want.phones.join('|')}`);
+    if (now.emails.slice().sort().join() !== want.emails.slice().sort().join())
+      out.push(`${r.id}: EMAIL ${now.emails.join('|')} ≠ ${want.emails.join('|')}`);
   }
   return out;
 }
@@ -167,7 +171,12 @@ export function reportMismatches(report: ReportLine[], file: LeadFile, allowed: 
     const l = byLine.get(r.line);
     if (!l) continue;
     if (l.id !== String(r.id)) out.push(`line ${r.line}: id ${l.id} ≠ ${r.id}`);
-    if (r.kind === 'missing' && !(allowed.includes('skipped') && l.status === 'skipped') && !(l.status === 'failed' && l.errorCode === 'NOT_FOUND')) out.push(`line ${r.line}: ${l.status} ${l.errorCode}, expected failed NOT_FOUND`);
+    if (
+      r.kind === 'missing' &&
+      !(allowed.includes('skipped') && l.status === 'skipped') &&
+      !(l.status === 'failed' && l.errorCode === 'NOT_FOUND')
+    )
+      out.push(`line ${r.line}: ${l.status} ${l.errorCode}, expected failed NOT_FOUND`);
     if (r.kind === 'invalid' && l.status !== 'invalid') out.push(`line ${r.line}: ${l.status}, expected invalid`);
     if (r.kind === 'update' && !allowed.includes(l.status)) out.push(`line ${r.line}: ${l.status} ${l.errorCode} ${l.message}`);
   }

@@ -60,11 +60,13 @@ export function acknowledgments(root: IConstruct): Array<{ path: string; id: str
   return root.node.findAll().flatMap((c) =>
     c.node.metadata
       .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({
+      .flatMap((m) =>
+        Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({
           path: c.node.path,
           // CDK stores acknowledgments of plugin rules under the Annotation:: namespace.
           id: id.replace(/^annotation::/i, ''),
           reason,
-        })),),
+        })),
+      ),
   );
 }

@@ -110,7 +110,8 @@ export async function readLeads(
         continue;
       }
       if (!(key in result)) {
-        for (const id of chunk) failures.set(id, { status: 'failed', errorCode: 'READ_FAILED', message: 'the portal did not run the read' });
+        for (const id of chunk)
+          failures.set(id, { status: 'failed', errorCode: 'READ_FAILED', message: 'the portal did not run the read' });
         continue;
       }
       for (const lead of asArray(result[key])) {
@@ -241,7 +242,13 @@ export function planWindow(
   for (const row of rows) {
     const failure = failures.get(row.id);
     if (failure) {
-      drafts.push({ row, scalars: {}, scalarChanges: [], ops: new Map(), outcome: outcome(row, failure.status, failure.errorCode, failure.message) });
+      drafts.push({
+        row,
+        scalars: {},
+        scalarChanges: [],
+        ops: new Map(),
+        outcome: outcome(row, failure.status, failure.errorCode, failure.message),
+      });
       continue;
     }
     const current = state.get(row.id) ?? leads.get(row.id);
@@ -299,7 +306,7 @@ function draftFor(current: LeadRecord, row: ValidRow, mode: MultifieldMode, cat:
       continue;
     }
     const spec = specFor(cat, code, value);
-    const known = Object.prototype.hasOwnProperty.call(current, code);
+    const known = Object.hasOwn(current, code);
     // A field the read did not return is unknown: write it (a redundant write beats a lost update).
     if (known && sameValue(spec, current[code], value)) continue;
     scalars[code] = value;

@@ -162,7 +162,10 @@ function money(text: string): string {
   if (t === '') return '';
   const cut = t.indexOf('|');
   if (cut < 0) return number(t);
-  return `${number(t.slice(0, cut))}|${t.slice(cut + 1).trim().toUpperCase()}`;
+  return `${number(t.slice(0, cut))}|${t
+    .slice(cut + 1)
+    .trim()
+    .toUpperCase()}`;
 }
 
 /**

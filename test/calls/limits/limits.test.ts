@@ -19,7 +19,10 @@ describe('retry classes', () => {
     const sb = await start({ rate: 5, burst: 3, costs: { 'crm.lead.update': 0.001 } });
     const ids = sb.seedLeads(Array.from({ length: 300 }, () => ({ TITLE: 't' })));
     const { sender } = setup(sb.webhookUrl, { rate: 50, burst: 20 });
-    const out = await sender.send(ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })), FAR());
+    const out = await sender.send(
+      ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })),
+      FAR(),
+    );
     expect(out.every((o) => o.status === 'updated' && o.attempts === 1)).toBe(true);
     expect(sb.stats().refusals.QUERY_LIMIT_EXCEEDED).toBeGreaterThan(0);
     expect(sender.stats().limitErrors.QUERY_LIMIT_EXCEEDED).toBe(sb.stats().refusals.QUERY_LIMIT_EXCEEDED);
@@ -31,7 +34,10 @@ describe('retry classes', () => {
     const sb = await start({ rate: 20, burst: 10, operatingLimit: 0.3, operatingWindow: 3, costs: { 'crm.lead.update': 0.01 } });
     const ids = sb.seedLeads(Array.from({ length: 80 }, () => ({ TITLE: 't' })));
     const { sender } = setup(sb.webhookUrl, { operatingLimit: 100, operatingWindow: 3 });
-    const out = await sender.send(ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })), FAR());
+    const out = await sender.send(
+      ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })),
+      FAR(),
+    );
     expect(out.every((o) => o.status === 'updated')).toBe(true);
     expect(sb.ledger()).toHaveLength(80);
     expect(sender.stats().limitErrors.OPERATION_TIME_LIMIT).toBeGreaterThan(0);
@@ -43,7 +49,10 @@ describe('retry classes', () => {
     const sb = await start({ rate: 20, burst: 10, operatingLimit: 2, operatingWindow: 3, costs: { 'crm.lead.update': 0.01 } });
     const ids = sb.seedLeads(Array.from({ length: 1200 }, () => ({ TITLE: 't' })));
     const { sender } = setup(sb.webhookUrl, { operatingLimit: 2, operatingWindow: 3 });
-    const out = await sender.send(ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })), FAR());
+    const out = await sender.send(
+      ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })),
+      FAR(),
+    );
     expect(out.every((o) => o.status === 'updated')).toBe(true);
     expect(sb.stats().refusals.OPERATION_TIME_LIMIT ?? 0).toBe(0);
   }, 30_000);
@@ -52,7 +61,10 @@ describe('retry classes', () => {
     const sb = await start({ rate: 20, burst: 10, faults: { internalError: 0.25, badGateway: 0.25 }, seed: 3 });
     const ids = sb.seedLeads(Array.from({ length: 400 }, () => ({ TITLE: 't' })));
     const { sender } = setup(sb.webhookUrl);
-    const out = await sender.send(ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })), FAR());
+    const out = await sender.send(
+      ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })),
+      FAR(),
+    );
     expect(out.every((o) => o.status === 'updated')).toBe(true);
     expect((sb.stats().faults.internalError ?? 0) + (sb.stats().faults.badGateway ?? 0)).toBeGreaterThan(0);
     expect(sender.stats().retries).toBeGreaterThan(0);
@@ -65,7 +77,10 @@ describe('retry classes', () => {
     const old = await start({ rate: 20, burst: 10, code, redirectTo: sb.url });
     const ids = sb.seedLeads(Array.from({ length: 120 }, () => ({ TITLE: 't' })));
     const { sender, client, logs } = setup(old.webhookUrl);
-    const out = await sender.send(ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })), FAR());
+    const out = await sender.send(
+      ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })),
+      FAR(),
+    );
     expect(out.every((o) => o.status === 'updated')).toBe(true);
     expect(old.stats().refusals.REDIRECT_302).toBe(1);
     expect(sb.ledger()).toHaveLength(120);
@@ -128,7 +143,10 @@ describe('clock skew', () => {
       const ids = strict.seedLeads(Array.from({ length: 70 }, () => ({ TITLE: 't' })));
       const t0 = Date.now();
       const tripped = setup(strict.webhookUrl, { operatingLimit: 100, operatingWindow: 3 });
-      const out = await tripped.sender.send(ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })), FAR());
+      const out = await tripped.sender.send(
+        ids.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })),
+        FAR(),
+      );
       expect(out.every((o) => o.status === 'updated')).toBe(true);
       expect(Date.now() - t0).toBeLessThan(25_000);
       // Refusals are counted per command (up to 20 of a 50-command batch per block), so how many depends on how
@@ -139,7 +157,10 @@ describe('clock skew', () => {
       const paced = await start({ rate: 20, burst: 10, operatingLimit: 2, operatingWindow: 3, costs: { 'crm.lead.update': 0.01 }, now });
       const ids2 = paced.seedLeads(Array.from({ length: 900 }, () => ({ TITLE: 't' })));
       const { sender } = setup(paced.webhookUrl, { operatingLimit: 2, operatingWindow: 3 });
-      const out2 = await sender.send(ids2.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })), FAR());
+      const out2 = await sender.send(
+        ids2.map((id, i) => row(i + 2, id, { TITLE: `n${i}` })),
+        FAR(),
+      );
       expect(out2.every((o) => o.status === 'updated')).toBe(true);
       expect(paced.stats().refusals.OPERATION_TIME_LIMIT ?? 0).toBe(0);
     }, 60_000);

@@ -40,8 +40,20 @@ function fakePortal(leads: LeadRecord[], opts: { failKeys?: Set<string> } = {}) 
 }
 
 let line = 1;
-const row = (id: number, fields: ValidRow['fields'], clears: string[] = []): ValidRow => ({ line: ++line, id, fields, clears, warnings: [], raw: '' });
-const lead = (id: number, extra: Record<string, unknown> = {}): LeadRecord => ({ ID: String(id), TITLE: `Lead ${id}`, OPPORTUNITY: '0.00', ...extra });
+const row = (id: number, fields: ValidRow['fields'], clears: string[] = []): ValidRow => ({
+  line: ++line,
+  id,
+  fields,
+  clears,
+  warnings: [],
+  raw: '',
+});
+const lead = (id: number, extra: Record<string, unknown> = {}): LeadRecord => ({
+  ID: String(id),
+  TITLE: `Lead ${id}`,
+  OPPORTUNITY: '0.00',
+  ...extra,
+});
 
 describe('createDiffPlanner', () => {
   it('reads 2,500 leads in ONE batch request of 50 list commands × 50 IDs', async () => {

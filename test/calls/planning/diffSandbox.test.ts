@@ -68,7 +68,19 @@ function duplicated(lead: LeadRecord): string[] {
   return out;
 }
 
-const HEADER = ['ID', 'TITLE', 'OPPORTUNITY', 'CURRENCY_ID', 'BIRTHDATE', 'OPENED', 'STATUS_ID', 'Segment', 'PHONE_MOBILE', 'EMAIL', 'CONTACT_IDS'];
+const HEADER = [
+  'ID',
+  'TITLE',
+  'OPPORTUNITY',
+  'CURRENCY_ID',
+  'BIRTHDATE',
+  'OPENED',
+  'STATUS_ID',
+  'Segment',
+  'PHONE_MOBILE',
+  'EMAIL',
+  'CONTACT_IDS',
+];
 
 function file(ids: number[]): string[][] {
   return ids.map((id, i) => [
@@ -81,7 +93,9 @@ function file(ids: number[]): string[][] {
     i % 5 === 0 ? 'IN_PROCESS' : 'NEW',
     i % 3 === 0 ? 'wholesale' : 'Retail',
     // phones in a format different from what is already on some leads; some with two numbers
-    i % 7 === 0 ? `+1 (555) 01${String(i % 100).padStart(2, '0')} | +1 555 02${String(i % 100).padStart(2, '0')}` : `+1 555 01${String(i % 100).padStart(2, '0')}`,
+    i % 7 === 0
+      ? `+1 (555) 01${String(i % 100).padStart(2, '0')} | +1 555 02${String(i % 100).padStart(2, '0')}`
+      : `+1 555 01${String(i % 100).padStart(2, '0')}`,
     `User${id}@Example.com`,
     i % 6 === 0 ? `${i + 1}, ${i + 2}` : '',
   ]);
@@ -96,7 +110,11 @@ describe('diff mode against the sandbox', () => {
       Array.from({ length: 2000 }, (_, i) => {
         const lead: Record<string, unknown> = { TITLE: `Lead ${i}` };
         if (i % 10 === 1) lead.PHONE = [{ VALUE: `1555-01${String(i % 100).padStart(2, '0')}`, VALUE_TYPE: 'MOBILE' }];
-        if (i === 3) lead.PHONE = [{ VALUE: '+1 555 0103', VALUE_TYPE: 'MOBILE' }, { VALUE: '15550103', VALUE_TYPE: 'WORK' }];
+        if (i === 3)
+          lead.PHONE = [
+            { VALUE: '+1 555 0103', VALUE_TYPE: 'MOBILE' },
+            { VALUE: '15550103', VALUE_TYPE: 'WORK' },
+          ];
         if (i % 10 === 2) lead.EMAIL = [{ VALUE: `USER${i + 1}@EXAMPLE.COM`, VALUE_TYPE: 'WORK' }];
         return lead;
       }),
@@ -110,7 +128,12 @@ describe('diff mode against the sandbox', () => {
     expect(writesOnce).toBeGreaterThan(0);
     expect(writesOnce).toBeLessThanOrEqual(2000);
     // Lead #4 came with its phone twice (MOBILE and WORK): merge adds no third copy and deletes nothing.
-    expect(s.leads().filter((l) => l.ID !== String(ids[3])).flatMap(duplicated)).toEqual([]);
+    expect(
+      s
+        .leads()
+        .filter((l) => l.ID !== String(ids[3]))
+        .flatMap(duplicated),
+    ).toEqual([]);
     expect(s.lead(ids[3])!.PHONE).toHaveLength(2);
     // The pre-existing phone was not sent again; the changes column names what changed.
     const lead3 = first[3];
@@ -139,7 +162,15 @@ describe('diff mode against the sandbox', () => {
       },
       { PHONE: [{ VALUE: '+1 555 0003', VALUE_TYPE: 'WORK' }] },
     ]);
-    const rows = await rowsFrom(s, ['ID', 'PHONE_MOBILE'], [[String(a), '+1 555 0001 | +1 555 0002'], [String(b), '+1 555 0003']], options);
+    const rows = await rowsFrom(
+      s,
+      ['ID', 'PHONE_MOBILE'],
+      [
+        [String(a), '+1 555 0001 | +1 555 0002'],
+        [String(b), '+1 555 0003'],
+      ],
+      options,
+    );
     const out = await importRows(s, rows, options);
     expect(out.map((o) => o.status)).toEqual(['updated', 'updated']);
     const phones = (id: number) => (s.lead(id)!.PHONE ?? []).map((p) => `${p.VALUE_TYPE} ${normaliseMulti('PHONE', p.VALUE)}`).sort();
@@ -176,7 +207,15 @@ describe('diff mode against the sandbox', () => {
     const s = await portal();
     const options = parseRunOptions({ limits: FAST });
     const [id] = s.seedLeads([{ TITLE: 'x' }]);
-    const rows = await rowsFrom(s, ['ID', 'TITLE'], [[String(id), 'y'], ['999999', 'z']], options);
+    const rows = await rowsFrom(
+      s,
+      ['ID', 'TITLE'],
+      [
+        [String(id), 'y'],
+        ['999999', 'z'],
+      ],
+      options,
+    );
     const out = await importRows(s, rows, options);
     expect(out[1]).toMatchObject({ status: 'failed', errorCode: 'NOT_FOUND', message: 'Not found', attempts: 0 });
     expect(s.ledger().map((e) => e.id)).toEqual([id]);

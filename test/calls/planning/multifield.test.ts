@@ -111,7 +111,11 @@ describe('replace', () => {
     const cur = [e('1', 'WORK', 'http://a.com', 'WEB'), e('2', 'HOME', 'b.com', 'WEB')];
     const values = [v('https://c.com', 'WORK'), v('a.com', 'WORK'), v('d.com', 'HOME')];
     const { after, again } = settle('WEB', cur, values, [], 'replace');
-    const byType = (t: string) => after.filter((x) => x.VALUE_TYPE === t).map((x) => x.VALUE).sort();
+    const byType = (t: string) =>
+      after
+        .filter((x) => x.VALUE_TYPE === t)
+        .map((x) => x.VALUE)
+        .sort();
     expect(byType('WORK')).toEqual(['a.com', 'https://c.com']);
     expect(byType('HOME')).toEqual(['d.com']);
     expect(again).toEqual([]);

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseMulti, normaliseScalar, sameValue } from '../../../lambda/calls/planning/normalise.ts';
 
-const spec = (type: string, extra: { code?: string; multiple?: boolean } = {}) => ({ code: extra.code ?? 'X', type, multiple: extra.multiple });
+const spec = (type: string, extra: { code?: string; multiple?: boolean } = {}) => ({
+  code: extra.code ?? 'X',
+  type,
+  multiple: extra.multiple,
+});
 
 describe('scalar normalisation: portal value vs row value', () => {
   // [type, portal prints, row sends, equal?]

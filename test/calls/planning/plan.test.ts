@@ -4,7 +4,14 @@ import { applyOps } from '../../../lambda/calls/planning/multifield.ts';
 import type { LeadFields, LeadRecord, MultifieldValue, PlannedWrite, PortalMultifield, ValidRow } from '../../../lambda/types.ts';
 
 let line = 1;
-const row = (id: number, fields: LeadFields, clears: string[] = []): ValidRow => ({ line: ++line, id, fields, clears, warnings: [], raw: '' });
+const row = (id: number, fields: LeadFields, clears: string[] = []): ValidRow => ({
+  line: ++line,
+  id,
+  fields,
+  clears,
+  warnings: [],
+  raw: '',
+});
 
 /** A lead as crm.lead.list prints it. */
 const lead = (id: number, extra: Record<string, unknown> = {}): LeadRecord => ({
@@ -88,7 +95,12 @@ describe('planUpdate: multifields', () => {
   it('merge: a present phone is not re-sent, a new one is added; labels in changes', () => {
     const plan = planUpdate(
       lead(7, { PHONE: phones }),
-      row(7, { PHONE: [{ VALUE: '15550100', VALUE_TYPE: 'WORK' }, { VALUE: '+15550199', VALUE_TYPE: 'MOBILE' }] }),
+      row(7, {
+        PHONE: [
+          { VALUE: '15550100', VALUE_TYPE: 'WORK' },
+          { VALUE: '+15550199', VALUE_TYPE: 'MOBILE' },
+        ],
+      }),
       'merge',
     );
     expect(plan.fields).toEqual({ PHONE: [{ VALUE: '+15550199', VALUE_TYPE: 'MOBILE' }] });
@@ -111,7 +123,14 @@ describe('planUpdate: multifields', () => {
       EMAIL: [{ ID: '20', VALUE_TYPE: 'WORK', VALUE: 'Old@x.com', TYPE_ID: 'EMAIL' }],
     });
     const rows = [
-      row(7, { TITLE: 'New', OPPORTUNITY: '99.5', PHONE: [{ VALUE: '+15550100', VALUE_TYPE: 'WORK' }, { VALUE: '777', VALUE_TYPE: 'HOME' }] }),
+      row(7, {
+        TITLE: 'New',
+        OPPORTUNITY: '99.5',
+        PHONE: [
+          { VALUE: '+15550100', VALUE_TYPE: 'WORK' },
+          { VALUE: '777', VALUE_TYPE: 'HOME' },
+        ],
+      }),
       row(7, { EMAIL: [{ VALUE: 'new@x.com', VALUE_TYPE: 'WORK' }] }, ['PHONE:WORK']),
       row(7, { EMAIL: [{ VALUE: 'OLD@x.com', VALUE_TYPE: 'HOME' }], WEB: [{ VALUE: 'https://x.com/', VALUE_TYPE: 'WORK' }] }),
     ];
@@ -139,7 +158,13 @@ describe('planWindow', () => {
   });
   it('a read failure fails its rows with the portal code', () => {
     const r = row(7, { TITLE: 'x' });
-    const [plan] = planWindow([r], new Map(), 'merge', undefined, new Map([[7, { status: 'failed' as const, errorCode: 'ACCESS_DENIED', message: 'no' }]]));
+    const [plan] = planWindow(
+      [r],
+      new Map(),
+      'merge',
+      undefined,
+      new Map([[7, { status: 'failed' as const, errorCode: 'ACCESS_DENIED', message: 'no' }]]),
+    );
     expect(plan.outcome?.errorCode).toBe('ACCESS_DENIED');
   });
   it('the same ID twice: the second row is planned against the state after the first', () => {
@@ -169,7 +194,10 @@ describe('planWindow', () => {
     expect(plans[0].changes).toEqual(['PHONE:MOBILE-1']);
     expect(plans[1].fields).toEqual({ PHONE: [{ VALUE: '+300', VALUE_TYPE: 'MOBILE' }] });
     // Whatever order the writes run in, the lead ends with exactly +300.
-    for (const order of [[0, 1], [1, 0]]) {
+    for (const order of [
+      [0, 1],
+      [1, 0],
+    ]) {
       let state = leads.get(7)!;
       for (const i of order) state = applyWrite(state, plans[i].fields);
       expect((state.PHONE ?? []).map((p) => p.VALUE)).toEqual(['+300']);
@@ -195,7 +223,14 @@ describe('planWindow', () => {
   });
   it('returns one plan per row in order', () => {
     const rows = [row(1, { TITLE: 'x' }), row(2, { TITLE: 'Lead' }), row(3, { TITLE: 'y' })];
-    const plans: PlannedWrite[] = planWindow(rows, new Map([[1, lead(1)], [2, lead(2)]]), 'merge');
+    const plans: PlannedWrite[] = planWindow(
+      rows,
+      new Map([
+        [1, lead(1)],
+        [2, lead(2)],
+      ]),
+      'merge',
+    );
     expect(plans.map((p) => p.row)).toEqual(rows);
     expect(plans.map((p) => p.outcome?.errorCode ?? (p.fields ? 'write' : 'unchanged'))).toEqual(['write', 'unchanged', 'NOT_FOUND']);
   });

@@ -62,7 +62,16 @@ describe('sandbox: auth and parameters', () => {
     const [id] = sb.seedLeads([{ TITLE: 'T' }]);
     const res = await callJson(sb, 'crm.lead.get', { id });
     const t = res.body.time;
-    expect(Object.keys(t)).toEqual(['start', 'finish', 'duration', 'processing', 'date_start', 'date_finish', 'operating_reset_at', 'operating']);
+    expect(Object.keys(t)).toEqual([
+      'start',
+      'finish',
+      'duration',
+      'processing',
+      'date_start',
+      'date_finish',
+      'operating_reset_at',
+      'operating',
+    ]);
     expect(t.processing).toBe(0.25);
     expect(t.operating).toBe(0.25);
     expect(t.date_start).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+03:00$/);
@@ -76,7 +85,14 @@ describe('sandbox: auth and parameters', () => {
     const leads = await get(`${sb.url}/_sandbox/leads`);
     expect(leads.body[0].NAME).toBe('N');
     const ledger = await get(`${sb.url}/_sandbox/ledger`);
-    expect(ledger.body[0]).toMatchObject({ seq: 1, method: 'crm.lead.update', id, fields: { NAME: 'N' }, params: { REGISTER_SONET_EVENT: 'N' }, via: 'direct' });
+    expect(ledger.body[0]).toMatchObject({
+      seq: 1,
+      method: 'crm.lead.update',
+      id,
+      fields: { NAME: 'N' },
+      params: { REGISTER_SONET_EVENT: 'N' },
+      via: 'direct',
+    });
     const stats = await get(`${sb.url}/_sandbox/stats`);
     expect(stats.body.byMethod['crm.lead.update']).toBe(1);
     expect(stats.body.writes).toBe(1);

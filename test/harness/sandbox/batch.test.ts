@@ -22,7 +22,16 @@ describe('sandbox: batch', () => {
     expect(r.result_total).toEqual({ l: 1 });
     expect(r.result_next).toEqual([]);
     expect(Object.keys(r.result_time)).toEqual(['r1', 'r2', 'l']);
-    expect(Object.keys(r.result_time.r1)).toEqual(['start', 'finish', 'duration', 'processing', 'date_start', 'date_finish', 'operating_reset_at', 'operating']);
+    expect(Object.keys(r.result_time.r1)).toEqual([
+      'start',
+      'finish',
+      'duration',
+      'processing',
+      'date_start',
+      'date_finish',
+      'operating_reset_at',
+      'operating',
+    ]);
     expect(sb.lead(b)!.NAME).toBe('Bob+1');
     expect(sb.ledger().map((e) => [e.id, e.via])).toEqual([
       [a, 'batch'],
@@ -47,7 +56,11 @@ describe('sandbox: batch', () => {
   it('with halt=1 stops at the first failure; later commands do not run and are missing from both maps', async () => {
     sb = await startSandbox();
     const [a, b] = sb.seedLeads([{}, {}]);
-    const res = await callForm(sb, 'batch', new URLSearchParams({ halt: '1', 'cmd[k1]': upd(a, 'A'), 'cmd[k2]': upd(777, 'x'), 'cmd[k3]': upd(b, 'B') }).toString());
+    const res = await callForm(
+      sb,
+      'batch',
+      new URLSearchParams({ halt: '1', 'cmd[k1]': upd(a, 'A'), 'cmd[k2]': upd(777, 'x'), 'cmd[k3]': upd(b, 'B') }).toString(),
+    );
     expect(res.status).toBe(200);
     expect(res.body.result.result).toEqual({ k1: true });
     expect(res.body.result.result_error).toEqual({ k2: { error: '', error_description: 'Not found' } });

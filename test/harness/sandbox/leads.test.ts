@@ -59,7 +59,10 @@ describe('sandbox: crm.lead.update semantics', () => {
   it('treats a multifield sent as an object keyed 0,1 (PHP form style) like an array; an empty array does nothing', async () => {
     sb = await startSandbox();
     const [id] = sb.seedLeads([{ EMAIL: ['a@x.io'] }]);
-    await callJson(sb, 'crm.lead.update', { id, fields: { EMAIL: { 0: { VALUE: 'b@x.io', VALUE_TYPE: 'HOME' }, 1: { VALUE: 'c@x.io' } } } });
+    await callJson(sb, 'crm.lead.update', {
+      id,
+      fields: { EMAIL: { 0: { VALUE: 'b@x.io', VALUE_TYPE: 'HOME' }, 1: { VALUE: 'c@x.io' } } },
+    });
     await callForm(sb, 'crm.lead.update', `id=${id}&fields[EMAIL][n0][VALUE]=d%40x.io`);
     await callJson(sb, 'crm.lead.update', { id, fields: { EMAIL: [] } });
     expect(sb.lead(id)!.EMAIL!.map((e) => e.VALUE)).toEqual(['a@x.io', 'b@x.io', 'c@x.io', 'd@x.io']);
@@ -98,7 +101,14 @@ describe('sandbox: crm.lead.update semantics', () => {
     const [id] = sb.seedLeads([{ TITLE: 'Fmt' }]);
     await callJson(sb, 'crm.lead.update', {
       id,
-      fields: { OPPORTUNITY: 12500, ASSIGNED_BY_ID: '7', BIRTHDATE: '1990-05-17', COMPANY_ID: 3, UF_CRM_SEGMENT: '', UF_CRM_LOYALTY_CARD: 55 },
+      fields: {
+        OPPORTUNITY: 12500,
+        ASSIGNED_BY_ID: '7',
+        BIRTHDATE: '1990-05-17',
+        COMPANY_ID: 3,
+        UF_CRM_SEGMENT: '',
+        UF_CRM_LOYALTY_CARD: 55,
+      },
     });
     const lead = sb.lead(id)!;
     expect(lead.ID).toBe(String(id));

@@ -84,7 +84,12 @@ describe('sandbox: operating budget', () => {
     const c = clock();
     sb = await startSandbox({ operatingLimit: 1, operatingWindow: 10, costs: { 'crm.lead.update': 0.4, 'crm.lead.get': 0.1 }, now: c.now });
     const [id] = sb.seedLeads([{}]);
-    const cmd = { a: `crm.lead.update?id=${id}&fields[NAME]=a`, b: `crm.lead.update?id=${id}&fields[NAME]=b`, c: `crm.lead.update?id=${id}&fields[NAME]=c`, g: `crm.lead.get?id=${id}` };
+    const cmd = {
+      a: `crm.lead.update?id=${id}&fields[NAME]=a`,
+      b: `crm.lead.update?id=${id}&fields[NAME]=b`,
+      c: `crm.lead.update?id=${id}&fields[NAME]=c`,
+      g: `crm.lead.get?id=${id}`,
+    };
     const first = await callJson(sb, 'batch', { cmd });
     const t = first.body.result.result_time;
     expect([t.a.operating, t.b.operating, t.c.operating, t.g.operating]).toEqual([0.4, 0.8, 1.2, 0.1]);
@@ -92,16 +97,29 @@ describe('sandbox: operating budget', () => {
     const second = await callJson(sb, 'batch', { cmd });
     expect(second.status).toBe(200);
     expect(second.body.result.result).toEqual({ g: expect.objectContaining({ ID: String(id) }) });
-    expect(second.body.result.result_error.a).toEqual({ error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit' });
+    expect(second.body.result.result_error.a).toEqual({
+      error: 'OPERATION_TIME_LIMIT',
+      error_description: 'Method is blocked due to operation time limit',
+    });
     expect(Object.keys(second.body.result.result_error)).toEqual(['a', 'b', 'c']);
     expect(sb.ledger()).toHaveLength(3);
   });
 
   it('envelope billing: the whole batch is billed to `batch`, every result_time shows the same cumulative figure', async () => {
     const c = clock();
-    sb = await startSandbox({ operatingLimit: 1, operatingWindow: 10, batchBilling: 'envelope', costs: { 'crm.lead.update': 0.4 }, now: c.now });
+    sb = await startSandbox({
+      operatingLimit: 1,
+      operatingWindow: 10,
+      batchBilling: 'envelope',
+      costs: { 'crm.lead.update': 0.4 },
+      now: c.now,
+    });
     const [id] = sb.seedLeads([{}]);
-    const cmd = { a: `crm.lead.update?id=${id}&fields[NAME]=a`, b: `crm.lead.update?id=${id}&fields[NAME]=b`, c: `crm.lead.update?id=${id}&fields[NAME]=c` };
+    const cmd = {
+      a: `crm.lead.update?id=${id}&fields[NAME]=a`,
+      b: `crm.lead.update?id=${id}&fields[NAME]=b`,
+      c: `crm.lead.update?id=${id}&fields[NAME]=c`,
+    };
     const first = await callJson(sb, 'batch', { cmd });
     const times = Object.values(first.body.result.result_time) as Array<{ operating: number }>;
     expect(times.map((x) => x.operating)).toEqual([1.2, 1.2, 1.2]);

@@ -60,7 +60,11 @@ describe('sandbox: crm.lead.list', () => {
   it('orders by any field, both ways', async () => {
     const desc = await callJson(sb, 'crm.lead.list', { select: ['ID'], order: { ID: 'DESC' }, filter: { '<=ID': 4 } });
     expect(ids(desc)).toEqual([4, 3, 2, 1]);
-    const byAmount = await callJson(sb, 'crm.lead.list', { select: ['ID', 'OPPORTUNITY'], order: { OPPORTUNITY: 'desc' }, filter: { '<=ID': 8 } });
+    const byAmount = await callJson(sb, 'crm.lead.list', {
+      select: ['ID', 'OPPORTUNITY'],
+      order: { OPPORTUNITY: 'desc' },
+      filter: { '<=ID': 8 },
+    });
     expect(ids(byAmount)).toEqual([7, 6, 5, 4, 3, 2, 1, 8]);
   });
 });
@@ -69,13 +73,28 @@ describe('sandbox: crm.lead.fields and crm.status.list', () => {
   it('describes fields in the real shape, with statusType and user fields', async () => {
     const res = await callJson(sb, 'crm.lead.fields');
     const f = res.body.result;
-    expect(f.TITLE).toEqual({ type: 'string', isRequired: false, isReadOnly: false, isImmutable: false, isMultiple: false, isDynamic: false, title: 'Lead Title' });
+    expect(f.TITLE).toEqual({
+      type: 'string',
+      isRequired: false,
+      isReadOnly: false,
+      isImmutable: false,
+      isMultiple: false,
+      isDynamic: false,
+      title: 'Lead Title',
+    });
     expect(f.STATUS_ID).toMatchObject({ type: 'crm_status', statusType: 'STATUS' });
     expect(f.SOURCE_ID.statusType).toBe('SOURCE');
     expect(f.HONORIFIC.statusType).toBe('HONORIFIC');
     expect(f.DATE_CREATE.isReadOnly).toBe(true);
     expect(f.PHONE).toMatchObject({ type: 'crm_multifield', isMultiple: true });
-    expect(f.UF_CRM_LOYALTY_CARD).toMatchObject({ type: 'string', isDynamic: true, title: 'UF_CRM_LOYALTY_CARD', listLabel: 'Loyalty card', formLabel: 'Loyalty card', filterLabel: 'Loyalty card' });
+    expect(f.UF_CRM_LOYALTY_CARD).toMatchObject({
+      type: 'string',
+      isDynamic: true,
+      title: 'UF_CRM_LOYALTY_CARD',
+      listLabel: 'Loyalty card',
+      formLabel: 'Loyalty card',
+      filterLabel: 'Loyalty card',
+    });
     expect(f.UF_CRM_SEGMENT.type).toBe('enumeration');
     expect(f.UF_CRM_SEGMENT.items.map((i: { VALUE: string }) => i.VALUE)).toEqual(['Retail', 'Wholesale', 'Partner']);
     expect(f.UF_CRM_SEGMENT.items[0]).toEqual({ ID: expect.stringMatching(/^\d+$/), VALUE: 'Retail' });
@@ -83,11 +102,24 @@ describe('sandbox: crm.lead.fields and crm.status.list', () => {
 
   it('takes configured user fields, and enumeration writes store the item ID', async () => {
     const own = await startSandbox({
-      userFields: [{ code: 'UF_CRM_TIER', type: 'enumeration', label: 'Tier', items: [{ ID: 71, VALUE: 'Gold' }, { ID: 72, VALUE: 'Silver' }] }],
+      userFields: [
+        {
+          code: 'UF_CRM_TIER',
+          type: 'enumeration',
+          label: 'Tier',
+          items: [
+            { ID: 71, VALUE: 'Gold' },
+            { ID: 72, VALUE: 'Silver' },
+          ],
+        },
+      ],
     });
     try {
       const fields = (await callJson(own, 'crm.lead.fields')).body.result;
-      expect(fields.UF_CRM_TIER.items).toEqual([{ ID: '71', VALUE: 'Gold' }, { ID: '72', VALUE: 'Silver' }]);
+      expect(fields.UF_CRM_TIER.items).toEqual([
+        { ID: '71', VALUE: 'Gold' },
+        { ID: '72', VALUE: 'Silver' },
+      ]);
       expect('UF_CRM_SEGMENT' in fields).toBe(false);
       const [id] = own.seedLeads([{}]);
       await callJson(own, 'crm.lead.update', { id, fields: { UF_CRM_TIER: 72 } });
@@ -99,7 +131,13 @@ describe('sandbox: crm.lead.fields and crm.status.list', () => {
 
   it('lists statuses by ENTITY_ID with the default codes and configured stages', async () => {
     const stages = await callJson(sb, 'crm.status.list', { filter: { ENTITY_ID: 'STATUS' } });
-    expect(stages.body.result.map((s: { STATUS_ID: string }) => s.STATUS_ID)).toEqual(['NEW', 'IN_PROCESS', 'PROCESSED', 'CONVERTED', 'JUNK']);
+    expect(stages.body.result.map((s: { STATUS_ID: string }) => s.STATUS_ID)).toEqual([
+      'NEW',
+      'IN_PROCESS',
+      'PROCESSED',
+      'CONVERTED',
+      'JUNK',
+    ]);
     expect(stages.body.result[0]).toMatchObject({ ENTITY_ID: 'STATUS', STATUS_ID: 'NEW', NAME: expect.any(String), SORT: '10' });
     const sources = await callForm(sb, 'crm.status.list', 'filter[ENTITY_ID]=SOURCE');
     expect(sources.body.result.map((s: { STATUS_ID: string }) => s.STATUS_ID)).toContain('WEBFORM');
@@ -109,7 +147,14 @@ describe('sandbox: crm.lead.fields and crm.status.list', () => {
     const custom = await startSandbox({ statuses: { STATUS: [{ STATUS_ID: 'UC_QUALIFY', NAME: 'Qualify' }], SOURCE: manySources } });
     try {
       const res = await callJson(custom, 'crm.status.list', { filter: { ENTITY_ID: 'STATUS' } });
-      expect(res.body.result.map((s: { STATUS_ID: string }) => s.STATUS_ID)).toEqual(['NEW', 'IN_PROCESS', 'PROCESSED', 'UC_QUALIFY', 'CONVERTED', 'JUNK']);
+      expect(res.body.result.map((s: { STATUS_ID: string }) => s.STATUS_ID)).toEqual([
+        'NEW',
+        'IN_PROCESS',
+        'PROCESSED',
+        'UC_QUALIFY',
+        'CONVERTED',
+        'JUNK',
+      ]);
       expect(res.body.total).toBe(6);
       // Pages of 50, like every list method.
       const p1 = await callJson(custom, 'crm.status.list', { filter: { ENTITY_ID: 'SOURCE' }, order: { ID: 'ASC' } });

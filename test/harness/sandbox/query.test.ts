@@ -44,7 +44,14 @@ describe('sandbox: PHP-style parameter parsing', () => {
 
   it('encodes maps as PHP json_encode does', () => {
     expect(phpMap(new Map())).toEqual([]);
-    expect(phpMap(new Map([['0', 'a'], ['1', 'b']]))).toEqual(['a', 'b']);
+    expect(
+      phpMap(
+        new Map([
+          ['0', 'a'],
+          ['1', 'b'],
+        ]),
+      ),
+    ).toEqual(['a', 'b']);
     expect(phpMap(new Map([['1', 'b']]))).toEqual({ 1: 'b' });
     expect(phpMap(new Map([['r1', true]]))).toEqual({ r1: true });
   });
