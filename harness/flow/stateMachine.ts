@@ -1,3 +1,4 @@
+import { ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import type { ExecutionStarter } from '../../lambda/aws/startHandler.ts';
 import type { FinalizeEvent } from '../../lambda/aws/finalizeHandler.ts';
@@ -77,10 +78,6 @@ export interface LocalStateMachineOptions {
   onChunk?: (state: RunState, execution: LocalExecution) => void;
 }
 
-class ExecutionAlreadyExists extends Error {
-  override name = 'ExecutionAlreadyExists';
-}
-
 /** The Lambda's error as Step Functions records it: Error = errorType, Cause = the error JSON. */
 function caught(err: unknown): { Error: string; Cause: string } {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -100,7 +97,7 @@ export class LocalStateMachine implements ExecutionStarter {
 
   async startExecution(input: { stateMachineArn: string; name: string; input: string }): Promise<{ executionArn: string }> {
     if (this.executions.has(input.name)) {
-      throw new ExecutionAlreadyExists(`Execution Already Exists: '${input.name}'`);
+      throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${input.name}'`, $metadata: {} });
     }
     // JSON in, JSON out between states, exactly as in AWS (no shared object references).
     const state = JSON.parse(input.input) as RunState;

@@ -1,5 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, S3Event } from 'aws-lambda';
 import { parseRunOptions, type RunOptions } from '../config.ts';
 import { newRunState, runIdFor } from '../run/drive.ts';
@@ -179,7 +179,7 @@ export async function startOne(target: StartTarget, deps: StartDeps): Promise<St
   try {
     await deps.sfn.startExecution({ stateMachineArn: deps.env.STATE_MACHINE_ARN, name, input: JSON.stringify(state) });
   } catch (err) {
-    if ((err as { name?: string }).name === 'ExecutionAlreadyExists') {
+    if (err instanceof ExecutionAlreadyExists) {
       log.info('run already started for this object version', {
         bucket,
         key,

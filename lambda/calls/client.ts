@@ -1,7 +1,7 @@
 import type { PortalLimits } from '../config.ts';
-import { PortalError, RunHaltedError } from '../errors.ts';
+import { DeadlineError, DeferredError, PortalError, RunHaltedError, TransientError } from '../errors.ts';
 import type { BatchResult, PortalApi, PortalErrorBody, SendStats } from '../types.ts';
-import { type Billing, DeadlineError, Throttle, type PortalTime, type ThrottleOptions } from './limits/throttle.ts';
+import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from './limits/throttle.ts';
 import { parseWebhook, rebase, redact, type Webhook } from './webhook.ts';
 
 /**
@@ -39,19 +39,6 @@ export interface ClientOptions {
   log?: (line: string) => void;
   /** Overrides for the throttle's operating zones / rate margin (tuning, benches). */
   throttle?: Pick<ThrottleOptions, 'operating' | 'rateMargin'>;
-}
-
-/** A failure after which the write may or may not have been applied (5xx, reset, timeout). */
-export class TransientError extends PortalError {
-  override name = 'TransientError';
-}
-
-/** The request could not be started (or retried) before the caller's deadline. */
-export class DeferredError extends PortalError {
-  override name = 'DeferredError';
-  constructor(message: string) {
-    super('DEFERRED', message, 0);
-  }
 }
 
 /** Codes after which no call can succeed in this run. */

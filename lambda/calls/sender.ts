@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { RunOptions } from '../config.ts';
-import { PortalError, RunHaltedError } from '../errors.ts';
+import { DeferredError, PortalError, RunHaltedError, SendHaltedError, TransientError } from '../errors.ts';
 import {
   DEFERRED,
   type LeadFields,
@@ -12,8 +12,9 @@ import {
   type ValidRow,
   type WritePlanner,
 } from '../types.ts';
-import { DeferredError, HALT_CODES, type PortalClient, TransientError, batchBilling, unwrapBatch } from './client.ts';
+import { HALT_CODES, type PortalClient, batchBilling, unwrapBatch } from './client.ts';
 import { command, type QueryValue } from './encode.ts';
+import { rowOutcome } from '../report/outcome.ts';
 import type { PortalTime } from './limits/throttle.ts';
 
 /**
@@ -38,17 +39,6 @@ import type { PortalTime } from './limits/throttle.ts';
  * row: what finished keeps its outcome, everything else is `skipped` with the halt's code. An engine that
  * only knows RunHaltedError still stops correctly; one that reads `outcomes` reports the finished rows exactly.
  */
-
-/** RunHaltedError with the outcomes of the window up to the stop (finished rows keep theirs). */
-export class SendHaltedError extends RunHaltedError {
-  constructor(
-    code: string,
-    message: string,
-    readonly outcomes: RowOutcome[],
-  ) {
-    super(code, message);
-  }
-}
 
 const MULTIFIELDS = new Set(['PHONE', 'EMAIL', 'WEB', 'IM', 'LINK']);
 const MAX_BATCH = 50;
@@ -105,9 +95,7 @@ function outcome(
   attempts: number,
   changes?: string[],
 ): RowOutcome {
-  const o: RowOutcome = { line: row.line, id: String(row.id), status, errorCode, message, attempts };
-  if (changes && changes.length) o.changes = changes.join(';');
-  return o;
+  return rowOutcome(row, status, { errorCode, message, attempts, changes });
 }
 
 interface Item {
@@ -512,14 +500,7 @@ class Window {
         }
         it.after = undefined;
         if (!it.fields) {
-          this.settle(it, {
-            line: it.row.line,
-            id: String(it.row.id),
-            status: 'unchanged',
-            errorCode: '',
-            message: it.row.warnings.join('; '),
-            attempts: 0,
-          });
+          this.settle(it, rowOutcome(it.row, 'unchanged'));
           done.add(it);
           continue;
         }

@@ -17,6 +17,7 @@ import type { RunState, Summary } from '../run/state.ts';
 import type { ObjectStore } from '../stores/store.ts';
 import { openS3Source, parseS3Url, type S3Source } from './s3Source.ts';
 import { redact } from '../calls/webhook.ts';
+import { UsageError } from '../errors.ts';
 
 export const USAGE = `Usage: b24-lead-import <file.csv> [options]
        npm run cli -- <file.csv> [options]
@@ -64,7 +65,6 @@ export interface CliIO {
 }
 
 /** A command-line problem: printed with the usage hint, exit 2. */
-class UsageError extends Error {}
 
 const FLAG_OF: Record<string, string> = {
   dryRun: '--dry-run',

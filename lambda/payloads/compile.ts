@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { rowOutcome } from '../report/outcome.ts';
 import type { RunOptions } from '../config.ts';
 import { ADDRESS_FIELDS } from './fields.ts';
 import type { Column } from './header.ts';
@@ -256,7 +257,7 @@ function invalid(record: SourceRecord, id: string, errorCode: string, message: s
   const shown = id.length > REPORT_ID_CHARS ? `${id.slice(0, REPORT_ID_CHARS).trim()}…` : id.trim();
   return {
     ok: false,
-    outcome: { line: record.line, id: shown, status: 'invalid', errorCode, message, attempts: 0 },
+    outcome: rowOutcome({ line: record.line, id: shown, warnings: [] }, 'invalid', { errorCode, message }),
   };
 }
 

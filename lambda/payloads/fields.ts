@@ -36,7 +36,7 @@ export const DEFAULT_VALUE_TYPE: Record<MultifieldType, string> = {
 };
 
 export function isMultifieldType(code: string): code is MultifieldType {
-  return  Object.hasOwn(MULTIFIELD_VALUE_TYPES, code);
+  return Object.hasOwn(MULTIFIELD_VALUE_TYPES, code);
 }
 
 /** The address parts the seed page says to send together. */

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Parser } from 'csv-parse';
+import { CsvError, Parser } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { CsvCutShortError } from '../errors.ts';
 import type { SourceRecord } from '../types.ts';
@@ -358,7 +358,7 @@ export async function* readRecordBatches(
 
   const cutShort = (err: Error): CsvCutShortError => {
     const at = lineOfPending();
-    const code = (err as { code?: string }).code;
+    const code = err instanceof CsvError ? err.code : undefined;
     const what =
       code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted field is never closed (unclosed quote)' : err.message.replace(/\s*at line \d+/, '');
     return new CsvCutShortError(at, `malformed CSV at line ${at}: ${what}; reading stopped there`);

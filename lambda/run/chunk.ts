@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
-import { CsvCutShortError, FileRefusedError, RunHaltedError } from '../errors.ts';
+import { CsvCutShortError, FileRefusedError, RunHaltedError, SendHaltedError } from '../errors.ts';
 import { resolveHeader } from '../payloads/header.ts';
+import { rowOutcome } from '../report/outcome.ts';
 import { compileRows } from '../payloads/compile.ts';
 import { formatOutcome, formatPlan, formatRejected, isRejected } from '../report/lines.ts';
 import { lineAfter, readRecordBatches, encodeText, type RecordFormat } from '../rows/records.ts';
@@ -188,7 +189,7 @@ export async function runChunk(state: RunState, deps: ChunkDeps): Promise<RunSta
         cp.halted ??= { code: err.code, message: err.message };
         // Rows the sender finished before the stop keep their outcome (SendHaltedError.outcomes): a row the
         // portal updated must not be reported `skipped`.
-        const finished = (err as { outcomes?: RowOutcome[] }).outcomes;
+        const finished = err instanceof SendHaltedError ? err.outcomes : undefined;
         sent = finished?.length === w.rows.length ? finished : w.rows.map((r) => skippedOutcome(r, cp.halted!));
       }
       if (sent.length !== w.rows.length) throw new Error(`the sender answered ${sent.length} outcomes for ${w.rows.length} rows`);
@@ -333,11 +334,11 @@ async function readHead(store: ObjectStore, key: string, pin: ReturnType<typeof 
 }
 
 function validOutcome(row: ValidRow): RowOutcome {
-  return { line: row.line, id: String(row.id), status: 'valid', errorCode: '', message: row.warnings.join('; '), attempts: 0 };
+  return rowOutcome(row, 'valid');
 }
 
 function skippedOutcome(row: ValidRow, halted: { code: string; message: string }): RowOutcome {
-  return { line: row.line, id: String(row.id), status: 'skipped', errorCode: halted.code, message: halted.message, attempts: 0 };
+  return rowOutcome(row, 'skipped', { errorCode: halted.code, message: halted.message });
 }
 
 /** A valid row's warnings belong in its report line whatever the portal said. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RunOptions } from '../config.ts';
+import { ImportError } from '../errors.ts';
 import { runChunk, type ChunkDeps, type ChunkProgress } from './chunk.ts';
 import { finalizeRun } from '../report/finalize.ts';
 import { DRIVE_MAX_IDLE_CHUNKS, progressGuard } from './stallGuard.ts';
@@ -91,7 +92,7 @@ export async function driveRun(state: RunState, deps: DriveDeps, opts: DriveOpti
     }
   } catch (err) {
     const summary = await finalizeRun(state, deps.output, {
-      error: { code: (err as { code?: string }).code ?? 'RUN_FAILED', message: (err as Error).message ?? String(err) },
+      error: { code: err instanceof ImportError ? err.code : 'RUN_FAILED', message: err instanceof Error ? err.message : String(err) },
     });
     return { state, summary };
   }

@@ -4,16 +4,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ObjectChangedError } from '../errors.ts';
 import type { ObjectInfo, ObjectStore } from './store.ts';
-
-/** The pinned file was replaced after the run started: continuing would mix two files. */
-export class FileChangedError extends Error {
-  override name = 'FileChangedError';
-  readonly code = 'OBJECT_CHANGED';
-  constructor(readonly location: string) {
-    super(`the file changed while the run was reading it: ${location}`);
-  }
-}
 
 /**
  * `ObjectStore` on a local folder (the CLI and tests). Keys are `/`-separated paths under the root.
@@ -49,7 +41,7 @@ export class FsStore implements ObjectStore {
     const path = this.pathOf(key);
     if (opts.pin?.etag) {
       const st = await stat(path).catch(() => undefined);
-      if (!st || etagOf(st.size, st.mtimeMs) !== opts.pin.etag) throw new FileChangedError(path);
+      if (!st || etagOf(st.size, st.mtimeMs) !== opts.pin.etag) throw new ObjectChangedError(path, 'file');
     }
     // 64 KiB reads: big enough for a tight parser loop, small enough to keep buffers (and peak RSS) low.
     return createReadStream(path, { start: opts.start ?? 0, highWaterMark: 64 * 1024 });

@@ -8,16 +8,8 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { ObjectChangedError } from '../errors.ts';
 import type { ObjectInfo, ObjectStore } from './store.ts';
-
-/** The pinned source object was replaced or deleted after the run started: the run cannot continue consistently. */
-export class ObjectChangedError extends Error {
-  override name = 'ObjectChangedError';
-  readonly code = 'OBJECT_CHANGED';
-  constructor(readonly location: string) {
-    super(`the object changed while being read: ${location}`);
-  }
-}
 
 export interface S3StoreOptions {
   /** Multipart part size for `write` (bytes, ≥ 5 MiB); memory per upload ≈ partSize × queueSize. */
@@ -78,14 +70,14 @@ export class S3Store implements ObjectStore {
       const code = errorCode(err);
       // Reading from the very end (a checkpoint at EOF) is not an error: there is simply nothing left.
       if (code === 'InvalidRange') return Readable.from([]);
-      if (pin && code && CHANGED_CODES.has(code)) throw new ObjectChangedError(`${this.label}/${key}`);
+      if (pin && code && CHANGED_CODES.has(code)) throw new ObjectChangedError(`${this.label}/${key}`, 'object');
       throw err;
     }
     const body = res.Body as Readable | undefined;
     // Some S3-compatible servers (s3rver) ignore If-Match: compare the ETag they answer with, too.
     if (pin?.etag && res.ETag && normaliseEtag(res.ETag) !== normaliseEtag(pin.etag)) {
       body?.destroy();
-      throw new ObjectChangedError(`${this.label}/${key}`);
+      throw new ObjectChangedError(`${this.label}/${key}`, 'object');
     }
     return body ?? Readable.from([]);
   }

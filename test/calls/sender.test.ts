@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SendHaltedError, blindPlanner } from '../../lambda/calls/sender.ts';
+import { SendHaltedError } from '../../lambda/errors.ts';
+import { blindPlanner } from '../../lambda/calls/sender.ts';
 import { RunHaltedError } from '../../lambda/errors.ts';
 import { startSandbox, type Sandbox } from '../../harness/sandbox/portal.ts';
 import type { PlannedWrite, ValidRow, WritePlanner } from '../../lambda/types.ts';

@@ -1,6 +1,7 @@
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectChangedError, type S3Store } from '../../lambda/stores/s3Store.ts';
+import { ObjectChangedError } from '../../lambda/errors.ts';
+import type { S3Store } from '../../lambda/stores/s3Store.ts';
 import { createLocalFlow, type LocalFlowOptions } from '../../harness/flow/localFlow.ts';
 import type { LocalS3 } from '../../harness/localS3.ts';
 import { runIdFor } from '../../lambda/run/drive.ts';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectChangedError, S3Store } from '../../lambda/stores/s3Store.ts';
+import { ObjectChangedError } from '../../lambda/errors.ts';
+import { S3Store } from '../../lambda/stores/s3Store.ts';
 import { startLocalS3, type LocalS3 } from '../../harness/localS3.ts';
 
 async function text(stream: Readable): Promise<string> {

@@ -1,3 +1,4 @@
+import { DeadlineError } from '../../errors.ts';
 import { OperatingBudget, type OperatingOptions } from './operatingBudget.ts';
 import { RateLimiter } from './rateLimiter.ts';
 
@@ -69,13 +70,6 @@ export interface ThrottleOptions {
 
 /** What a request bills: each method with its number of commands (a batch: 'batch' plus its nested methods). */
 export type Billing = { method: string; units: number }[];
-
-export class DeadlineError extends Error {
-  override name = 'DeadlineError';
-  constructor(readonly waitMs: number) {
-    super(`the portal's limits need a ${Math.ceil(waitMs / 1000)} s wait, past the run's deadline`);
-  }
-}
 
 export class Throttle {
   readonly clock: PortalClock;

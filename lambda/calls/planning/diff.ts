@@ -19,6 +19,7 @@ import { DEFERRED } from '../../types.ts';
 import { command } from '../encode.ts';
 import { applyOps, changeLabels, opsToFields, planMultifield, type MultiOp, type MultifieldMode } from './multifield.ts';
 import { sameValue } from './normalise.ts';
+import { rowOutcome } from '../../report/outcome.ts';
 
 /**
  * Diff mode: read the rows' leads first, write only what differs.
@@ -291,7 +292,7 @@ export function planWindow(
 }
 
 function outcome(row: ValidRow, status: RowOutcome['status'], errorCode: string, message: string): RowOutcome {
-  return { line: row.line, id: String(row.id), status, errorCode, message, attempts: 0 };
+  return rowOutcome(row, status, { errorCode, message });
 }
 
 function draftFor(current: LeadRecord, row: ValidRow, mode: MultifieldMode, cat: Catalogue): Draft {
