@@ -3,10 +3,14 @@ import { CsvError, Parser } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { CsvCutShortError } from '../errors.ts';
 import type { SourceRecord } from '../types.ts';
+import { latin1ToCp1251, type TextEncoding } from './text.ts';
+
+// Kept for importers not yet switched to rows/text.ts.
+export { decodeBytes, encodeText } from './text.ts';
 
 /** What `readRecords` needs of the format (the checkpoint keeps exactly this). */
 export interface RecordFormat {
-  encoding: 'utf-8' | 'windows-1251';
+  encoding: TextEncoding;
   delimiter: ',' | ';' | '\t';
 }
 
@@ -45,29 +49,6 @@ const EMPTY = Buffer.alloc(0);
 const HARD_RECORD_BYTES = 16 * 1024 * 1024;
 /** Records longer than this are read by RecordScanner (see readRecordBatches). */
 const SCAN_RECORD_BYTES = 1024 * 1024;
-
-/** windows-1251 byte → character, built once from iconv-lite (the table is 256 characters). */
-const CP1251 = iconv.decode(Buffer.from(Array.from({ length: 256 }, (_, i) => i)), 'win1251');
-const NON_ASCII = /[\x80-\xff]/;
-
-/** A latin1 string (one char per byte) → the windows-1251 text those bytes mean. */
-function latin1ToCp1251(s: string): string {
-  if (!NON_ASCII.test(s)) return s;
-  let out = '';
-  for (let i = 0; i < s.length; i++) out += CP1251[s.charCodeAt(i)];
-  return out;
-}
-
-/** Decodes source bytes in the file's encoding. */
-export function decodeBytes(bytes: Uint8Array, encoding: RecordFormat['encoding']): string {
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
-  return encoding === 'utf-8' ? buf.toString('utf8') : iconv.decode(buf, 'win1251');
-}
-
-/** Encodes text back into the file's encoding (rejected.csv is written the way the user's file was). */
-export function encodeText(text: string, encoding: RecordFormat['encoding']): Buffer {
-  return encoding === 'utf-8' ? Buffer.from(text, 'utf8') : iconv.encode(text, 'win1251');
-}
 
 /**
  * The line the record after `rec` starts on (before any blank lines): its own line, its quoted line breaks,
