@@ -1,9 +1,8 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { openPortal, type PortalSession } from '../calls/session.ts';
+import { openPortalOrOffline, type PortalSession } from '../calls/session.ts';
 import type { RunOptions } from '../config.ts';
 import { runChunk } from '../run/chunk.ts';
-import { ConfigurationError } from '../errors.ts';
 import { standardCatalogue } from '../payloads/fields.ts';
 import { progressGuard } from '../run/stallGuard.ts';
 import type { RunState } from '../run/state.ts';
@@ -38,18 +37,12 @@ export function createChunkHandler(deps: ChunkDeps) {
 
     let session: PortalSession | undefined;
     try {
-      const url = await deps.webhook();
-      if (url) {
-        try {
-          session = await (deps.portal ?? openPortal)(url, state.options);
-        } catch (err) {
-          if (!state.options.dryRun) throw err;
-          // As the CLI does: a dry run validates offline against the built-in field list.
-          log.warn('could not open the portal; the dry run continues with the built-in field list', errorFields(err));
-        }
-      } else if (!state.options.dryRun) {
-        throw new ConfigurationError('no portal webhook is configured (WEBHOOK_SECRET_ARN): only dry runs can run');
-      }
+      session = await openPortalOrOffline(await deps.webhook(), state.options, {
+        open: deps.portal,
+        // As the CLI does: a dry run validates offline against the built-in field list.
+        onOffline: (err) => log.warn('could not open the portal; the dry run continues with the built-in field list', errorFields(err)),
+        missingMessage: 'no portal webhook is configured (WEBHOOK_SECRET_ARN): only dry runs can run',
+      });
     } catch (err) {
       log.error('chunk could not open the portal', { offset: state.checkpoint.offset, ...errorFields(err) });
       throw err;

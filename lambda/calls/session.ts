@@ -1,4 +1,5 @@
 import type { RunOptions } from '../config.ts';
+import { ConfigurationError } from '../errors.ts';
 import { standardCatalogue } from '../payloads/fields.ts';
 import type { Catalogue, LeadSender, PortalApi } from '../types.ts';
 import { createClient, type ClientOptions } from './client.ts';
@@ -33,4 +34,41 @@ export async function openPortal(
   const planner = options.diff ? createDiffPlanner({ api, options, catalogue }) : blindPlanner();
   const sender = createSender({ api, planner, options });
   return { api, sender, catalogue, host: api.host };
+}
+
+/** How `openPortalOrOffline` opens the portal and reports a dry run that goes on without it. */
+export interface PortalOrOfflineHooks {
+  /** Opens the session (default `openPortal`); injectable so tests can wrap the sender. */
+  open?: (webhookUrl: string, options: RunOptions) => Promise<PortalSession>;
+  /** Told why a dry run goes on offline: the portal could not be opened (not called when there is no webhook). */
+  onOffline?: (err: unknown) => void;
+  /** The ConfigurationError's message when a real run has no webhook (it names where the caller's webhook comes from). */
+  missingMessage?: string;
+}
+
+/**
+ * The one policy for a run's portal: with a webhook, open it; a dry run that cannot open it goes on offline
+ * against the built-in field list (undefined, after `onOffline`), a real run cannot (the open error is thrown
+ * as is). Without a webhook a dry run is offline and a real run is a ConfigurationError (no retry helps).
+ *
+ * @example
+ * const session = await openPortalOrOffline(url, options, { onOffline: (e) => log.warn('offline dry run', errorFields(e)) });
+ * const catalogue = session?.catalogue ?? standardCatalogue();
+ */
+export async function openPortalOrOffline(
+  webhookUrl: string | undefined,
+  options: RunOptions,
+  hooks: PortalOrOfflineHooks = {},
+): Promise<PortalSession | undefined> {
+  if (!webhookUrl) {
+    if (options.dryRun) return undefined;
+    throw new ConfigurationError(hooks.missingMessage ?? 'no portal webhook is configured: only dry runs can run');
+  }
+  try {
+    return await (hooks.open ?? openPortal)(webhookUrl, options);
+  } catch (err) {
+    if (!options.dryRun) throw err;
+    hooks.onOffline?.(err);
+    return undefined;
+  }
 }

@@ -35,6 +35,23 @@ describe('chunk handler edges', () => {
     expect(lines.some((l) => JSON.parse(l).level === 'ERROR')).toBe(true);
   });
 
+  it('a dry run whose portal cannot be opened goes on offline and logs a WARN; a real run fails with the open error', async () => {
+    const { store, state, log, lines } = await setup(true);
+    const portal = async () => {
+      throw new Error('ECONNREFUSED');
+    };
+    const deps = { env: readEnv(ChunkEnvSchema, {}), store: () => store, webhook: async () => 'http://127.0.0.1:1/rest/1/x/', portal, log };
+    const next = await createChunkHandler(deps)(state);
+    expect(next.checkpoint.done).toBe(true);
+    expect(next.checkpoint.counts.valid).toBe(2);
+    expect(lines.some((l) => JSON.parse(l).level === 'WARN' && /could not open the portal/.test(JSON.parse(l).message))).toBe(true);
+
+    const real = await setup(false);
+    const failing = createChunkHandler({ ...deps, store: () => real.store, log: real.log });
+    await expect(failing(real.state)).rejects.toThrow('ECONNREFUSED');
+    expect(real.lines.some((l) => JSON.parse(l).level === 'ERROR')).toBe(true);
+  });
+
   it('chunks that make no progress end the run as halted NO_PROGRESS instead of looping', async () => {
     const { store, state, log } = await setup(false);
     // A portal that defers every row: each chunk returns without finishing one.
