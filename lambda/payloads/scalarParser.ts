@@ -1,0 +1,82 @@
+import type { FieldSpec } from '../types.ts';
+import { parseCurrency, enumParser, statusParser } from './values/codes.ts';
+import { parseUrl } from './values/contacts.ts';
+import { parseDate, parseDateTime } from './values/dates.ts';
+import { idParser } from './values/ids.ts';
+import { parseDouble, parseInteger } from './values/numbers.ts';
+import { type Parser, parseString, SEPARATOR } from './values/parser.ts';
+import { parseBoolean, parseChar } from './values/yesNo.ts';
+
+/** Multiple fields of these types take several `|`-separated values in one cell. */
+const SPLITTABLE = new Set([
+  'string',
+  'enumeration',
+  'integer',
+  'double',
+  'char',
+  'boolean',
+  'date',
+  'datetime',
+  'url',
+  'crm_status',
+  'crm_currency',
+  'user',
+  'employee',
+  'crm_company',
+  'crm_contact',
+]);
+
+/** Whether a multiple field of this type is split into values; other types (money, file…) pass through whole. */
+export function isSplittable(type: string): boolean {
+  return SPLITTABLE.has(type);
+}
+
+/** What separates the values of a multiple field: CONTACT_IDS and the like also take commas, semicolons or spaces. */
+export function listSeparator(type: string): string | RegExp {
+  return isIdType(type) ? ID_LIST_SEPARATOR : SEPARATOR;
+}
+
+const ID_LIST_SEPARATOR = /[|,;\s]+/;
+
+function isIdType(type: string): boolean {
+  return type === 'user' || type === 'crm_company' || type === 'crm_contact' || type === 'employee';
+}
+
+const ID_NOUNS: Record<string, string> = {
+  user: 'a user ID',
+  employee: 'a user ID',
+  crm_company: 'a company ID',
+  crm_contact: 'a contact ID',
+};
+
+/** The parser for one value of a (non-multifield) field, by its type; `parseString` for types we do not check. */
+export function scalarParser(spec: FieldSpec): Parser {
+  if (spec.items && spec.items.length > 0) return enumParser(spec.items);
+  switch (spec.type) {
+    case 'user':
+    case 'employee':
+    case 'crm_company':
+    case 'crm_contact':
+      return idParser(ID_NOUNS[spec.type]);
+    case 'integer':
+      return spec.code.startsWith('UF_') ? parseInteger : idParser('an ID');
+    case 'double':
+      return parseDouble;
+    case 'char':
+      return parseChar;
+    case 'boolean':
+      return parseBoolean;
+    case 'date':
+      return parseDate;
+    case 'datetime':
+      return parseDateTime;
+    case 'crm_status':
+      return statusParser(spec.code, spec.statusCodes);
+    case 'crm_currency':
+      return parseCurrency;
+    case 'url':
+      return parseUrl;
+    default:
+      return parseString;
+  }
+}
