@@ -25,7 +25,8 @@ export interface HeaderOptions {
 const CODE_ORDER = ['MISSING_ID_COLUMN', 'UNKNOWN_COLUMN', 'READ_ONLY_COLUMN', 'DUPLICATE_COLUMN'] as const;
 type RefusalCode = (typeof CODE_ORDER)[number];
 
-interface Problem {
+/** One reason the header is refused, as the refusal lists it. */
+interface HeaderProblem {
   code: RefusalCode;
   text: string;
 }
@@ -43,14 +44,9 @@ type Resolved = { ok: true; code: string; spec: FieldSpec; valueType?: string } 
  */
 export function resolveHeader(cells: string[], opts: HeaderOptions): Column[] {
   const index = new FieldIndex(opts.catalogue);
-  const problems: Problem[] = [];
+  const problems: HeaderProblem[] = [];
 
-  const mapping = new Map<string, { from: string; to: string }>();
-  for (const [from, to] of Object.entries(opts.mapping)) {
-    mapping.set(normalKey(from), { from, to });
-    const target = index.resolve(to.trim(), false);
-    if (!target.ok) problems.push({ code: 'UNKNOWN_COLUMN', text: `mapping ${shown(from)} → ${shown(to)}: ${target.text}` });
-  }
+  const mapping = resolveMapping(opts.mapping, index, problems);
 
   const columns: Column[] = [];
   const seen = new Map<string, Column>();
@@ -91,14 +87,32 @@ export function resolveHeader(cells: string[], opts: HeaderOptions): Column[] {
 
   if (!hasId) problems.push({ code: 'MISSING_ID_COLUMN', text: 'no ID column: the header must name the lead ID column "ID"' });
 
-  if (problems.length > 0) {
-    const code = CODE_ORDER.find((c) => problems.some((p) => p.code === c))!;
-    // A hostile header (thousands of columns) must not make a megabyte message: it lands in the run state too.
-    const listed = problems.slice(0, MAX_PROBLEMS).map((p) => p.text);
-    if (problems.length > MAX_PROBLEMS) listed.push(`… and ${problems.length - MAX_PROBLEMS} more problems`);
-    throw new FileRefusedError(code, `header refused: ${listed.join('; ')}`);
-  }
+  if (problems.length > 0) throw refusal(problems);
   return columns;
+}
+
+/** The mapping keyed for lookup (normalised user header); a target that names no field is a problem. */
+function resolveMapping(
+  entries: Record<string, string>,
+  index: FieldIndex,
+  problems: HeaderProblem[],
+): Map<string, { from: string; to: string }> {
+  const mapping = new Map<string, { from: string; to: string }>();
+  for (const [from, to] of Object.entries(entries)) {
+    mapping.set(normalKey(from), { from, to });
+    const target = index.resolve(to.trim(), false);
+    if (!target.ok) problems.push({ code: 'UNKNOWN_COLUMN', text: `mapping ${shown(from)} → ${shown(to)}: ${target.text}` });
+  }
+  return mapping;
+}
+
+/** One refusal for every problem: the most important code, the problems listed (at most MAX_PROBLEMS). */
+function refusal(problems: readonly HeaderProblem[]): FileRefusedError {
+  const code = CODE_ORDER.find((c) => problems.some((p) => p.code === c))!;
+  // A hostile header (thousands of columns) must not make a megabyte message: it lands in the run state too.
+  const listed = problems.slice(0, MAX_PROBLEMS).map((p) => p.text);
+  if (problems.length > MAX_PROBLEMS) listed.push(`… and ${problems.length - MAX_PROBLEMS} more problems`);
+  return new FileRefusedError(code, `header refused: ${listed.join('; ')}`);
 }
 
 /** Every name a header may use, built once per header. */
@@ -161,7 +175,7 @@ class FieldIndex {
     if (cut < 0) return undefined;
     const base = upper.slice(0, cut);
     const spec = this.byCode.get(base);
-    if (!spec || spec.type !== 'crm_multifield' || !isMultifieldType(base)) return undefined;
+    if (spec?.type !== 'crm_multifield' || !isMultifieldType(base)) return undefined;
     const valueType = upper.slice(cut + 1);
     if (MULTIFIELD_VALUE_TYPES[base].includes(valueType)) return { ok: true, code: base, spec, valueType };
     const alias = VALUE_TYPE_ALIASES[valueType];
