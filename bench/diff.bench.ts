@@ -29,7 +29,7 @@ import { compileRows } from '../lambda/payloads/compile.ts';
 import { DEFAULT_COSTS } from '../harness/sandbox/limits.ts';
 import { startSandbox, type Sandbox } from '../harness/sandbox/portal.ts';
 import type { Catalogue, LeadRecord, RowOutcome, ValidRow } from '../lambda/types.ts';
-import { SENDER_WINDOW } from '../lambda/run/chunk.ts';
+import { SENDER_WINDOW } from '../lambda/run/window.ts';
 
 const ROWS = Number(process.argv[2] ?? 10_000);
 const SCALE = Number(process.argv[3] ?? 10);

@@ -16,7 +16,7 @@ import { createSender } from '../lambda/calls/sender.ts';
 import { parseRunOptions } from '../lambda/config.ts';
 import { startSandbox } from '../harness/sandbox/portal.ts';
 import type { LeadFields, RowOutcome, ValidRow } from '../lambda/types.ts';
-import { SENDER_WINDOW } from '../lambda/run/chunk.ts';
+import { SENDER_WINDOW } from '../lambda/run/window.ts';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import type { PartKind } from '../run/chunk.ts';
+import type { PartKind } from '../run/keys.ts';
 import { EOL, PLAN_COLUMNS, buildSummary, reportHeader } from './lines.ts';
-import { encodeText } from '../rows/records.ts';
+import { encodeText } from '../rows/text.ts';
 import type { RunState, Summary } from '../run/state.ts';
 import type { ObjectStore } from '../stores/store.ts';
 

@@ -1,58 +1,10 @@
-import { createHash } from 'node:crypto';
-import type { RunOptions } from '../config.ts';
 import { ImportError } from '../errors.ts';
-import { runChunk, type ChunkDeps, type ChunkProgress } from './chunk.ts';
 import { finalizeRun } from '../report/finalize.ts';
+import { type ChunkProgress, type RunChunkDeps, runChunk } from './chunk.ts';
 import { DRIVE_MAX_IDLE_CHUNKS, progressGuard } from './stallGuard.ts';
 import type { RunState, Summary } from './state.ts';
-import type { ObjectInfo } from '../stores/store.ts';
 
-export interface NewRun {
-  /** Default: runIdFor(bucket, key, versionId ?? etag). */
-  runId?: string;
-  source: { bucket: string } & ObjectInfo;
-  reportPrefix: string;
-  partsPrefix: string;
-  options: RunOptions;
-  /** ISO time; default now. */
-  startedAt?: string;
-}
-
-/**
- * A stable run id for one version of one object: the same upload delivered twice is the same run.
- *
- * @example runIdFor('leads-bucket', 'incoming/march.csv', '"9b2cf535f27731c974343645a3985328"') // → '3f9a0c1d2b7e4a51'
- */
-export function runIdFor(bucket: string, key: string, versionOrEtag: string): string {
-  return createHash('sha256').update(`${bucket}\0${key}\0${versionOrEtag}`).digest('hex').slice(0, 16);
-}
-
-/** The state a run starts from: nothing read yet, the first chunk reads the header. */
-export function newRunState(input: NewRun): RunState {
-  const { source } = input;
-  return {
-    runId: input.runId ?? runIdFor(source.bucket, source.key, source.versionId ?? source.etag ?? ''),
-    source,
-    reportPrefix: input.reportPrefix,
-    partsPrefix: input.partsPrefix,
-    options: input.options,
-    startedAt: input.startedAt ?? new Date().toISOString(),
-    checkpoint: {
-      offset: 0,
-      line: 1,
-      part: 0,
-      rows: 0,
-      counts: {},
-      errorCodes: {},
-      warnings: 0,
-      stats: { requests: 0, retries: 0, throttledMs: 0, limitErrors: {} },
-      activeMs: 0,
-      done: false,
-    },
-  };
-}
-
-export type DriveDeps = Omit<ChunkDeps, 'deadline' | 'maxChunkRows'>;
+export type DriveDeps = Omit<RunChunkDeps, 'deadline' | 'maxChunkRows'>;
 
 export interface DriveOptions {
   /** Wall time each chunk may take before it stops taking rows (default 10 minutes, like a Lambda's budget). */
@@ -101,4 +53,6 @@ export async function driveRun(state: RunState, deps: DriveDeps, opts: DriveOpti
 }
 
 export type { ChunkProgress };
+// Kept here for the CLI and tests that start runs beside driving them; the start Lambda imports newRun.ts.
+export { type NewRun, newRunState, runIdFor } from './newRun.ts';
 export { DEFAULT_MAX_IDLE_CHUNKS, DRIVE_MAX_IDLE_CHUNKS, progressGuard } from './stallGuard.ts';
