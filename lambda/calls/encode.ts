@@ -26,7 +26,7 @@ export function toQuery(params: Record<string, QueryValue>): string {
 function walk(key: string, value: QueryValue, out: string[]): void {
   if (value === undefined) return;
   if (Array.isArray(value)) {
-    value.forEach((v, i) => walk(`${key}[${i}]`, v, out));
+    for (const [i, v] of value.entries()) walk(`${key}[${i}]`, v, out);
     return;
   }
   if (value !== null && typeof value === 'object') {

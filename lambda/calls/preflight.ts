@@ -66,7 +66,7 @@ export async function loadCatalogue(api: PortalApi, base: Catalogue): Promise<Ca
   const initialTypes = unique([...LEAD_STATUS_TYPES, ...baseTypes]);
 
   const cmd: Record<string, string> = { fields: 'crm.lead.fields' };
-  initialTypes.forEach((type, i) => (cmd[`s${i}_0`] = statusCommand(type, 0)));
+  for (const [i, type] of initialTypes.entries()) cmd[`s${i}_0`] = statusCommand(type, 0);
   const first = await api.batch(cmd, { halt: false });
   failOn('fields', first.errors.fields, 'crm.lead.fields');
   const described = first.result.fields;

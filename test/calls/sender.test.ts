@@ -24,7 +24,7 @@ describe('sender against the sandbox portal', () => {
     expect(out).toHaveLength(500);
     expect(out.map((o) => o.line)).toEqual(rows.map((r) => r.line));
     expect(out.every((o) => o.status === 'updated' && o.attempts === 1 && o.changes?.includes('TITLE'))).toBe(true);
-    ids.forEach((id, i) => expect(sb!.lead(id)?.TITLE).toBe(`new ${i}`));
+    for (const [i, id] of ids.entries()) expect(sb!.lead(id)?.TITLE).toBe(`new ${i}`);
     expect(sb.lead(ids[0])?.PHONE).toHaveLength(1);
     expect(sb.ledger()).toHaveLength(500);
     const st = sender.stats();

@@ -207,7 +207,9 @@ interface Draft {
 
 let defaultCatalogue: Catalogue | undefined;
 function catalogueOr(c: Catalogue | undefined): Catalogue {
-  return c ?? (defaultCatalogue ??= standardCatalogue());
+  if (c) return c;
+  defaultCatalogue ??= standardCatalogue();
+  return defaultCatalogue;
 }
 
 /**

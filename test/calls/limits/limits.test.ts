@@ -68,7 +68,7 @@ describe('retry classes', () => {
     expect(out.every((o) => o.status === 'updated')).toBe(true);
     expect((sb.stats().faults.internalError ?? 0) + (sb.stats().faults.badGateway ?? 0)).toBeGreaterThan(0);
     expect(sender.stats().retries).toBeGreaterThan(0);
-    ids.forEach((id, i) => expect(sb.lead(id)?.TITLE).toBe(`n${i}`));
+    for (const [i, id] of ids.entries()) expect(sb.lead(id)?.TITLE).toBe(`n${i}`);
   });
 
   it('302 from a renamed portal: re-POSTs the same body to the new location and remembers it', async () => {

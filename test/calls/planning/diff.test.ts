@@ -114,7 +114,13 @@ describe('createDiffPlanner', () => {
     const { api, calls } = fakePortal(leads);
     let t = 0;
     const rows = leads.map((l) => row(Number(l.ID), { TITLE: 'x' }));
-    const wrapped: PortalApi = { call: api.call, batch: async (c, o) => ((t = 100), api.batch(c, o)) };
+    const wrapped: PortalApi = {
+      call: api.call,
+      batch: async (c, o) => {
+        t = 100;
+        return api.batch(c, o);
+      },
+    };
     const plans = await createDiffPlanner({ api: wrapped, options: { multifield: 'merge' }, now: () => t }).plan(rows, 50);
     expect(calls).toHaveLength(1);
     expect(plans[2499].fields).toEqual({ TITLE: 'x' });
