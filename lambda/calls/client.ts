@@ -1,8 +1,12 @@
 import type { PortalLimits } from '../config.ts';
 import { DeadlineError, DeferredError, PortalError, RunHaltedError, TransientError } from '../errors.ts';
-import type { BatchResult, PortalApi, PortalErrorBody, SendStats } from '../types.ts';
+import type { BatchResult, PortalApi, SendStats } from '../types.ts';
+import { BACKOFF_BASE_MS, backoffDelay } from './backoff.ts';
+import { asMap, batchBilling, methodOfKey, resetAt, resultTimes, timeOf, unwrapBatch } from './http/batchBody.ts';
+import { observeTimes } from './http/observe.ts';
+import { type Answer, WebhookTransport } from './http/transport.ts';
+import { classify, codeKind, haltMessage, LIMIT_CODES, type LimitKind, networkFailure } from './http/verdict.ts';
 import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from './limits/throttle.ts';
-import { parseWebhook, rebase, redact, type Webhook } from './webhook.ts';
 
 /**
  * HTTP to one portal through its incoming webhook. Every request passes the Throttle (rate + operating
@@ -19,7 +23,13 @@ import { parseWebhook, rebase, redact, type Webhook } from './webhook.ts';
  * - anything else: PortalError(code, description, status) ('' code for crm's "Not found").
  * A 302 (renamed portal) is followed by re-POSTing the same body to the Location, remembered for later.
  * Nothing thrown or logged carries the webhook URL or code: messages are built from the host and redacted.
+ *
+ * The parts live in http/: the code table (verdict.ts), the HTTP exchange (transport.ts), reading answer
+ * bodies (batchBody.ts) and feeding the throttle (observe.ts); this file is the retry loop.
  */
+
+export { asMap, batchBilling, timeOf, unwrapBatch } from './http/batchBody.ts';
+export { classify, HALT_CODES, type Verdict } from './http/verdict.ts';
 
 export interface ClientOptions {
   webhookUrl: string;
@@ -41,57 +51,6 @@ export interface ClientOptions {
   throttle?: Pick<ThrottleOptions, 'operating' | 'rateMargin'>;
 }
 
-/** Codes after which no call can succeed in this run. */
-export const HALT_CODES = new Set([
-  'OVERLOAD_LIMIT',
-  'ACCESS_DENIED',
-  'INVALID_CREDENTIALS',
-  'NO_AUTH_FOUND',
-  'insufficient_scope',
-  'expired_token',
-  'invalid_token',
-  'PORTAL_DELETED',
-  'user_access_error',
-  'INVALID_REQUEST',
-  'WRONG_AUTH_TYPE',
-]);
-
-const TRANSIENT_CODES = new Set(['INTERNAL_SERVER_ERROR', 'ERROR_UNEXPECTED_ANSWER']);
-
-export type Verdict =
-  | { kind: 'ok' }
-  | { kind: 'rate' }
-  | { kind: 'operating' }
-  | { kind: 'halt'; code: string; description: string }
-  | { kind: 'transient'; code: string; description: string }
-  | { kind: 'final'; code: string; description: string };
-
-/** Classifies one HTTP answer: by the `error` code first, the status second. Pure. */
-export function classify(status: number, body: unknown): Verdict {
-  const err = errorOf(body);
-  if (err) {
-    const { error: code, error_description: description } = err;
-    if (code === 'QUERY_LIMIT_EXCEEDED') return { kind: 'rate' };
-    if (code === 'OPERATION_TIME_LIMIT') return { kind: 'operating' };
-    if (HALT_CODES.has(code)) return { kind: 'halt', code, description };
-    if (TRANSIENT_CODES.has(code)) return { kind: 'transient', code, description };
-    if (code === '' && status >= 500) return { kind: 'transient', code: `HTTP_${status}`, description };
-    return { kind: 'final', code, description };
-  }
-  if (status >= 200 && status < 300 && body !== undefined) return { kind: 'ok' };
-  if (status === 429) return { kind: 'operating' };
-  if (status >= 500 || status === 408 || (status >= 200 && status < 300)) {
-    return { kind: 'transient', code: `HTTP_${status}`, description: `unexpected answer (HTTP ${status})` };
-  }
-  return { kind: 'final', code: `HTTP_${status}`, description: `unexpected answer (HTTP ${status})` };
-}
-
-function errorOf(body: unknown): PortalErrorBody | undefined {
-  if (!body || typeof body !== 'object' || !('error' in body)) return undefined;
-  const b = body as Record<string, unknown>;
-  return { error: String(b.error ?? ''), error_description: String(b.error_description ?? '') };
-}
-
 export interface PostOptions {
   deadline?: number;
   /** What the request bills against the operating budgets. */
@@ -103,7 +62,6 @@ export interface PostOptions {
 }
 
 interface Counters {
-  requests: number;
   retries: number;
   backoffMs: number;
   limitErrors: Record<string, number>;
@@ -115,44 +73,40 @@ interface Counters {
 export class PortalClient implements PortalApi {
   readonly host: string;
   readonly throttle: Throttle;
-  private webhook: Webhook;
-  private readonly secrets: string[];
-  private readonly fetchImpl: typeof fetch;
-  private readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
   /** Per-request timeout, ms: the sender waits as long again before re-reading after a timed-out write. */
   readonly timeoutMs: number;
+  private readonly transport: WebhookTransport;
+  private readonly now: () => number;
+  private readonly random: () => number;
   private readonly maxRetries: number;
   private readonly backoffMs: number;
   private readonly log: (line: string) => void;
-  private readonly c: Counters = { requests: 0, retries: 0, backoffMs: 0, limitErrors: {}, operatingSeconds: 0, writes: 0, reads: 0 };
+  private readonly c: Counters = { retries: 0, backoffMs: 0, limitErrors: {}, operatingSeconds: 0, writes: 0, reads: 0 };
 
   constructor(opts: ClientOptions) {
-    this.webhook = parseWebhook(opts.webhookUrl);
-    this.host = this.webhook.host;
-    this.secrets = [this.webhook.code];
-    this.fetchImpl = opts.fetch ?? globalThis.fetch;
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.transport = new WebhookTransport(opts.webhookUrl, opts.fetch ?? globalThis.fetch, this.timeoutMs, (line) => this.log(line));
+    this.host = this.transport.host;
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.random = opts.random ?? Math.random;
-    this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.maxRetries = opts.maxRetries ?? 4;
-    this.backoffMs = opts.backoffMs ?? 500;
+    this.backoffMs = opts.backoffMs ?? BACKOFF_BASE_MS;
     const logger = opts.log ?? (() => {});
     this.log = (line) => logger(this.redact(line));
     const { rate, burst, operatingLimit, operatingWindow } = opts.limits;
     this.throttle = new Throttle({ rate, burst, operatingLimit, operatingWindow, ...opts.throttle }, this.now, this.sleep);
   }
 
-  /** Removes the webhook URL and code from any text. */
+  /** Removes the webhook URL and code (every one seen, redirects included) from any text. */
   redact(text: string): string {
-    return redact(text, ...this.secrets);
+    return this.transport.redact(text);
   }
 
   stats(): SendStats {
     return {
-      requests: this.c.requests,
+      requests: this.transport.requests,
       retries: this.c.retries,
       throttledMs: Math.round(this.throttle.waitedMs + this.c.backoffMs),
       limitErrors: { ...this.c.limitErrors },
@@ -169,6 +123,16 @@ export class PortalClient implements PortalApi {
 
   countCommands(kind: 'writes' | 'reads', n: number): void {
     this.c[kind] += n;
+  }
+
+  /**
+   * A request or batch command a limit refused (it did not run): counted, and the throttle learns of it
+   * (the rate model is reset, or each of `methods` is blocked until `time`'s operating reset).
+   */
+  limitRefused(kind: LimitKind, methods: string[], time: PortalTime | undefined): void {
+    this.countLimit(LIMIT_CODES[kind]);
+    if (kind === 'rate') this.throttle.refused();
+    else for (const m of methods) this.throttle.blocked(m, resetAt(time));
   }
 
   /** One method call (reads: retried on transient failures). Resolves with `result`. */
@@ -191,29 +155,30 @@ export class PortalClient implements PortalApi {
       this.c.reads += Object.keys(todo).length;
       const billing = batchBilling(todo);
       const body = await this.post('batch', { halt: opts.halt ? 1 : 0, cmd: todo }, { deadline: opts.deadline, billing, idempotent: true });
-      const { result, errors } = unwrapBatch(body);
-      const times = asMap((body as { result?: { result_time?: unknown } }).result?.result_time) as Record<string, PortalTime | undefined>;
-      const again: Record<string, string> = {};
-      for (const key of Object.keys(todo)) {
-        const err = errors[key];
-        const code = err ? String(err.error ?? '') : '';
-        if (code === 'OPERATION_TIME_LIMIT' || code === 'QUERY_LIMIT_EXCEEDED') {
-          this.countLimit(code);
-          if (code === 'QUERY_LIMIT_EXCEEDED') this.throttle.refused();
-          else {
-            const reset = times[key]?.operating_reset_at;
-            this.throttle.blocked((billing as BillingWithKeys).byKey?.get(key) ?? 'batch', reset !== undefined ? Number(reset) : undefined);
-          }
-          again[key] = todo[key];
-          continue;
-        }
-        if (key in result) out.result[key] = result[key];
-        if (err) out.errors[key] = err;
-      }
+      const again = this.collect(todo, body, billing, out);
       if (Object.keys(again).length === 0) return out;
       this.log(`${this.host}: ${Object.keys(again).length} batch command(s) refused by a limit, sending them again`);
       todo = again;
     }
+  }
+
+  /** Copies the answered commands of `todo` into `out`; returns those a limit refused, to send again. */
+  private collect(todo: Record<string, string>, body: unknown, billing: Billing, out: BatchResult): Record<string, string> {
+    const { result, errors } = unwrapBatch(body);
+    const times = asMap(resultTimes(body)) as Record<string, PortalTime | undefined>;
+    const again: Record<string, string> = {};
+    for (const key of Object.keys(todo)) {
+      const err = errors[key];
+      const kind = err ? codeKind(String(err.error ?? '')) : undefined;
+      if (kind === 'rate' || kind === 'operating') {
+        this.limitRefused(kind, [methodOfKey(billing, key) ?? 'batch'], times[key]);
+        again[key] = todo[key];
+        continue;
+      }
+      if (key in result) out.result[key] = result[key];
+      if (err) out.errors[key] = err;
+    }
+    return again;
   }
 
   /**
@@ -224,28 +189,20 @@ export class PortalClient implements PortalApi {
     const deadline = opts.deadline ?? Infinity;
     const payload = JSON.stringify(params);
     let transientTries = 0;
-    let first = true;
-    for (;;) {
-      try {
-        await this.throttle.acquire(opts.billing, deadline);
-      } catch (e) {
-        if (e instanceof DeadlineError) throw new DeferredError(`${this.host}: ${e.message}`);
-        throw e;
-      }
-      if (!first) this.c.retries += 1;
-      first = false;
+    for (let attempt = 0; ; attempt++) {
+      await this.acquire(opts.billing, deadline);
+      if (attempt > 0) this.c.retries += 1;
       const sentAt = this.now();
-      let answer: { status: number; body: unknown };
+      let answer: Answer;
       try {
-        answer = await this.send(method, payload);
+        answer = await this.transport.exchange(method, payload);
       } catch (e) {
         this.throttle.done(opts.billing);
         if (e instanceof RunHaltedError) throw e;
         opts.onSend?.();
         const { code, description } = networkFailure(e, this.timeoutMs);
         this.countLimit(code);
-        if (!opts.idempotent || transientTries >= this.maxRetries) throw new TransientError(code, `${this.host}: ${description}`, 0);
-        await this.backoff(++transientTries, deadline, code, description);
+        await this.retryTransient(transientTries++, opts.idempotent, deadline, { code, description, status: 0 });
         continue;
       }
       this.throttle.done(opts.billing);
@@ -255,174 +212,61 @@ export class PortalClient implements PortalApi {
       const verdict = classify(answer.status, answer.body);
       if (verdict.kind === 'ok') {
         this.throttle.rate.accepted();
-        this.observeTimes(method, answer.body, opts.billing);
+        this.c.operatingSeconds += observeTimes(this.throttle, method, answer.body, opts.billing);
         opts.onSend?.();
         return answer.body;
       }
-      if (verdict.kind === 'rate') {
-        this.countLimit('QUERY_LIMIT_EXCEEDED');
-        this.throttle.refused();
-        this.log(`${this.host}: 503 QUERY_LIMIT_EXCEEDED, slowing down`);
-        continue;
-      }
-      if (verdict.kind === 'operating') {
-        this.countLimit('OPERATION_TIME_LIMIT');
-        const reset = time?.operating_reset_at;
-        for (const b of opts.billing) this.throttle.blocked(b.method, reset !== undefined ? Number(reset) : undefined);
-        this.log(`${this.host}: 429 OPERATION_TIME_LIMIT for ${method}, waiting for the oldest bucket to reset`);
+      if (verdict.kind === 'rate' || verdict.kind === 'operating') {
+        this.limitRefused(
+          verdict.kind,
+          opts.billing.map((b) => b.method),
+          time,
+        );
+        this.log(
+          verdict.kind === 'rate'
+            ? `${this.host}: 503 QUERY_LIMIT_EXCEEDED, slowing down`
+            : `${this.host}: 429 OPERATION_TIME_LIMIT for ${method}, waiting for the oldest bucket to reset`,
+        );
         continue;
       }
       this.countLimit(verdict.code || `HTTP_${answer.status}`);
       const description = this.redact(verdict.description);
-      if (verdict.kind === 'halt') {
-        throw new RunHaltedError(verdict.code, haltMessage(verdict.code, description, this.host));
-      }
+      if (verdict.kind === 'halt') throw new RunHaltedError(verdict.code, haltMessage(verdict.code, description, this.host));
       opts.onSend?.();
-      if (verdict.kind === 'transient') {
-        if (!opts.idempotent || transientTries >= this.maxRetries) {
-          throw new TransientError(verdict.code, `${this.host}: ${description}`, answer.status);
-        }
-        await this.backoff(++transientTries, deadline, verdict.code, description);
-        continue;
-      }
-      throw new PortalError(verdict.code, description, answer.status);
+      if (verdict.kind === 'final') throw new PortalError(verdict.code, description, answer.status);
+      await this.retryTransient(transientTries++, opts.idempotent, deadline, { code: verdict.code, description, status: answer.status });
     }
   }
 
-  private async backoff(n: number, deadline: number, code: string, description: string): Promise<void> {
-    const base = Math.min(10_000, this.backoffMs * 2 ** (n - 1));
-    const wait = Math.round(base * (0.8 + 0.4 * this.random()));
+  /** Waits for the throttle; a wait past the deadline becomes DeferredError (the request never started). */
+  private async acquire(billing: Billing, deadline: number): Promise<void> {
+    try {
+      await this.throttle.acquire(billing, deadline);
+    } catch (e) {
+      if (e instanceof DeadlineError) throw new DeferredError(`${this.host}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /**
+   * After the `tries`-th transient failure: waits the backoff when the request may go again (idempotent, tries
+   * left, the wait ends before the deadline), else throws TransientError for the caller to decide.
+   */
+  private async retryTransient(
+    tries: number,
+    idempotent: boolean,
+    deadline: number,
+    failure: { code: string; description: string; status: number },
+  ): Promise<void> {
+    const { code, description } = failure;
+    if (!idempotent || tries >= this.maxRetries) throw new TransientError(code, `${this.host}: ${description}`, failure.status);
+    const n = tries + 1;
+    const wait = backoffDelay(n, this.random(), this.backoffMs);
     if (this.now() + wait > deadline) throw new TransientError(code, `${this.host}: ${description}`, 0);
     this.log(`${this.host}: ${code}, retry ${n} in ${wait} ms`);
     this.c.backoffMs += wait;
     await this.sleep(wait);
   }
-
-  /** One HTTP exchange, following 302/307/308 by re-POSTing the same body (remembered for later calls). */
-  private async send(method: string, payload: string): Promise<{ status: number; body: unknown }> {
-    for (let hop = 0; ; hop++) {
-      this.c.requests += 1;
-      const res = await this.fetchImpl(`${this.webhook.base}${method}.json`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: payload,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      const location = res.headers.get('location');
-      if ([301, 302, 303, 307, 308].includes(res.status) && location) {
-        await res.body?.cancel();
-        if (hop >= 5) throw new RunHaltedError('TOO_MANY_REDIRECTS', `${this.host}: the portal keeps redirecting`);
-        let next: Webhook;
-        try {
-          next = parseWebhook(rebase(this.webhook.base, location));
-        } catch (e) {
-          const msg = e instanceof Error ? e.message : String(e);
-          throw new RunHaltedError('BAD_REDIRECT', this.redact(`${this.host} redirected the webhook elsewhere: ${msg}`));
-        }
-        if (next.code !== this.webhook.code) this.secrets.push(next.code);
-        this.log(`${this.host}: portal moved to ${next.host}, using it from now on`);
-        this.webhook = next;
-        continue;
-      }
-      const text = await res.text();
-      let body: unknown;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        body = undefined; // HTML error pages (nginx 502/504)
-      }
-      return { status: res.status, body };
-    }
-  }
-
-  /** Feeds the throttle with the operating figures of the envelope and each nested result_time. */
-  private observeTimes(method: string, body: unknown, billing: Billing): void {
-    const time = timeOf(body);
-    const units = billing.reduce((s, b) => (b.method === method ? s + b.units : s), 0) || 1;
-    if (time) {
-      this.c.operatingSeconds += Number(time.processing ?? time.duration ?? 0) || 0;
-      this.throttle.observe(method, time, method === 'batch' ? totalUnits(billing) : units, Number(time.processing ?? 0) || undefined);
-    }
-    if (method !== 'batch') return;
-    const inner = (body as { result?: { result_time?: unknown } }).result?.result_time;
-    if (!inner || typeof inner !== 'object') return;
-    // Nested figures, per method: the highest cumulative operating, and the sum of processing.
-    const per = new Map<string, { time: PortalTime; spent: number; units: number }>();
-    const methodsByKey = (billing as BillingWithKeys).byKey;
-    for (const [key, t] of Object.entries(inner as Record<string, PortalTime>)) {
-      const m = methodsByKey?.get(key) ?? billing.find((b) => b.method !== 'batch')?.method;
-      if (!m || !t || typeof t !== 'object') continue;
-      const cur = per.get(m) ?? { time: t, spent: 0, units: 0 };
-      if (Number(t.operating ?? 0) >= Number(cur.time.operating ?? 0)) cur.time = t;
-      cur.spent += Number(t.processing ?? 0) || 0;
-      cur.units += 1;
-      per.set(m, cur);
-    }
-    for (const [m, p] of per) {
-      this.throttle.observe(m, { ...p.time, finish: time?.finish ?? p.time.finish }, p.units, p.spent || undefined);
-    }
-  }
-}
-
-type BillingWithKeys = Billing & { byKey?: Map<string, string> };
-
-/** What a batch bills: `batch` for all its commands (envelope billing) and each nested method for its own. */
-export function batchBilling(cmd: Record<string, string>): Billing {
-  const counts = new Map<string, number>();
-  const keys = new Map<string, string>();
-  for (const [key, text] of Object.entries(cmd)) {
-    const q = text.indexOf('?');
-    const m = (q < 0 ? text : text.slice(0, q)).trim().toLowerCase();
-    keys.set(key, m);
-    counts.set(m, (counts.get(m) ?? 0) + 1);
-  }
-  const billing: BillingWithKeys = [{ method: 'batch', units: keys.size }, ...[...counts].map(([method, units]) => ({ method, units }))];
-  billing.byKey = keys;
-  return billing;
-}
-
-function totalUnits(billing: Billing): number {
-  return billing.find((b) => b.method === 'batch')?.units ?? 1;
-}
-
-export function timeOf(body: unknown): PortalTime | undefined {
-  const t = body && typeof body === 'object' ? (body as { time?: unknown }).time : undefined;
-  return t && typeof t === 'object' ? (t as PortalTime) : undefined;
-}
-
-/** `batch`'s body → per-key results and errors (PHP's `[]` for an empty map becomes {}). */
-export function unwrapBatch(body: unknown): BatchResult {
-  const r = (body as { result?: Record<string, unknown> } | undefined)?.result ?? {};
-  return { result: asMap(r.result) as Record<string, unknown>, errors: asMap(r.result_error) as Record<string, PortalErrorBody> };
-}
-
-export function asMap(v: unknown): Record<string, unknown> {
-  if (!v || typeof v !== 'object') return {};
-  if (Array.isArray(v)) return Object.fromEntries(v.map((x, i) => [String(i), x]));
-  return v as Record<string, unknown>;
-}
-
-function networkFailure(e: unknown, timeoutMs: number): { code: string; description: string } {
-  const err = e as { name?: string; code?: string; cause?: { code?: string; name?: string } };
-  if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || err?.cause?.name === 'TimeoutError') {
-    return { code: 'TIMEOUT', description: `no answer within ${Math.round(timeoutMs / 1000)} s (the write may have been applied)` };
-  }
-  const code = err?.cause?.code ?? err?.code ?? 'NETWORK_ERROR';
-  return { code: 'NETWORK_ERROR', description: `connection failed (${code}; the write may have been applied)` };
-}
-
-function haltMessage(code: string, description: string, host: string): string {
-  const why: Record<string, string> = {
-    OVERLOAD_LIMIT: 'REST is blocked on the portal for overload (a manual block: Bitrix24 support must lift it); the run stops',
-    INVALID_CREDENTIALS: 'the webhook was refused (wrong code, or its user lacks rights): check the webhook',
-    NO_AUTH_FOUND: 'the webhook code was not accepted: check the webhook',
-    ACCESS_DENIED: 'REST access denied (REST needs a commercial plan, or the user lacks rights)',
-    insufficient_scope: 'the webhook lacks the crm scope',
-    expired_token: 'the access token expired',
-    PORTAL_DELETED: 'the portal is deleted or closed',
-  };
-  return `${host}: ${why[code] ?? 'the portal refused the run'} (${code}${description ? `: ${description}` : ''})`;
 }
 
 /** Builds the client for one webhook. */

@@ -1,0 +1,83 @@
+import { RunHaltedError } from '../../errors.ts';
+import { parseWebhook, rebase, redact, type Webhook } from '../webhook.ts';
+
+/** A raw HTTP answer: the status and the parsed JSON body (undefined for an empty or non-JSON body). */
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+const REDIRECTS = [301, 302, 303, 307, 308];
+const MAX_HOPS = 5;
+
+/**
+ * POSTs to one portal's incoming webhook, following a renamed portal's redirects (and keeping the new address
+ * for later calls). It knows every webhook code it has seen, so `redact` removes them all from any text.
+ */
+export class WebhookTransport {
+  /** The host the run started with: messages keep naming it after a redirect. */
+  readonly host: string;
+  /** HTTP requests made, redirect hops included. */
+  requests = 0;
+  private webhook: Webhook;
+  private readonly secrets: string[];
+
+  constructor(
+    webhookUrl: string,
+    private readonly fetchImpl: typeof fetch,
+    private readonly timeoutMs: number,
+    private readonly log: (line: string) => void,
+  ) {
+    this.webhook = parseWebhook(webhookUrl);
+    this.host = this.webhook.host;
+    this.secrets = [this.webhook.code];
+  }
+
+  /** Removes the webhook URL and code from any text. */
+  redact(text: string): string {
+    return redact(text, ...this.secrets);
+  }
+
+  /** One HTTP exchange, following 302/307/308 by re-POSTing the same body (remembered for later calls). */
+  async exchange(method: string, payload: string): Promise<Answer> {
+    for (let hop = 0; ; hop++) {
+      this.requests += 1;
+      const res = await this.fetchImpl(`${this.webhook.base}${method}.json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: payload,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const location = res.headers.get('location');
+      if (REDIRECTS.includes(res.status) && location) {
+        await res.body?.cancel();
+        if (hop >= MAX_HOPS) throw new RunHaltedError('TOO_MANY_REDIRECTS', `${this.host}: the portal keeps redirecting`);
+        this.follow(location);
+        continue;
+      }
+      return { status: res.status, body: parseBody(await res.text()) };
+    }
+  }
+
+  private follow(location: string): void {
+    let next: Webhook;
+    try {
+      next = parseWebhook(rebase(this.webhook.base, location));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new RunHaltedError('BAD_REDIRECT', this.redact(`${this.host} redirected the webhook elsewhere: ${msg}`));
+    }
+    if (next.code !== this.webhook.code) this.secrets.push(next.code);
+    this.log(`${this.host}: portal moved to ${next.host}, using it from now on`);
+    this.webhook = next;
+  }
+}
+
+function parseBody(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined; // HTML error pages (nginx 502/504)
+  }
+}

@@ -1,0 +1,109 @@
+import type { PortalErrorBody } from '../../types.ts';
+
+/**
+ * The one table of what a portal error code means for the run, used for whole answers (`classify`) and for
+ * single commands inside a batch answer (`codeKind`), by the client and the sender alike.
+ */
+
+/** Codes after which no call can succeed in this run. */
+export const HALT_CODES = new Set([
+  'OVERLOAD_LIMIT',
+  'ACCESS_DENIED',
+  'INVALID_CREDENTIALS',
+  'NO_AUTH_FOUND',
+  'insufficient_scope',
+  'expired_token',
+  'invalid_token',
+  'PORTAL_DELETED',
+  'user_access_error',
+  'INVALID_REQUEST',
+  'WRONG_AUTH_TYPE',
+]);
+
+/** The portal failed while working: the request or command may or may not have been applied. */
+const TRANSIENT_CODES = new Set(['INTERNAL_SERVER_ERROR', 'ERROR_UNEXPECTED_ANSWER']);
+
+/**
+ * What an error code calls for: `rate` (QUERY_LIMIT_EXCEEDED) and `operating` (OPERATION_TIME_LIMIT) were
+ * refusals by a limit (nothing ran: wait and send again), `halt` stops the run, `transient` may have been
+ * applied, `final` is the answer.
+ */
+export type CodeKind = 'rate' | 'operating' | 'halt' | 'transient' | 'final';
+
+/** The refusals by a limit, and their codes. */
+export type LimitKind = 'rate' | 'operating';
+export const LIMIT_CODES: Record<LimitKind, string> = { rate: 'QUERY_LIMIT_EXCEEDED', operating: 'OPERATION_TIME_LIMIT' };
+
+/** The kind of one error code (a whole answer's or a batch command's). Pure. */
+export function codeKind(code: string): CodeKind {
+  if (code === LIMIT_CODES.rate) return 'rate';
+  if (code === LIMIT_CODES.operating) return 'operating';
+  if (HALT_CODES.has(code)) return 'halt';
+  if (TRANSIENT_CODES.has(code)) return 'transient';
+  return 'final';
+}
+
+export type Verdict =
+  | { kind: 'ok' }
+  | { kind: 'rate' }
+  | { kind: 'operating' }
+  | { kind: 'halt'; code: string; description: string }
+  | { kind: 'transient'; code: string; description: string }
+  | { kind: 'final'; code: string; description: string };
+
+/** Classifies one HTTP answer: by the `error` code first, the status second. Pure. */
+export function classify(status: number, body: unknown): Verdict {
+  const err = errorOf(body);
+  if (err) {
+    const { error: code, error_description: description } = err;
+    const kind = codeKind(code);
+    if (kind === 'rate' || kind === 'operating') return { kind };
+    if (code === '' && status >= 500) return { kind: 'transient', code: `HTTP_${status}`, description };
+    return { kind, code, description };
+  }
+  if (status >= 200 && status < 300 && body !== undefined) return { kind: 'ok' };
+  if (status === 429) return { kind: 'operating' };
+  if (status >= 500 || status === 408 || (status >= 200 && status < 300)) {
+    return { kind: 'transient', code: `HTTP_${status}`, description: `unexpected answer (HTTP ${status})` };
+  }
+  return { kind: 'final', code: `HTTP_${status}`, description: `unexpected answer (HTTP ${status})` };
+}
+
+function errorOf(body: unknown): PortalErrorBody | undefined {
+  if (!body || typeof body !== 'object' || !('error' in body)) return undefined;
+  const b = body as Record<string, unknown>;
+  return { error: String(b.error ?? ''), error_description: String(b.error_description ?? '') };
+}
+
+/** The run-stopping message for a halt code, in words an operator can act on. */
+export function haltMessage(code: string, description: string, host: string): string {
+  const why: Record<string, string> = {
+    OVERLOAD_LIMIT: 'REST is blocked on the portal for overload (a manual block: Bitrix24 support must lift it); the run stops',
+    INVALID_CREDENTIALS: 'the webhook was refused (wrong code, or its user lacks rights): check the webhook',
+    NO_AUTH_FOUND: 'the webhook code was not accepted: check the webhook',
+    ACCESS_DENIED: 'REST access denied (REST needs a commercial plan, or the user lacks rights)',
+    insufficient_scope: 'the webhook lacks the crm scope',
+    expired_token: 'the access token expired',
+    PORTAL_DELETED: 'the portal is deleted or closed',
+  };
+  return `${host}: ${why[code] ?? 'the portal refused the run'} (${code}${description ? `: ${description}` : ''})`;
+}
+
+/**
+ * A fetch that threw (no HTTP answer): a timeout, or a connection failure with the system code (ECONNRESET…)
+ * that undici puts on the error or its `cause`. Either way the write may have been applied.
+ */
+export function networkFailure(e: unknown, timeoutMs: number): { code: string; description: string } {
+  const err = e instanceof Error ? e : undefined;
+  const cause = err?.cause instanceof Error ? err.cause : undefined;
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || cause?.name === 'TimeoutError') {
+    return { code: 'TIMEOUT', description: `no answer within ${Math.round(timeoutMs / 1000)} s (the write may have been applied)` };
+  }
+  const code = systemCode(cause) ?? systemCode(err) ?? 'NETWORK_ERROR';
+  return { code: 'NETWORK_ERROR', description: `connection failed (${code}; the write may have been applied)` };
+}
+
+/** Node's system errors carry `code` (no class to test for): read it only off an Error. */
+function systemCode(e: Error | undefined): unknown {
+  return e && 'code' in e ? (e.code ?? undefined) : undefined;
+}
