@@ -1,4 +1,3 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { openPortalOrOffline, type PortalSession } from '../calls/session.ts';
 import type { RunOptions } from '../config.ts';
@@ -8,8 +7,8 @@ import { progressGuard } from '../run/stallGuard.ts';
 import type { RunState } from '../run/state.ts';
 import type { ObjectStore } from '../stores/store.ts';
 import { chunkDeadline, ChunkEnvSchema, readEnv, type ChunkEnv } from './env.ts';
-import { createLogger, errorFields, type Logger } from './log.ts';
-import { S3Store } from '../stores/s3Store.ts';
+import { errorFields, type Logger } from './log.ts';
+import { lazyHandler } from './lazy.ts';
 import { webhookUrl } from './secret.ts';
 
 export interface ChunkDeps {
@@ -88,19 +87,14 @@ export function createChunkHandler(deps: ChunkDeps) {
   };
 }
 
-let lambdaHandler: ReturnType<typeof createChunkHandler> | undefined;
-
 /** The Lambda entry point (Step Functions "Chunk" state, payloadResponseOnly: RunState → RunState). */
-export const handler = async (event: RunState, context: Context): Promise<RunState> => {
-  if (!lambdaHandler) {
-    const env = readEnv(ChunkEnvSchema);
-    const s3 = new S3Client({});
-    lambdaHandler = createChunkHandler({
+export const handler = lazyHandler(
+  () => readEnv(ChunkEnvSchema),
+  ({ env, store, log }) =>
+    createChunkHandler({
       env,
-      store: (bucket) => new S3Store(s3, bucket),
+      store,
       webhook: async () => (env.WEBHOOK_SECRET_ARN ? webhookUrl(env.WEBHOOK_SECRET_ARN) : undefined),
-      log: createLogger({ service: env.POWERTOOLS_SERVICE_NAME, level: env.LOG_LEVEL }),
-    });
-  }
-  return lambdaHandler(event, context);
-};
+      log,
+    }),
+);

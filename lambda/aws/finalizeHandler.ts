@@ -1,11 +1,10 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { finalizeRun } from '../report/finalize.ts';
 import type { RunState, Summary } from '../run/state.ts';
 import type { ObjectStore } from '../stores/store.ts';
 import { FinalizeEnvSchema, readEnv, type FinalizeEnv } from './env.ts';
-import { createLogger, redactText, type Logger } from './log.ts';
-import { S3Store } from '../stores/s3Store.ts';
+import { redactText, type Logger } from './log.ts';
+import { lazyHandler } from './lazy.ts';
 
 /** Step Functions' caught error: `Cause` is the Lambda's error JSON ({ errorType, errorMessage, … }) or text. */
 export interface CaughtError {
@@ -54,18 +53,8 @@ export function createFinalizeHandler(deps: FinalizeDeps) {
   };
 }
 
-let lambdaHandler: ReturnType<typeof createFinalizeHandler> | undefined;
-
 /** The Lambda entry point (Step Functions "Finalize" states: RunState [+ error] → Summary). */
-export const handler = async (event: FinalizeEvent, context?: Context): Promise<Summary> => {
-  if (!lambdaHandler) {
-    const env = readEnv(FinalizeEnvSchema);
-    const s3 = new S3Client({});
-    lambdaHandler = createFinalizeHandler({
-      env,
-      store: (bucket) => new S3Store(s3, bucket),
-      log: createLogger({ service: env.POWERTOOLS_SERVICE_NAME, level: env.LOG_LEVEL }),
-    });
-  }
-  return lambdaHandler(event, context);
-};
+export const handler = lazyHandler(
+  () => readEnv(FinalizeEnvSchema),
+  ({ env, store, log }) => createFinalizeHandler({ env, store, log }),
+);

@@ -1,13 +1,13 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, S3Event } from 'aws-lambda';
 import { parseRunOptions, type RunOptions } from '../config.ts';
-import { newRunState, runIdFor } from '../run/drive.ts';
+import { INCOMING, partsPrefixFor, reportPrefixFor } from '../run/keys.ts';
+import { newRunState, runIdFor } from '../run/newRun.ts';
 import type { RunState } from '../run/state.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 import { envOptionDefaults, readEnv, StartEnvSchema, type StartEnv } from './env.ts';
-import { createLogger, errorFields, type Logger } from './log.ts';
-import { S3Store } from '../stores/s3Store.ts';
+import { errorFields, type Logger } from './log.ts';
+import { lazyHandler } from './lazy.ts';
 
 /** A manual backfill: start a run on an object already in the bucket (`key` as stored, not URL-encoded). */
 export interface ManualStart {
@@ -51,7 +51,8 @@ export interface StartDeps {
   log: Logger;
 }
 
-export const INCOMING = 'incoming/';
+// The key helpers live in run/keys.ts (the CLI names the same keys); kept exported here for existing importers.
+export { INCOMING, partsPrefixFor, reportPrefixFor };
 
 /** One object a start event names, before it is checked. */
 export interface StartTarget {
@@ -112,15 +113,6 @@ export function ignoreReason(key: string): string | undefined {
   if (!key.startsWith(INCOMING)) return `outside ${INCOMING}`;
   if (!key.toLowerCase().endsWith('.csv')) return 'not a .csv file';
   return undefined;
-}
-
-/** reports/<key without incoming/>/<runId>/ */
-export function reportPrefixFor(key: string, runId: string): string {
-  return `reports/${key.slice(INCOMING.length)}/${runId}/`;
-}
-
-export function partsPrefixFor(runId: string): string {
-  return `parts/${runId}/`;
 }
 
 /** Step Functions names: 1–80 of [A-Za-z0-9-_]. */
@@ -212,20 +204,11 @@ export function createStartHandler(deps: StartDeps) {
   };
 }
 
-let lambdaHandler: ReturnType<typeof createStartHandler> | undefined;
-
 /** The Lambda entry point: S3 ObjectCreated event for incoming/**.csv, or a manual backfill payload. */
-export const handler = async (event: StartEvent, context?: Context): Promise<StartResult> => {
-  if (!lambdaHandler) {
-    const env = readEnv(StartEnvSchema);
-    const s3 = new S3Client({});
+export const handler = lazyHandler(
+  () => readEnv(StartEnvSchema),
+  ({ env, store, log }) => {
     const sfn = new SFNClient({});
-    lambdaHandler = createStartHandler({
-      env,
-      store: (bucket) => new S3Store(s3, bucket),
-      sfn: { startExecution: (input) => sfn.send(new StartExecutionCommand(input)) },
-      log: createLogger({ service: env.POWERTOOLS_SERVICE_NAME, level: env.LOG_LEVEL }),
-    });
-  }
-  return lambdaHandler(event, context);
-};
+    return createStartHandler({ env, store, sfn: { startExecution: (input) => sfn.send(new StartExecutionCommand(input)) }, log });
+  },
+);

@@ -1,7 +1,7 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { S3Store } from '../stores/s3Store.ts';
-import { INCOMING, partsPrefixFor } from '../aws/startHandler.ts';
-import { runIdFor } from '../run/drive.ts';
+import { INCOMING, partsPrefixFor } from '../run/keys.ts';
+import { runIdFor } from '../run/newRun.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 
 /** `s3://bucket/key` → its parts; undefined for anything else (a local path). */
