@@ -4,6 +4,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsCommand,
+  S3ServiceException,
   type S3Client,
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
@@ -128,12 +129,13 @@ export class S3Store implements ObjectStore {
   }
 }
 
+/** The S3 error code of a failed call (the SDK names each error by its code); undefined for anything but S3's answers. */
 function errorCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
-  if (e.$metadata?.httpStatusCode === 412) return 'PreconditionFailed';
-  if (e.$metadata?.httpStatusCode === 416) return 'InvalidRange';
-  return e.Code ?? e.name;
+  if (!(err instanceof S3ServiceException)) return undefined;
+  // Servers answer these statuses with or without an error body (a HEAD has none): the status is the code.
+  if (err.$metadata.httpStatusCode === 412) return 'PreconditionFailed';
+  if (err.$metadata.httpStatusCode === 416) return 'InvalidRange';
+  return err.name;
 }
 
 function normaliseEtag(etag: string): string {

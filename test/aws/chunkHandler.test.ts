@@ -3,6 +3,7 @@ import { createChunkHandler } from '../../lambda/aws/chunkHandler.ts';
 import { readEnv, ChunkEnvSchema } from '../../lambda/aws/env.ts';
 import { createLogger } from '../../lambda/aws/log.ts';
 import { parseRunOptions } from '../../lambda/config.ts';
+import { ConfigurationError } from '../../lambda/errors.ts';
 import { FsStore } from '../../lambda/stores/fsStore.ts';
 import { newRunState } from '../../lambda/run/drive.ts';
 import type { LeadSender, RowOutcome } from '../../lambda/types.ts';
@@ -31,7 +32,9 @@ describe('chunk handler edges', () => {
   it('a real run without a webhook fails as ConfigurationError (never retried) and logs it at ERROR', async () => {
     const { store, state, log, lines } = await setup(false);
     const chunk = createChunkHandler({ env: readEnv(ChunkEnvSchema, {}), store: () => store, webhook: async () => undefined, log });
-    await expect(chunk(state)).rejects.toMatchObject({ name: 'ConfigurationError' });
+    const failure = await chunk(state).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ConfigurationError);
+    expect((failure as ConfigurationError).name).toBe('ConfigurationError'); // the errorType Step Functions matches
     expect(lines.some((l) => JSON.parse(l).level === 'ERROR')).toBe(true);
   });
 

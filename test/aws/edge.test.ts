@@ -152,7 +152,10 @@ describe('webhook secret', () => {
   it('is fetched once per container and accepts the URL or {"webhookUrl"}', async () => {
     clearSecretCache();
     let calls = 0;
-    const reader = async () => (calls++, JSON.stringify({ webhookUrl: HOOK }));
+    const reader = async () => {
+      calls++;
+      return JSON.stringify({ webhookUrl: HOOK });
+    };
     expect(await webhookUrl('arn:1', reader)).toBe(HOOK);
     expect(await webhookUrl('arn:1', reader)).toBe(HOOK);
     expect(calls).toBe(1);
