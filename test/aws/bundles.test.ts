@@ -1,0 +1,85 @@
+import { build, type Metafile } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ESM_REQUIRE_BANNER, REPO_ROOT } from '../../infra/handler.ts';
+
+/**
+ * Each Lambda bundled the way infra/handler.ts has the CDK bundle it (esbuild: ESM, node22, minified, the
+ * createRequire banner, no externals), in memory, to check what each one carries: a handler that pulls in the
+ * engine, the portal client or csv-parse without needing them pays for it on every cold start.
+ */
+const HANDLERS = ['start', 'chunk', 'finalize'] as const;
+type HandlerName = (typeof HANDLERS)[number];
+
+interface Bundle {
+  inputs: string[];
+  bytes: number;
+}
+
+async function bundle(name: HandlerName): Promise<Bundle> {
+  const result = await build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: [`lambda/aws/${name}Handler.ts`],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: [],
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    outfile: `out/${name}/index.mjs`,
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
+  if (!code) throw new Error(`no code output for ${name}`);
+  return { inputs: Object.keys((result.metafile as Metafile).inputs), bytes: code.contents.byteLength };
+}
+
+const bundles = {} as Record<HandlerName, Bundle>;
+
+const under = (inputs: string[], prefix: string) => inputs.filter((i) => i.startsWith(prefix));
+/**
+ * The one lambda/calls/ file the start and finalize bundles may carry: webhook.ts holds `redact`, the webhook
+ * redaction the Lambda logs (aws/log.ts) share with the client; it imports only errors.ts. Drop it from here
+ * once `redact` lives outside calls/.
+ */
+const LOG_REDACTION = 'lambda/calls/webhook.ts';
+const callsStage = (inputs: string[]) => under(inputs, 'lambda/calls/').filter((i) => i !== LOG_REDACTION);
+const csvParse = (inputs: string[]) => inputs.filter((i) => i.includes('node_modules/csv-parse/'));
+
+describe('Lambda bundles', () => {
+  beforeAll(async () => {
+    for (const name of HANDLERS) bundles[name] = await bundle(name);
+    for (const name of HANDLERS) console.log(`${name}Handler bundle: ${bundles[name].bytes} bytes, ${bundles[name].inputs.length} inputs`);
+  }, 120_000);
+
+  it.each(HANDLERS)('%s carries nothing from the harness, tests, benches, infra or the CLI', (name) => {
+    const { inputs } = bundles[name];
+    for (const dir of ['harness/', 'test/', 'bench/', 'infra/', 'lambda/cli/']) expect(under(inputs, dir)).toEqual([]);
+    expect(inputs).toContain(`lambda/aws/${name}Handler.ts`);
+  });
+
+  it('start carries neither the chunk engine, the portal client nor csv-parse', () => {
+    const { inputs } = bundles.start;
+    expect(inputs).not.toContain('lambda/run/chunk.ts');
+    expect(callsStage(inputs)).toEqual([]);
+    expect(csvParse(inputs)).toEqual([]);
+  });
+
+  it('finalize carries neither csv-parse nor the portal client', () => {
+    const { inputs } = bundles.finalize;
+    expect(csvParse(inputs)).toEqual([]);
+    expect(callsStage(inputs)).toEqual([]);
+  });
+
+  it('chunk carries the engine, the portal client and csv-parse (the checks above would pass on an empty bundle)', () => {
+    const { inputs } = bundles.chunk;
+    expect(inputs).toContain('lambda/run/chunk.ts');
+    expect(inputs).toContain('lambda/calls/session.ts');
+    expect(csvParse(inputs).length).toBeGreaterThan(0);
+  });
+});
