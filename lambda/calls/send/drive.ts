@@ -1,0 +1,56 @@
+import pLimit from 'p-limit';
+import type { SendItem } from './item.ts';
+import { nextBatch } from './nextBatch.ts';
+import type { SendWindow } from './window.ts';
+
+export interface DriveTasks {
+  /** Most tasks (batches, re-plans) in flight. */
+  concurrency: number;
+  /** Local clock, ms. */
+  now: () => number;
+  /** Sends one batch and settles its rows (final, or back to pending). */
+  send(items: SendItem[]): Promise<void>;
+  /** Plans rows again whose earlier same-lead rows did not apply. */
+  replan(items: SendItem[]): Promise<void>;
+}
+
+/**
+ * Runs the window to the end: starts batches and re-plans while there is room and rows can go, else waits for
+ * a task to finish or the earliest backoff to end. Stops starting at the deadline or a halt; tasks in flight
+ * always finish.
+ */
+export async function drive(w: SendWindow, t: DriveTasks): Promise<void> {
+  const limit = pLimit(t.concurrency);
+  const running = new Set<Promise<void>>();
+  const inflightIds = new Set<number>();
+  let wake: () => void = () => {};
+  const launch = (items: SendItem[], task: () => Promise<void>) => {
+    for (const it of items) inflightIds.add(it.row.id);
+    const p: Promise<void> = limit(task).finally(() => {
+      for (const it of items) inflightIds.delete(it.row.id);
+      running.delete(p);
+      wake();
+    });
+    running.add(p);
+  };
+  for (;;) {
+    const now = t.now();
+    if (now >= w.deadline) w.stop();
+    if (w.isStopped || (w.pending.length === 0 && running.size === 0)) break;
+    const { batch, stale } = running.size < t.concurrency ? nextBatch(w, inflightIds, now) : { batch: [], stale: [] };
+    if (stale.length) launch(stale, () => t.replan(stale));
+    if (batch.length) launch(batch, () => t.send(batch));
+    if (stale.length || batch.length) continue;
+    if (w.pending.length === 0 && running.size === 0) break;
+    // Nothing can start now: wait for a task to finish or the earliest backoff to end.
+    const soonest = Math.min(...w.pending.map((it) => it.notBefore).filter((at) => at > now), Infinity);
+    await new Promise<void>((resolve) => {
+      const timer = Number.isFinite(soonest) ? setTimeout(resolve, Math.max(1, soonest - now)) : undefined;
+      wake = () => {
+        if (timer) clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+  await Promise.all(running);
+}

@@ -1,0 +1,112 @@
+import { DeferredError, PortalError, RunHaltedError, TransientError } from '../../errors.ts';
+import { DEFERRED, type PlannedWrite } from '../../types.ts';
+import { backoffDelay } from '../backoff.ts';
+import type { SendContext } from './context.ts';
+import { replanned, type SendItem } from './item.ts';
+import { outcome, rowCode, updated } from './outcomes.ts';
+import type { SendWindow } from './window.ts';
+
+/** Ambiguous failures of one row before it is reported failed. */
+const MAX_TRANSIENT = 4;
+
+/** A whole call for `items` failed (the batch, or a re-read of their leads): settle or requeue each by the error's class. */
+export async function settleFailure(ctx: SendContext, w: SendWindow, items: SendItem[], e: unknown): Promise<void> {
+  if (e instanceof RunHaltedError) {
+    w.halt(e);
+    for (const it of items) w.settle(it, outcome(it.row, 'skipped', e.code, e.message, it.attempts, it.changes));
+    return;
+  }
+  if (e instanceof DeferredError) {
+    w.stop();
+    for (const it of items)
+      w.settle(it, outcome(it.row, 'skipped', DEFERRED, 'not started before the chunk deadline (portal limits)', it.attempts));
+    return;
+  }
+  if (e instanceof TransientError) {
+    await settleAmbiguous(ctx, w, items, e.code, e.message);
+    return;
+  }
+  if (e instanceof PortalError) {
+    settleRefused(ctx, w, items, e);
+    return;
+  }
+  const msg = ctx.api.redact(e instanceof Error ? e.message : String(e));
+  w.halt(new RunHaltedError('SENDER_ERROR', `unexpected error while sending to ${ctx.api.host}: ${msg}`));
+  for (const it of items) w.settle(it, outcome(it.row, 'skipped', 'SENDER_ERROR', msg, it.attempts, it.changes));
+}
+
+/** The portal refused the call: a batch too long is split in halves, anything else fails each row. */
+function settleRefused(ctx: SendContext, w: SendWindow, items: SendItem[], e: PortalError): void {
+  if (e.code === 'ERROR_BATCH_LENGTH_EXCEEDED' && items.length > 1) {
+    const half = Math.ceil(items.length / 2);
+    for (const it of items) {
+      it.cap = Math.min(it.cap, half);
+      w.requeue(it);
+    }
+    return;
+  }
+  const description = ctx.api.redact(e.description);
+  for (const it of items) w.settle(it, outcome(it.row, 'failed', rowCode(e.code, description), description, it.attempts, it.changes));
+}
+
+/** The write may have been applied. Sets go again; appends are re-planned (diff) or reported (blind). */
+export async function settleAmbiguous(ctx: SendContext, w: SendWindow, items: SendItem[], code: string, message: string): Promise<void> {
+  const replan: SendItem[] = [];
+  for (const it of items) if (!retryOrReport(ctx, w, it, code, message)) replan.push(it);
+  if (!replan.length) return;
+  if (code === 'TIMEOUT' && !(await letTimedOutWriteSettle(ctx, w, replan))) return;
+  let plans: PlannedWrite[];
+  try {
+    plans = await ctx.planner.plan(
+      replan.map((it) => it.row),
+      w.deadline,
+    );
+  } catch (e) {
+    await settleFailure(ctx, w, replan, e);
+    return;
+  }
+  replan.forEach((it, i) => {
+    const p = plans[i];
+    if (p.outcome) w.settle(it, { ...p.outcome, attempts: it.attempts });
+    else if (!p.fields || Object.keys(p.fields).length === 0) {
+      // The lead already holds what the row asked for: the ambiguous send was applied.
+      w.settle(it, updated(it));
+    } else {
+      replanned(it, p.fields);
+      it.notBefore = ctx.now() + backoffDelay(it.transient, ctx.random());
+      w.requeue(it);
+    }
+  });
+}
+
+/** Settles or requeues one ambiguous row; false when it must be planned again first (an append, diff planner). */
+function retryOrReport(ctx: SendContext, w: SendWindow, it: SendItem, code: string, message: string): boolean {
+  it.transient += 1;
+  if (it.transient > MAX_TRANSIENT) {
+    w.settle(it, outcome(it.row, 'failed', code, `${message} (gave up after ${it.attempts} sends)`, it.attempts, it.changes));
+  } else if (!it.appends) {
+    it.notBefore = ctx.now() + backoffDelay(it.transient, ctx.random());
+    w.requeue(it);
+  } else if (ctx.blind) {
+    const why = `${code}: the update may have been applied; re-run (diff mode re-reads first)`;
+    w.settle(it, outcome(it.row, 'failed', 'AMBIGUOUS_WRITE', why, it.attempts, it.changes));
+  } else return false;
+  return true;
+}
+
+/**
+ * A timed-out write may still be running on the portal and land after an immediate re-read, which would
+ * then plan the same entries again (duplicates). Wait as long again as the timeout before reading; past
+ * the deadline the rows are deferred (false), and the next chunk re-reads them much later.
+ */
+async function letTimedOutWriteSettle(ctx: SendContext, w: SendWindow, items: SendItem[]): Promise<boolean> {
+  const settle = ctx.api.timeoutMs;
+  if (ctx.now() + settle > w.deadline) {
+    w.stop();
+    for (const it of items)
+      w.settle(it, outcome(it.row, 'skipped', DEFERRED, 'a timed-out write must settle before the lead is read again', it.attempts));
+    return false;
+  }
+  await ctx.api.sleep(settle);
+  return true;
+}

@@ -1,0 +1,70 @@
+import type { LeadFields, ValidRow } from '../../types.ts';
+
+/** Most commands in one `batch` call (the portal's cap). */
+export const MAX_BATCH = 50;
+
+const MULTIFIELDS = new Set(['PHONE', 'EMAIL', 'WEB', 'IM', 'LINK']);
+
+/** One row on its way to the portal: what it writes, and how its sends went so far. */
+export interface SendItem {
+  /** Position in the `send` call's rows (and its outcomes). */
+  index: number;
+  row: ValidRow;
+  /** null: the plan found nothing to write, on the assumption that `after` all apply (held until they are final). */
+  fields: LeadFields | null;
+  changes: string[];
+  /** Appends multifield entries: replaying it would duplicate them, so it is never blindly re-sent. */
+  appends: boolean;
+  /** Sends the portal may have acted on. */
+  attempts: number;
+  /** Ambiguous failures so far. */
+  transient: number;
+  /** Times the portal's answer left this command out. */
+  notRun: number;
+  /** Largest batch this row may go in (halved on ERROR_BATCH_LENGTH_EXCEEDED). */
+  cap: number;
+  /** Local ms before which it must not be sent again (backoff). */
+  notBefore: number;
+  /**
+   * Earlier rows of this window for the same lead. The diff planner planned this row against the state they
+   * leave; if one of them does not end `updated`/`unchanged`, that state never came and this row is planned
+   * again (the lead is read afresh) before anything is decided for it.
+   */
+  after?: SendItem[];
+}
+
+/** A fresh item: nothing sent yet. */
+export function sendItem(index: number, row: ValidRow, fields: LeadFields | null, changes: string[]): SendItem {
+  return {
+    index,
+    row,
+    fields,
+    changes,
+    appends: !!fields && appendsMultifield(fields),
+    attempts: 0,
+    transient: 0,
+    notRun: 0,
+    cap: MAX_BATCH,
+    notBefore: 0,
+  };
+}
+
+/** Gives an item a new plan's fields (after a re-read of its lead). */
+export function replanned(it: SendItem, fields: LeadFields): void {
+  it.fields = fields;
+  it.appends = appendsMultifield(fields);
+}
+
+/** Does a write append multifield entries (entries without an ID are added: replaying duplicates them)? */
+export function appendsMultifield(fields: LeadFields): boolean {
+  for (const [code, v] of Object.entries(fields)) {
+    if (!Array.isArray(v)) continue;
+    for (const e of v as unknown[]) {
+      if (e && typeof e === 'object') {
+        const m = e as { ID?: unknown; DELETE?: unknown };
+        if ((m.ID === undefined || m.ID === '') && m.DELETE !== 'Y') return true;
+      } else if (MULTIFIELDS.has(code)) return true;
+    }
+  }
+  return false;
+}
