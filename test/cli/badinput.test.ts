@@ -65,7 +65,10 @@ describe('file-level refusals (exit 2)', () => {
 
   it('binary garbage: NUL bytes, a ZIP/xlsx, control-character soup', async () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 16) & 0xff;
+    };
     const garbage = Buffer.from(Array.from({ length: 20_000 }, rnd));
     expect(garbage.includes(0)).toBe(true);
     await expectRefused('garbage.csv', garbage, 'NOT_TEXT', /not a CSV text file: it contains NUL bytes/);

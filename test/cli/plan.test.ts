@@ -16,7 +16,12 @@ afterEach(async () => {
 
 function io(env: Record<string, string>, cwd: string): CliIO & { text: () => string } {
   let out = '';
-  const sink = { write: (s: string) => ((out += s), true) };
+  const sink = {
+    write: (s: string) => {
+      out += s;
+      return true;
+    },
+  };
   return { stdout: sink, stderr: sink, env, cwd, text: () => out };
 }
 
