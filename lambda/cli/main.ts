@@ -1,16 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { ZodError } from 'zod';
 import type { PortalSession } from '../calls/session.ts';
-import { parseRunOptions, PLAN_PRESETS, type RunOptions } from '../config.ts';
 import { standardCatalogue } from '../payloads/fields.ts';
 import { finalizeRun } from '../report/finalize.ts';
 import { FsStore } from '../stores/fsStore.ts';
-import { decodeBytes } from '../rows/records.ts';
-import { isUtf8 } from '../source/format.ts';
 import { exitCodeFor, PLAN_FILE, REJECTED_FILE, REPORT_FILE, STATUSES, SUMMARY_FILE } from '../report/lines.ts';
 import { driveRun, newRunState } from '../run/drive.ts';
 import type { RunState, Summary } from '../run/state.ts';
@@ -18,43 +13,12 @@ import type { ObjectStore } from '../stores/store.ts';
 import { openS3Source, parseS3Url, type S3Source } from './s3Source.ts';
 import { redact } from '../calls/webhook.ts';
 import { UsageError } from '../errors.ts';
+import { type Parsed, parseCli } from './parse.ts';
+import { USAGE } from './usage.ts';
 
-export const USAGE = `Usage: b24-lead-import <file.csv> [options]
-       npm run cli -- <file.csv> [options]
-
-Updates Bitrix24 CRM leads from a CSV file (one row per lead, an ID column and the fields to set),
-and writes a per-row report.
-
-The portal is the webhook URL in the environment variable BITRIX24_WEBHOOK_URL
-(e.g. https://example.bitrix24.com/rest/1/abc123/). It is a secret: there is no flag for it.
-
-Options:
-  --dry-run                 validate and report only; works offline (no webhook needed)
-  --out DIR                 where report.csv, rejected.csv and summary.json go
-                            (default: <name>-report/ beside the input, e.g. leads.csv → leads-report/)
-  --map FILE.json           header mapping, e.g. {"Phone number": "PHONE_MOBILE", "Company": "COMPANY_TITLE"}
-  --encoding ENC            utf-8 | windows-1251 (default: auto — UTF-8 unless the bytes are not UTF-8)
-  --delimiter D             auto | , | ; | tab (default: auto)
-  --sonet Y|N               post live-feed events for the updates (default: N)
-  --no-diff                 write every row as is, without reading the leads first
-  --multifield MODE         merge | replace phones/e-mails/… (default: merge)
-  --clear-marker X          a cell equal to X clears the field (default: #N/A; an empty cell leaves it alone)
-  --plan PLAN               standard | enterprise (the portal's request limits)
-  --rate N                  requests per second (default 2)
-  --burst N                 request burst (default 50)
-  --operating-limit S       seconds of server time per method within the window (default 480)
-  --operating-window S      the operating window, seconds (default 600)
-  --concurrency N           batches in flight (default 4)
-  --max-bytes N             refuse files larger than N bytes (default 2 GiB)
-  --max-rows N              stop after N rows (default 5,000,000)
-  --max-cell-bytes N        a cell over N bytes makes its row invalid (default 65,536)
-  -h, --help                show this help
-
-Exit codes:
-  0  every row succeeded (updated, unchanged, or valid in a dry run)
-  1  some rows were invalid, failed or skipped, the file was cut short, or the run failed (report written)
-  2  the file was refused (empty, unreadable, bad header…) or the command line is wrong
-`;
+export { decodeMapping } from './mapping.ts';
+export { parseCli } from './parse.ts';
+export { USAGE } from './usage.ts';
 
 /** Where the CLI writes; the real process or a test's capture. */
 export interface CliIO {
@@ -62,174 +26,6 @@ export interface CliIO {
   stderr: { write(s: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;
-}
-
-/** A command-line problem: printed with the usage hint, exit 2. */
-
-const FLAG_OF: Record<string, string> = {
-  dryRun: '--dry-run',
-  encoding: '--encoding',
-  delimiter: '--delimiter',
-  sonet: '--sonet',
-  mapping: '--map',
-  clearMarker: '--clear-marker',
-  diff: '--no-diff',
-  multifield: '--multifield',
-  'limits.rate': '--rate',
-  'limits.burst': '--burst',
-  'limits.operatingLimit': '--operating-limit',
-  'limits.operatingWindow': '--operating-window',
-  'limits.concurrency': '--concurrency',
-  'input.maxBytes': '--max-bytes',
-  'input.maxRows': '--max-rows',
-  'input.maxCellBytes': '--max-cell-bytes',
-};
-
-/**
- * How people spell the documented values (`UTF-8` as Excel's "CSV UTF-8" says it, `cp1251`, `TAB`, `semicolon`):
- * each maps to the one value; anything else goes to the schema as written and is refused there.
- */
-const ENCODINGS: Record<string, string> = {
-  auto: 'auto',
-  'utf-8': 'utf-8',
-  utf8: 'utf-8',
-  'windows-1251': 'windows-1251',
-  windows1251: 'windows-1251',
-  cp1251: 'windows-1251',
-  win1251: 'windows-1251',
-};
-const DELIMITERS: Record<string, string> = {
-  auto: 'auto',
-  ',': ',',
-  comma: ',',
-  ';': ';',
-  semicolon: ';',
-  tab: '\t',
-  '\\t': '\t',
-  '\t': '\t',
-};
-
-function spelled(value: string | undefined, known: Record<string, string>): string | undefined {
-  if (value === undefined) return undefined;
-  return known[value.trim().toLowerCase()] ?? known[value] ?? value;
-}
-
-interface Parsed {
-  file: string;
-  out?: string;
-  options: RunOptions;
-}
-
-/** Flags → validated RunOptions (zod, once). Throws UsageError with a clear message. */
-export async function parseCli(argv: string[], cwd: string): Promise<Parsed | 'help'> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        'dry-run': { type: 'boolean' },
-        out: { type: 'string' },
-        map: { type: 'string' },
-        encoding: { type: 'string' },
-        delimiter: { type: 'string' },
-        sonet: { type: 'string' },
-        'no-diff': { type: 'boolean' },
-        multifield: { type: 'string' },
-        'clear-marker': { type: 'string' },
-        plan: { type: 'string' },
-        rate: { type: 'string' },
-        burst: { type: 'string' },
-        'operating-limit': { type: 'string' },
-        'operating-window': { type: 'string' },
-        concurrency: { type: 'string' },
-        'max-bytes': { type: 'string' },
-        'max-rows': { type: 'string' },
-        'max-cell-bytes': { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return 'help';
-  if (positionals.length === 0) throw new UsageError('no input file given');
-  if (positionals.length > 1) throw new UsageError(`one input file at a time (got ${positionals.length}: ${positionals.join(', ')})`);
-
-  const str = (name: string) => values[name] as string | undefined;
-  const num = (name: string): number | undefined => {
-    const v = str(name);
-    if (v === undefined) return undefined;
-    const n = Number(v.replace(/_/g, ''));
-    if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name}: "${v}" is not a number`);
-    return n;
-  };
-
-  let limits: Record<string, number> = {};
-  const plan = str('plan');
-  if (plan !== undefined) {
-    const preset = PLAN_PRESETS[plan];
-    if (!preset) throw new UsageError(`--plan: "${plan}" is not a plan (standard or enterprise)`);
-    limits = { ...(preset as Record<string, number>) };
-  }
-  const set = (target: Record<string, unknown>, key: string, v: unknown) => {
-    if (v !== undefined) target[key] = v;
-  };
-  set(limits, 'rate', num('rate'));
-  set(limits, 'burst', num('burst'));
-  set(limits, 'operatingLimit', num('operating-limit'));
-  set(limits, 'operatingWindow', num('operating-window'));
-  set(limits, 'concurrency', num('concurrency'));
-  const input: Record<string, unknown> = {};
-  set(input, 'maxBytes', num('max-bytes'));
-  set(input, 'maxRows', num('max-rows'));
-  set(input, 'maxCellBytes', num('max-cell-bytes'));
-
-  let mapping: unknown;
-  const mapFile = str('map');
-  if (mapFile !== undefined) {
-    let text: string;
-    try {
-      text = decodeMapping(await readFile(resolve(cwd, mapFile)));
-    } catch (err) {
-      throw new UsageError(`--map: cannot read ${mapFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    try {
-      mapping = JSON.parse(text);
-    } catch (err) {
-      throw new UsageError(`--map: ${mapFile} is not valid JSON: ${(err as Error).message}`);
-    }
-  }
-
-  const delimiter = str('delimiter');
-  const raw: Record<string, unknown> = {};
-  set(raw, 'dryRun', values['dry-run'] === true ? true : undefined);
-  set(raw, 'encoding', spelled(str('encoding'), ENCODINGS));
-  set(raw, 'delimiter', spelled(delimiter, DELIMITERS));
-  set(raw, 'sonet', str('sonet')?.trim().toUpperCase());
-  set(raw, 'mapping', mapping);
-  set(raw, 'clearMarker', str('clear-marker'));
-  set(raw, 'diff', values['no-diff'] === true ? false : undefined);
-  set(raw, 'multifield', str('multifield'));
-  if (Object.keys(limits).length > 0) raw.limits = limits;
-  if (Object.keys(input).length > 0) raw.input = input;
-
-  let options: RunOptions;
-  try {
-    options = parseRunOptions(raw);
-  } catch (err) {
-    if (err instanceof ZodError) {
-      const issue = err.issues[0];
-      const path = issue.path.map(String);
-      const flag = FLAG_OF[path.join('.')] ?? (path[0] === 'mapping' ? '--map' : path.join('.'));
-      const where = path[0] === 'mapping' && path.length > 1 ? ` (entry "${path.slice(1).join('.')}")` : '';
-      throw new UsageError(`${flag}${where}: ${issue.message.replaceAll('"\t"', 'tab')}`);
-    }
-    throw err;
-  }
-  return { file: positionals[0], ...(str('out') !== undefined ? { out: str('out') } : {}), options };
 }
 
 /**
@@ -248,15 +44,6 @@ export function outputClash(file: string, outDir: string): string | undefined {
   const input = real(file);
   const dir = real(outDir);
   return [REPORT_FILE, REJECTED_FILE, SUMMARY_FILE, PLAN_FILE].find((name) => resolve(dir, name) === input);
-}
-
-/**
- * A mapping file's text: UTF-8 (BOM or not), or windows-1251 when the bytes are not UTF-8 (Notepad's "ANSI"
- * on a Russian Windows), so Cyrillic keys still match the headers of a Russian export.
- */
-export function decodeMapping(bytes: Buffer): string {
-  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
-  return isUtf8(body) ? body.toString('utf8') : decodeBytes(body, 'windows-1251');
 }
 
 /** `leads.csv` → `leads-report/` beside it. */
