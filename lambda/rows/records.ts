@@ -7,9 +7,6 @@ import { RecordScanner } from './recordScanner.ts';
 import { splitCells } from './splitCells.ts';
 import { decodeBytes, latin1ToCp1251, type TextEncoding } from './text.ts';
 
-// Kept for importers not yet switched to rows/text.ts.
-export { decodeBytes, encodeText } from './text.ts';
-
 /** What `readRecords` needs of the format (the checkpoint keeps exactly this). */
 export interface RecordFormat {
   encoding: TextEncoding;
