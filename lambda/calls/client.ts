@@ -1,11 +1,11 @@
 import type { PortalLimits } from '../config.ts';
 import { DeadlineError, DeferredError, PortalError, RunHaltedError, TransientError } from '../errors.ts';
-import type { BatchResult, PortalApi, SendStats } from '../types.ts';
+import type { BatchResult, PortalApi, PortalErrorBody, SendStats } from '../types.ts';
 import { BACKOFF_BASE_MS, backoffDelay } from './backoff.ts';
-import { asMap, batchBilling, methodOfKey, resetAt, resultTimes, timeOf, unwrapBatch } from './http/batchBody.ts';
+import { batchBilling, methodOfKey, resetAt, timeOf, unwrapBatch } from './http/batchBody.ts';
 import { observeTimes } from './http/observe.ts';
 import { type Answer, WebhookTransport } from './http/transport.ts';
-import { classify, codeKind, haltMessage, LIMIT_CODES, type LimitKind, networkFailure } from './http/verdict.ts';
+import { classify, commandKind, haltMessage, LIMIT_CODES, type LimitKind, networkFailure } from './http/verdict.ts';
 import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from './limits/throttle.ts';
 
 /**
@@ -146,39 +146,87 @@ export class PortalClient implements PortalApi {
    * A batch of (read) commands, retried on transient failures: do not use it for appending writes.
    * A command the portal refused for a limit inside the 200 answer (OPERATION_TIME_LIMIT for its method,
    * QUERY_LIMIT_EXCEEDED) did not run: the throttle learns of it and that command alone goes again, like a
-   * refused request, within `deadline` (DeferredError past it). Only real command errors reach the caller.
+   * refused request, within `deadline` (DeferredError past it). A command that failed transiently (ERROR_CORE…)
+   * is read again a bounded number of times, with the backoff. A halt code for one command stops the run
+   * (RunHaltedError). Only real command errors reach the caller.
    */
   async batch(cmd: Record<string, string>, opts: { halt?: boolean; deadline?: number } = {}): Promise<BatchResult> {
     const out: BatchResult = { result: {}, errors: {} };
+    const tries = new Map<string, number>();
     let todo = cmd;
     for (;;) {
       this.c.reads += Object.keys(todo).length;
       const billing = batchBilling(todo);
       const body = await this.post('batch', { halt: opts.halt ? 1 : 0, cmd: todo }, { deadline: opts.deadline, billing, idempotent: true });
-      const again = this.collect(todo, body, billing, out);
+      const { again, failed } = this.collect(todo, body, billing, out, tries);
       if (Object.keys(again).length === 0) return out;
-      this.log(`${this.host}: ${Object.keys(again).length} batch command(s) refused by a limit, sending them again`);
-      todo = again;
+      if (failed.size) await this.backOffCommands(failed, tries, opts.deadline ?? Infinity, out);
+      todo = Object.fromEntries(Object.entries(again).filter(([k]) => !(k in out.errors)));
+      if (Object.keys(todo).length === 0) return out;
+      this.log(`${this.host}: ${Object.keys(todo).length} batch command(s) refused or failed, sending them again`);
     }
   }
 
-  /** Copies the answered commands of `todo` into `out`; returns those a limit refused, to send again. */
-  private collect(todo: Record<string, string>, body: unknown, billing: Billing, out: BatchResult): Record<string, string> {
+  /**
+   * Copies the answered commands of `todo` into `out`; returns those to send again (refused by a limit, or
+   * failed transiently with tries left: `failed`, with their errors). Throws RunHaltedError on a halt code.
+   */
+  private collect(
+    todo: Record<string, string>,
+    body: unknown,
+    billing: Billing,
+    out: BatchResult,
+    tries: Map<string, number>,
+  ): { again: Record<string, string>; failed: Map<string, PortalErrorBody> } {
     const { result, errors } = unwrapBatch(body);
-    const times = asMap(resultTimes(body)) as Record<string, PortalTime | undefined>;
     const again: Record<string, string> = {};
+    const failed = new Map<string, PortalErrorBody>();
     for (const key of Object.keys(todo)) {
       const err = errors[key];
-      const kind = err ? codeKind(String(err.error ?? '')) : undefined;
+      const kind = err ? commandKind(err) : undefined;
       if (kind === 'rate' || kind === 'operating') {
-        this.limitRefused(kind, [methodOfKey(billing, key) ?? 'batch'], times[key]);
+        // A refused command has no result_time: the method's reset comes from its own budget.
+        this.limitRefused(kind, [methodOfKey(billing, key) ?? 'batch'], undefined);
+        again[key] = todo[key];
+        continue;
+      }
+      if (err && kind === 'halt') {
+        const code = String(err.error);
+        this.countLimit(code);
+        throw new RunHaltedError(code, haltMessage(code, this.redact(String(err.error_description ?? '')), this.host));
+      }
+      if (err && kind === 'transient' && (tries.get(key) ?? 0) < this.maxRetries) {
+        this.countLimit(String(err.error));
+        failed.set(key, err);
         again[key] = todo[key];
         continue;
       }
       if (key in result) out.result[key] = result[key];
       if (err) out.errors[key] = err;
     }
-    return again;
+    return { again, failed };
+  }
+
+  /** Waits the backoff before commands that failed transiently go again; past the deadline they keep their error. */
+  private async backOffCommands(
+    failed: Map<string, PortalErrorBody>,
+    tries: Map<string, number>,
+    deadline: number,
+    out: BatchResult,
+  ): Promise<void> {
+    let n = 0;
+    for (const key of failed.keys()) {
+      tries.set(key, (tries.get(key) ?? 0) + 1);
+      n = Math.max(n, tries.get(key) ?? 0);
+    }
+    const wait = backoffDelay(n, this.random(), this.backoffMs);
+    if (this.now() + wait > deadline) {
+      for (const [key, err] of failed) out.errors[key] = err;
+      return;
+    }
+    this.c.retries += failed.size;
+    this.c.backoffMs += wait;
+    await this.sleep(wait);
   }
 
   /**

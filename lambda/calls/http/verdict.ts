@@ -5,8 +5,12 @@ import type { PortalErrorBody } from '../../types.ts';
  * single commands inside a batch answer (`codeKind`), by the client and the sender alike.
  */
 
-/** Codes after which no call can succeed in this run. */
+/**
+ * Codes after which no call can succeed in this run. On the real server every webhook-auth failure is HTTP 401
+ * (authorization_error: the webhook's owner was deactivated) and PORTAL_DELETED 403 (SRV rest.php, apauth).
+ */
 export const HALT_CODES = new Set([
+  'authorization_error',
   'OVERLOAD_LIMIT',
   'ACCESS_DENIED',
   'INVALID_CREDENTIALS',
@@ -20,8 +24,11 @@ export const HALT_CODES = new Set([
   'WRONG_AUTH_TYPE',
 ]);
 
-/** The portal failed while working: the request or command may or may not have been applied. */
-const TRANSIENT_CODES = new Set(['INTERNAL_SERVER_ERROR', 'ERROR_UNEXPECTED_ANSWER']);
+/**
+ * The portal failed while working: the request or command may or may not have been applied. ERROR_CORE is
+ * "SQL query error!" (HTTP 500), e.g. a deadlock: worth another try.
+ */
+const TRANSIENT_CODES = new Set(['INTERNAL_SERVER_ERROR', 'ERROR_UNEXPECTED_ANSWER', 'ERROR_CORE']);
 
 /**
  * What an error code calls for: `rate` (QUERY_LIMIT_EXCEEDED) and `operating` (OPERATION_TIME_LIMIT) were
@@ -43,6 +50,17 @@ export function codeKind(code: string): CodeKind {
   return 'final';
 }
 
+/**
+ * The kind of one command's error inside a batch answer. The auth codes halt as they do for a whole answer,
+ * except crm's own permission refusal for one record ("Access denied." for a lead the webhook's user may not
+ * see, or a missing one): that fails the row. Only the REST-level ACCESS_DENIED (plan) stops the run.
+ */
+export function commandKind(err: { error?: unknown; error_description?: unknown }): CodeKind {
+  const code = String(err.error ?? '');
+  if (code === 'ACCESS_DENIED' && !/commercial/i.test(String(err.error_description ?? ''))) return 'final';
+  return codeKind(code);
+}
+
 export type Verdict =
   | { kind: 'ok' }
   | { kind: 'rate' }
@@ -59,6 +77,8 @@ export function classify(status: number, body: unknown): Verdict {
     const kind = codeKind(code);
     if (kind === 'rate' || kind === 'operating') return { kind };
     if (code === '' && status >= 500) return { kind: 'transient', code: `HTTP_${status}`, description };
+    // Every webhook-auth failure is 401 on the real server, whatever its code: no call can succeed.
+    if (kind === 'final' && code !== '' && status === 401) return { kind: 'halt', code, description };
     return { kind, code, description };
   }
   if (status >= 200 && status < 300 && body !== undefined) return { kind: 'ok' };
@@ -85,6 +105,8 @@ export function haltMessage(code: string, description: string, host: string): st
     insufficient_scope: 'the webhook lacks the crm scope',
     expired_token: 'the access token expired',
     PORTAL_DELETED: 'the portal is deleted or closed',
+    authorization_error: "the webhook's user could not be authorised (deactivated?): check the webhook's owner",
+    INVALID_REQUEST: 'the portal refused the request (HTTPS required?)',
   };
   return `${host}: ${why[code] ?? 'the portal refused the run'} (${code}${description ? `: ${description}` : ''})`;
 }

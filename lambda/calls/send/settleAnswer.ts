@@ -1,6 +1,6 @@
 import type { PortalErrorBody } from '../../types.ts';
 import { resultTimes, unwrapBatch } from '../http/batchBody.ts';
-import { codeKind } from '../http/verdict.ts';
+import { commandKind, haltMessage } from '../http/verdict.ts';
 import type { PortalTime } from '../limits/throttle.ts';
 import { RunHaltedError } from '../../errors.ts';
 import type { SendContext } from './context.ts';
@@ -19,11 +19,14 @@ const MAX_NOT_RUN = 5;
 export async function settleAnswer(ctx: SendContext, w: SendWindow, byKey: Map<string, SendItem>, body: unknown): Promise<void> {
   const { result, errors } = unwrapBatch(body);
   const times = (resultTimes(body) ?? {}) as Record<string, PortalTime>;
-  const ambiguous: SendItem[] = [];
+  const ambiguous = new Map<string, SendItem[]>();
   for (const [key, it] of byKey) {
     const err = errors[key];
     if (err) {
-      if (settleCommandError(ctx, w, it, err, times[key]) === 'ambiguous') ambiguous.push(it);
+      if (settleCommandError(ctx, w, it, err, times[key]) === 'ambiguous') {
+        const code = String(err.error ?? '') || 'INTERNAL_SERVER_ERROR';
+        ambiguous.set(code, [...(ambiguous.get(code) ?? []), it]);
+      }
     } else if (key in result) {
       w.settle(it, updated(it));
     } else if (++it.notRun > MAX_NOT_RUN) {
@@ -33,7 +36,8 @@ export async function settleAnswer(ctx: SendContext, w: SendWindow, byKey: Map<s
       w.requeue(it);
     }
   }
-  if (ambiguous.length) await settleAmbiguous(ctx, w, ambiguous, 'INTERNAL_SERVER_ERROR', 'the portal failed while running the command');
+  for (const [code, items] of ambiguous)
+    await settleAmbiguous(ctx, w, items, code, `the portal failed while running the command (${code})`);
 }
 
 /** One command's error inside a 200 answer; 'ambiguous' when the write may have been applied. */
@@ -46,7 +50,7 @@ function settleCommandError(
 ): 'done' | 'ambiguous' {
   const code = String(err.error ?? '');
   const description = ctx.api.redact(String(err.error_description ?? ''));
-  const kind = codeKind(code);
+  const kind = commandKind(err);
   if (kind === 'rate' || kind === 'operating') {
     // Refused before running: not a send the portal acted on.
     it.attempts = Math.max(0, it.attempts - 1);
@@ -55,7 +59,8 @@ function settleCommandError(
     return 'done';
   }
   if (kind === 'halt') {
-    w.halt(new RunHaltedError(code, `${ctx.api.host}: the portal refused the run (${code}${description ? `: ${description}` : ''})`));
+    ctx.api.countLimit(code);
+    w.halt(new RunHaltedError(code, haltMessage(code, description, ctx.api.host)));
     w.settle(it, outcome(it.row, 'skipped', code, description, it.attempts, it.changes));
     return 'done';
   }
