@@ -52,6 +52,8 @@ export class OperatingBudget {
   private blockedUntil = -Infinity;
   /** Set when the oldest bucket expired after our last report: the next request goes alone as a probe. */
   private probing = false;
+  /** Set by a refusal: once the block lifts, one probe goes out alone (the block says nothing about the room left). */
+  private probeAfterBlock = false;
   /** Our own charges (portal ms at or after the charge, seconds): they tell when capacity frees. */
   private charges: { at: number; cost: number }[] = [];
   /** Highest operating seen (stats). */
@@ -116,6 +118,10 @@ export class OperatingBudget {
     // The portal-clock offset is learnt from the first answer: a start stamped before that may lie ahead.
     if (this.lastStart > now) this.lastStart = now;
     if (now < this.blockedUntil) return this.blockedUntil - now;
+    if (this.probeAfterBlock) {
+      this.probeAfterBlock = false;
+      this.probing = true;
+    }
     const { limit, window } = this.opts;
     const cost = this.estimate(units);
     const inflight = this.estimate(this.inflightUnits);
@@ -191,15 +197,27 @@ export class OperatingBudget {
     }
   }
 
-  /** The portal refused with OPERATION_TIME_LIMIT: nothing for this method until the oldest bucket expires. */
+  /**
+   * The portal refused with OPERATION_TIME_LIMIT: nothing for this method until the oldest bucket expires. The
+   * reset is the refusal's own (a whole answer's `time`), else the last one this method reported, else an
+   * estimate from our own charges (the oldest still counted frees at its time + window), else one bucket.
+   */
   blocked(now: number, resetAt: number | undefined): void {
-    const known = resetAt ?? (this.resetAt !== undefined && this.resetAt > now ? this.resetAt : undefined);
+    const known = resetAt ?? (this.resetAt !== undefined && this.resetAt > now ? this.resetAt : undefined) ?? this.ownReset(now);
     const until = (known ?? now + (this.opts.window * 1000) / 10) + 1000;
     this.blockedUntil = Math.max(this.blockedUntil, until);
     this.operating = Math.max(this.operating, this.opts.limit);
     this.at = Math.max(this.at, now);
     this.probing = false;
+    this.probeAfterBlock = true;
     // After the block lifts, go one request at a time until an answer says how much room there is.
     this.resetAt = until - 1000;
+  }
+
+  /** When the oldest of our charges still inside the window expires, if later than `now`. */
+  private ownReset(now: number): number | undefined {
+    const w = this.opts.window * 1000;
+    const oldest = this.charges.find((c) => c.at + w > now);
+    return oldest ? oldest.at + w : undefined;
   }
 }

@@ -12,6 +12,9 @@ import type { SendWindow } from './window.ts';
 /** Times a command may be left out of the batch answer (it did not run) before its row fails NOT_RUN. */
 const MAX_NOT_RUN = 5;
 
+/** The method of every write command. */
+const WRITE_METHOD = 'crm.lead.update';
+
 /**
  * Settles each row of an accepted (HTTP 200) batch answer: a result is applied, an error is the command's
  * (the answer hides failures, so `result_error` is always walked), a key in neither map did not run and goes again.
@@ -52,9 +55,11 @@ function settleCommandError(
   const description = ctx.api.redact(String(err.error_description ?? ''));
   const kind = commandKind(err);
   if (kind === 'rate' || kind === 'operating') {
-    // Refused before running: not a send the portal acted on.
+    // Refused before running: not a send the portal acted on. The block is on the command's method only,
+    // never on `batch` (under nested billing the envelope's reset is start + 600 and says nothing about the
+    // method); a refused command has no result_time, so the method's reset comes from its own budget.
     it.attempts = Math.max(0, it.attempts - 1);
-    ctx.api.limitRefused(kind, ['crm.lead.update', 'batch'], time);
+    ctx.api.limitRefused(kind, [WRITE_METHOD], time);
     w.requeue(it);
     return 'done';
   }
