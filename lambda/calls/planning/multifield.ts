@@ -1,4 +1,5 @@
 import { DEFAULT_VALUE_TYPE, isMultifieldType } from '../../payloads/fields.ts';
+import { isOpenChannelEntry } from '../../payloads/openChannel.ts';
 import type { MultifieldValue, PortalMultifield } from '../../types.ts';
 import { normaliseMulti } from './normalise.ts';
 
@@ -18,6 +19,11 @@ import { normaliseMulti } from './normalise.ts';
  *   the scope is moved ({ ID, VALUE, VALUE_TYPE }) rather than added again.
  * clears ("PHONE:MOBILE" from the clear marker; "PHONE" alone = every VALUE_TYPE): every entry of that
  *   type is deleted by ID, in both modes.
+ *
+ * Open Channel bindings (IM OPENLINE/IMOL entries, `imol|…` values, every LINK entry) are out of scope in
+ * every mode: never deleted, rewritten or moved, and never "the row's value already there" (openChannel.ts).
+ * Values compare and travel trimmed, as the portal stores them; every update by ID carries its VALUE_TYPE
+ * (without one the portal resets the type to the default).
  *
  * Replaying the same row against the result plans no operation.
  */
@@ -51,12 +57,15 @@ export function planMultifield(
   mode: MultifieldMode,
 ): MultiOp[] {
   const wanted = uniqueWanted(type, values);
-  const entries = current.map((e) => ({
-    ID: String(e.ID),
-    VALUE: String(e.VALUE ?? ''),
-    VALUE_TYPE: String(e.VALUE_TYPE ?? '').toUpperCase(),
-    key: normaliseMulti(type, String(e.VALUE ?? '')),
-  }));
+  // Bindings are system data: left out entirely, so nothing below can delete, rewrite or match them.
+  const entries = current
+    .filter((e) => !isOpenChannelEntry(type, e))
+    .map((e) => ({
+      ID: String(e.ID),
+      VALUE: String(e.VALUE ?? '').trim(),
+      VALUE_TYPE: String(e.VALUE_TYPE ?? '').toUpperCase(),
+      key: normaliseMulti(type, String(e.VALUE ?? '')),
+    }));
   const clearAll = clears.includes('*');
   const cleared = (vt: string) => clearAll || clears.includes(vt);
   const ops: MultiOp[] = [];
@@ -127,8 +136,9 @@ function uniqueWanted(type: string, values: readonly MultifieldValue[]): Wanted[
   const seen = new Set<string>();
   for (const v of values) {
     if (v.DELETE === 'Y' || v.ID !== undefined) continue; // rows carry values, not portal entries
-    const value = String(v.VALUE ?? '');
-    if (value.trim() === '') continue;
+    // The portal trims VALUE: " a@b.com " is stored, and so compared and sent, as "a@b.com".
+    const value = String(v.VALUE ?? '').trim();
+    if (value === '') continue;
     const valueType = (v.VALUE_TYPE ?? defaultValueType(type)).toUpperCase();
     const key = normaliseMulti(type, value);
     const id = `${valueType}\u0000${key}`;

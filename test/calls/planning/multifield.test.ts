@@ -133,3 +133,26 @@ describe('change labels', () => {
     expect(labels).toEqual(['PHONE:MOBILE+1-2', 'PHONE:WORK~1']);
   });
 });
+
+describe('as the server stores them: VALUE trimmed, VALUE_TYPE always sent', () => {
+  it('a row value with spaces around it equals the stored trimmed value: no rewrite, no add', () => {
+    for (const mode of ['merge', 'replace'] as const) {
+      expect(planMultifield('EMAIL', [e('4', 'WORK', 'a@b.com', 'EMAIL')], [v(' a@b.com ', 'WORK')], [], mode), mode).toEqual([]);
+      expect(planMultifield('WEB', [e('5', 'WORK', 'a.com', 'WEB')], [v('\ta.com ', 'WORK')], [], mode), mode).toEqual([]);
+    }
+  });
+  it('values are sent trimmed', () => {
+    expect(planMultifield('EMAIL', [], [v(' new@b.com ', 'WORK')], [], 'merge')).toEqual([
+      { kind: 'add', VALUE: 'new@b.com', VALUE_TYPE: 'WORK' },
+    ]);
+    const moved = planMultifield('EMAIL', [e('4', 'HOME', 'a@b.com', 'EMAIL')], [v(' a@b.com ', 'WORK')], [], 'replace');
+    expect(opsToFields(moved)).toEqual([{ ID: '4', VALUE: 'a@b.com', VALUE_TYPE: 'WORK' }]);
+  });
+  it('every update sent by ID carries a VALUE_TYPE (without one the portal resets the type)', () => {
+    const cur = [e('1', 'WORK', 'http://a.com', 'WEB'), e('2', 'HOME', 'b.com', 'WEB'), e('3', '', 'c.com', 'WEB')];
+    const values = [v('a.com', 'WORK'), v('b.com', 'WORK'), { VALUE: 'c.com' }];
+    const sent = opsToFields(planMultifield('WEB', cur, values, [], 'replace')).filter((f) => f.ID && f.DELETE !== 'Y');
+    expect(sent.length).toBeGreaterThan(0);
+    for (const f of sent) expect(f.VALUE_TYPE, JSON.stringify(f)).toMatch(/^[A-Z]+$/);
+  });
+});
