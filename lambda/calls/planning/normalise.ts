@@ -3,8 +3,8 @@ import type { FieldSpec } from '../../types.ts';
 /**
  * Canonical forms for comparing what the portal returns (crm.lead.list / crm.lead.get) with what a row
  * would send. The portal answers in its own shapes: numbers as strings ("12500.00"), ids as strings,
- * "0" for "no company", null or "" for empty text, "" for an empty date, dates as ISO datetimes in the
- * server's zone ("1990-05-17T03:00:00+03:00" for the date 1990-05-17), booleans of custom fields as
+ * "0" for "no company", null or "" for empty text, "" for an empty date, dates as midnight UTC printed in the
+ * server's offset ("1990-05-17T03:00:00+03:00", or "1990-05-16T19:00:00-05:00", for the date 1990-05-17), booleans of custom fields as
  * true/false or "1"/"0". Two values are equal when their canonical forms are equal.
  *
  * A comparison that cannot tell (an unparsable number, a type we do not know) falls back to the exact
@@ -123,15 +123,24 @@ function id(text: string): string {
 }
 
 /**
- * Dates: the portal returns a date as an ISO datetime at midnight of the server's zone
- * ("1990-05-17T03:00:00+03:00") or "" when empty; the date part as written is the date.
- * Rows carry "1990-05-17". Anything else stays as written.
+ * Dates: the portal prints a date with ConvertDate = date('c', MakeTimeStamp(d) + date('Z')): midnight UTC of
+ * the date, shown in the server's offset. On +03:00 1990-05-17 reads "1990-05-17T03:00:00+03:00", on -05:00
+ * "1990-05-16T19:00:00-05:00": the literal date part is the day before. So a printed value with an offset is
+ * taken as an instant and rounded to the NEAREST UTC midnight (which also absorbs an hour of DST between the
+ * offset then and now). A bare "1990-05-17" (rows, or a value without an offset) is its own date; "" is empty.
+ * Anything else stays as written.
  */
 function date(text: string): string {
   const t = text.trim();
   const m = /^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$/.exec(t);
-  return m ? m[1] : t;
+  if (!m) return t;
+  if (!/[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(t)) return m[1];
+  const ms = Date.parse(t.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  if (!Number.isFinite(ms)) return t;
+  return new Date(Math.round(ms / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
 }
+
+const DAY_MS = 86_400_000;
 
 /**
  * Datetimes compare as instants when both sides carry an offset ("2024-05-23T18:18:25+02:00" ≡
