@@ -51,6 +51,13 @@ export const ADDRESS_FIELDS: readonly string[] = [
   'ADDRESS_COUNTRY_CODE',
 ];
 
+/**
+ * Fields crm.lead.get / crm.lead.list never return (no such column in CCrmLead::GetFields; bitrix24-api.md,
+ * corrections §11), so a read cannot tell whether they differ. CONTACT_IDS replaces all contact bindings on
+ * write, so sending the same list again changes nothing.
+ */
+export const WRITE_ONLY_FIELDS: ReadonlySet<string> = new Set(['CONTACT_IDS']);
+
 /** Custom field codes accepted offline (any UF_CRM_… when the portal is not asked). */
 export const UF_CODE = /^UF_CRM_[A-Z0-9_]+$/;
 

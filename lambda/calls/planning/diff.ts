@@ -1,5 +1,5 @@
 import type { RunOptions } from '../../config.ts';
-import { ADDRESS_FIELDS, isMultifieldType, standardCatalogue } from '../../payloads/fields.ts';
+import { ADDRESS_FIELDS, isMultifieldType, standardCatalogue, WRITE_ONLY_FIELDS } from '../../payloads/fields.ts';
 import { PortalError } from '../../errors.ts';
 import type {
   BatchResult,
@@ -153,11 +153,14 @@ function pick(cmd: Record<string, string>, keys: readonly string[]): Record<stri
   return Object.fromEntries(keys.map((k) => [k, cmd[k]]));
 }
 
-/** `select[]` for a window: ID, every field the rows set, every multifield they set or clear. */
+/**
+ * `select[]` for a window: ID, every field the rows set, every multifield they set or clear. Write-only fields
+ * (CONTACT_IDS) are not asked for: the portal never returns them.
+ */
 export function selectFor(rows: readonly ValidRow[]): string[] {
   const codes = new Set<string>(['ID']);
   for (const row of rows) {
-    for (const code of Object.keys(row.fields)) codes.add(code);
+    for (const code of Object.keys(row.fields)) if (!WRITE_ONLY_FIELDS.has(code)) codes.add(code);
     for (const clear of row.clears) codes.add(clear.split(':')[0]);
     // Address parts travel together: read them all so the comparison sees every part.
     if (Object.keys(row.fields).some((c) => ADDRESS_FIELDS.includes(c))) for (const c of ADDRESS_FIELDS) codes.add(c);
@@ -309,8 +312,10 @@ function draftFor(current: LeadRecord, row: ValidRow, mode: MultifieldMode, cat:
       continue;
     }
     const spec = specFor(cat, code, value);
-    const known = Object.hasOwn(current, code);
-    // A field the read did not return is unknown: write it (a redundant write beats a lost update).
+    // A field the read did not return is unknown: write it (a redundant write beats a lost update). A write-only
+    // field (CONTACT_IDS: crm.lead.get/list never return it) is ALWAYS written when the row gives it, even if a
+    // read seemed to print it: the real portal cannot tell us its value, and rewriting the same list is harmless.
+    const known = Object.hasOwn(current, code) && !WRITE_ONLY_FIELDS.has(code);
     if (known && sameValue(spec, current[code], value)) continue;
     scalars[code] = value;
     scalarChanges.push(code);

@@ -79,6 +79,8 @@ describe('createDiffPlanner', () => {
   it('selects ID, the row fields and the multifields the rows set or clear', () => {
     const select = selectFor([row(1, { TITLE: 'x', PHONE: [{ VALUE: '1', VALUE_TYPE: 'WORK' }] }), row(2, {}, ['EMAIL:HOME'])]);
     expect(select.sort()).toEqual(['EMAIL', 'ID', 'PHONE', 'TITLE']);
+    // CONTACT_IDS is never returned by crm.lead.list: it is not asked for.
+    expect(selectFor([row(1, { CONTACT_IDS: [3] })])).toEqual(['ID']);
     const cmd = listCommands([1, 2], select);
     expect(Object.keys(cmd)).toEqual(['l0']);
     expect(cmd.l0).toContain('filter%5B%40ID%5D%5B0%5D=1');

@@ -60,9 +60,16 @@ describe('planUpdate: scalars', () => {
       BIRTHDATE: '1990-05-17',
       OPENED: 'Y',
       ASSIGNED_BY_ID: 1,
-      CONTACT_IDS: [3, 5],
     });
     expect(planUpdate(lead(7), r, 'merge')).toEqual({ row: r, fields: null, changes: [] });
+  });
+  it('CONTACT_IDS is write-only (crm.lead.get/list never return it): written whenever the row gives it, never compared', () => {
+    // Even a read that printed the same contacts (as no real portal does) does not make it "unchanged".
+    const plan = planUpdate(lead(7), row(7, { TITLE: 'Lead', CONTACT_IDS: [3, 5] }), 'merge');
+    expect(plan.fields).toEqual({ CONTACT_IDS: [3, 5] });
+    expect(plan.changes).toEqual(['CONTACT_IDS']);
+    const { CONTACT_IDS: _, ...asPrinted } = lead(7);
+    expect(planUpdate(asPrinted as LeadRecord, row(7, { CONTACT_IDS: [4] }), 'merge').fields).toEqual({ CONTACT_IDS: [4] });
   });
   it('only the differing fields are sent, and named in changes', () => {
     const r = row(7, { TITLE: 'Lead', OPPORTUNITY: 13000, BIRTHDATE: '1990-05-18', OPENED: 'N' });
