@@ -5,7 +5,7 @@ import { BACKOFF_BASE_MS, backoffDelay } from './backoff.ts';
 import { batchBilling, methodOfKey, resetAt, timeOf, unwrapBatch } from './http/batchBody.ts';
 import { observeTimes } from './http/observe.ts';
 import { type Answer, WebhookTransport } from './http/transport.ts';
-import { classify, commandKind, haltMessage, LIMIT_CODES, type LimitKind, networkFailure } from './http/verdict.ts';
+import { classify, commandKind, haltMessage, isOversize, LIMIT_CODES, type LimitKind, networkFailure } from './http/verdict.ts';
 import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from './limits/throttle.ts';
 
 /**
@@ -19,7 +19,8 @@ import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from '.
  *   The write may have been applied, so the client retries these (4 times, exponential backoff with
  *   jitter) only when the caller says the request is idempotent; otherwise it throws TransientError and
  *   the sender decides (re-plan, or report AMBIGUOUS_WRITE);
- * - ERROR_BATCH_LENGTH_EXCEEDED: thrown as PortalError for the sender to split the batch;
+ * - a batch too large or too slow (413, an HTML 5xx page, 504, a timeout) is not re-sent as it was: it throws
+ *   TransientError for the caller to send the work in smaller batches (`batch` splits reads itself);
  * - anything else: PortalError(code, description, status) ('' code for crm's "Not found").
  * A 302 (renamed portal) is followed by re-POSTing the same body to the Location, remembered for later.
  * Nothing thrown or logged carries the webhook URL or code: messages are built from the host and redacted.
@@ -29,12 +30,15 @@ import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from '.
  */
 
 export { asMap, batchBilling, timeOf, unwrapBatch } from './http/batchBody.ts';
+
+/** Above the portal's 60 s cap on one request: a timeout equal to the cap cuts answers that were about to arrive. */
+export const DEFAULT_TIMEOUT_MS = 75_000;
 export { classify, HALT_CODES, type Verdict } from './http/verdict.ts';
 
 export interface ClientOptions {
   webhookUrl: string;
   limits: PortalLimits;
-  /** Per-request timeout, ms (default 60 000, the portal's own cap on one request). */
+  /** Per-request timeout, ms (default 75 000: above the portal's own 60 s cap, so answers about to arrive are not cut). */
   timeoutMs?: number;
   fetch?: typeof fetch;
   /** Local clock, ms (default Date.now). */
@@ -85,7 +89,7 @@ export class PortalClient implements PortalApi {
   private readonly c: Counters = { retries: 0, backoffMs: 0, limitErrors: {}, operatingSeconds: 0, writes: 0, reads: 0 };
 
   constructor(opts: ClientOptions) {
-    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.transport = new WebhookTransport(opts.webhookUrl, opts.fetch ?? globalThis.fetch, this.timeoutMs, (line) => this.log(line));
     this.host = this.transport.host;
     this.now = opts.now ?? Date.now;
@@ -157,7 +161,13 @@ export class PortalClient implements PortalApi {
     for (;;) {
       this.c.reads += Object.keys(todo).length;
       const billing = batchBilling(todo);
-      const body = await this.post('batch', { halt: opts.halt ? 1 : 0, cmd: todo }, { deadline: opts.deadline, billing, idempotent: true });
+      let body: unknown;
+      try {
+        body = await this.post('batch', { halt: opts.halt ? 1 : 0, cmd: todo }, { deadline: opts.deadline, billing, idempotent: true });
+      } catch (e) {
+        if (!(e instanceof TransientError) || !isOversize(e.code) || Object.keys(todo).length < 2) throw e;
+        return this.batchInHalves(todo, opts, out);
+      }
       const { again, failed } = this.collect(todo, body, billing, out, tries);
       if (Object.keys(again).length === 0) return out;
       if (failed.size) await this.backOffCommands(failed, tries, opts.deadline ?? Infinity, out);
@@ -165,6 +175,23 @@ export class PortalClient implements PortalApi {
       if (Object.keys(todo).length === 0) return out;
       this.log(`${this.host}: ${Object.keys(todo).length} batch command(s) refused or failed, sending them again`);
     }
+  }
+
+  /** A read too large or too slow for one request: each half goes on its own (halving again if need be). */
+  private async batchInHalves(
+    todo: Record<string, string>,
+    opts: { halt?: boolean; deadline?: number },
+    out: BatchResult,
+  ): Promise<BatchResult> {
+    const keys = Object.keys(todo);
+    const half = Math.ceil(keys.length / 2);
+    this.log(`${this.host}: a read of ${keys.length} commands was too large or too slow, reading it in halves`);
+    for (const part of [keys.slice(0, half), keys.slice(half)]) {
+      const r = await this.batch(Object.fromEntries(part.map((k) => [k, todo[k]])), opts);
+      Object.assign(out.result, r.result);
+      Object.assign(out.errors, r.errors);
+    }
+    return out;
   }
 
   /**
@@ -250,7 +277,7 @@ export class PortalClient implements PortalApi {
         opts.onSend?.();
         const { code, description } = networkFailure(e, this.timeoutMs);
         this.countLimit(code);
-        await this.retryTransient(transientTries++, opts.idempotent, deadline, { code, description, status: 0 });
+        await this.retryTransient(transientTries++, this.mayResend(code, method, opts), deadline, { code, description, status: 0 });
         continue;
       }
       this.throttle.done(opts.billing);
@@ -282,8 +309,21 @@ export class PortalClient implements PortalApi {
       if (verdict.kind === 'halt') throw new RunHaltedError(verdict.code, haltMessage(verdict.code, description, this.host));
       opts.onSend?.();
       if (verdict.kind === 'final') throw new PortalError(verdict.code, description, answer.status);
-      await this.retryTransient(transientTries++, opts.idempotent, deadline, { code: verdict.code, description, status: answer.status });
+      await this.retryTransient(transientTries++, this.mayResend(verdict.code, method, opts), deadline, {
+        code: verdict.code,
+        description,
+        status: answer.status,
+      });
     }
+  }
+
+  /**
+   * May this request go again as it was after a transient failure? Only when it is idempotent, and not when
+   * it is a batch that was too large or too slow: the same body would fare no better; the caller (which knows
+   * the rows) sends the work in smaller batches.
+   */
+  private mayResend(code: string, method: string, opts: PostOptions): boolean {
+    return opts.idempotent && !(isOversize(code) && method === 'batch');
   }
 
   /** Waits for the throttle; a wait past the deadline becomes DeferredError (the request never started). */

@@ -29,7 +29,10 @@ import { SendWindow } from './send/window.ts';
  *   waits until the earlier one is final, so rows for one lead apply in file order.
  * - Up to `limits.concurrency` batches in flight (p-limit); pacing is the client's throttle.
  * - Per-command OPERATION_TIME_LIMIT / QUERY_LIMIT_EXCEEDED: the command was refused, so it is sent again
- *   after the block lifts. ERROR_BATCH_LENGTH_EXCEEDED: the batch is split in halves.
+ *   after the method's block lifts. A per-command ERROR_BATCH_LENGTH_EXCEEDED (our batch was over 50) sends the
+ *   row again in a smaller batch.
+ * - A batch too large or too slow (413, an HTML 5xx page, 504, a timeout): its rows' next attempt goes in half
+ *   the batch (down to 1), under the ambiguity rules below.
  * - Ambiguous failures (5xx, reset, timeout: the write may have been applied): rows that only set values are
  *   sent again (up to 4 times, with backoff); rows that append multifield entries (no ID) are re-planned
  *   first when the planner reads the lead (diff), and with the blind planner reported failed AMBIGUOUS_WRITE.

@@ -109,7 +109,7 @@ describe('sender against the sandbox portal', () => {
     expect(sb.ledger()).toHaveLength(0);
   });
 
-  it('splits a batch the portal finds too long', async () => {
+  it('splits a batch the web server finds too large (HTTP 413 HTML page; there is no whole-request ERROR_BATCH_LENGTH_EXCEEDED)', async () => {
     sb = await startSandbox({ rate: 20, burst: 10 });
     const ids = sb.seedLeads(Array.from({ length: 40 }, () => ({ TITLE: 't' })));
     let refused = 0;
@@ -117,9 +117,9 @@ describe('sender against the sandbox portal', () => {
       const body = String(init?.body ?? '');
       if (body.length > 3000) {
         refused++;
-        return new Response(JSON.stringify({ error: 'ERROR_BATCH_LENGTH_EXCEEDED', error_description: 'Max batch length exceeded' }), {
-          status: 400,
-          headers: { 'content-type': 'application/json' },
+        return new Response('<html><head><title>413 Request Entity Too Large</title></head><body>nginx</body></html>', {
+          status: 413,
+          headers: { 'content-type': 'text/html' },
         });
       }
       return fetch(input, init);

@@ -83,7 +83,9 @@ export function classify(status: number, body: unknown): Verdict {
   }
   if (status >= 200 && status < 300 && body !== undefined) return { kind: 'ok' };
   if (status === 429) return { kind: 'operating' };
-  if (status >= 500 || status === 408 || (status >= 200 && status < 300)) {
+  // 413: the web server refused a body too large before PHP saw it (there is no whole-request
+  // ERROR_BATCH_LENGTH_EXCEEDED on the real server): a smaller batch goes through.
+  if (status >= 500 || status === 408 || status === 413 || (status >= 200 && status < 300)) {
     return { kind: 'transient', code: `HTTP_${status}`, description: `unexpected answer (HTTP ${status})` };
   }
   return { kind: 'final', code: `HTTP_${status}`, description: `unexpected answer (HTTP ${status})` };
@@ -109,6 +111,14 @@ export function haltMessage(code: string, description: string, host: string): st
     INVALID_REQUEST: 'the portal refused the request (HTTPS required?)',
   };
   return `${host}: ${why[code] ?? 'the portal refused the run'} (${code}${description ? `: ${description}` : ''})`;
+}
+
+/**
+ * Is a transient failure one a smaller batch may avoid: a body too large (413) or a request too slow (a web
+ * server's 5xx page or 504, our own timeout)? Then the next attempt of that work goes in a smaller batch.
+ */
+export function isOversize(code: string): boolean {
+  return code === 'TIMEOUT' || /^HTTP_(413|5\d\d)$/.test(code);
 }
 
 /**

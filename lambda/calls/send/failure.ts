@@ -1,6 +1,7 @@
 import { DeferredError, PortalError, RunHaltedError, TransientError } from '../../errors.ts';
 import { DEFERRED, type PlannedWrite } from '../../types.ts';
 import { backoffDelay } from '../backoff.ts';
+import { isOversize } from '../http/verdict.ts';
 import type { SendContext } from './context.ts';
 import { replanned, type SendItem } from './item.ts';
 import { outcome, rowCode, updated } from './outcomes.ts';
@@ -23,6 +24,8 @@ export async function settleFailure(ctx: SendContext, w: SendWindow, items: Send
     return;
   }
   if (e instanceof TransientError) {
+    // Too large or too slow for one request: the next attempt of these rows goes in half the batch (down to 1).
+    if (isOversize(e.code)) shrink(items, items.length);
     await settleAmbiguous(ctx, w, items, e.code, e.message);
     return;
   }
@@ -35,18 +38,16 @@ export async function settleFailure(ctx: SendContext, w: SendWindow, items: Send
   for (const it of items) w.settle(it, outcome(it.row, 'skipped', 'SENDER_ERROR', msg, it.attempts, it.changes));
 }
 
-/** The portal refused the call: a batch too long is split in halves, anything else fails each row. */
+/** The portal refused the call: each row fails with the portal's code. */
 function settleRefused(ctx: SendContext, w: SendWindow, items: SendItem[], e: PortalError): void {
-  if (e.code === 'ERROR_BATCH_LENGTH_EXCEEDED' && items.length > 1) {
-    const half = Math.ceil(items.length / 2);
-    for (const it of items) {
-      it.cap = Math.min(it.cap, half);
-      w.requeue(it);
-    }
-    return;
-  }
   const description = ctx.api.redact(e.description);
   for (const it of items) w.settle(it, outcome(it.row, 'failed', rowCode(e.code, description), description, it.attempts, it.changes));
+}
+
+/** The rows' next batch holds at most half of `size` (at least 1). */
+export function shrink(items: SendItem[], size: number): void {
+  const half = Math.max(1, Math.ceil(size / 2));
+  for (const it of items) it.cap = Math.min(it.cap, half);
 }
 
 /** The write may have been applied. Sets go again; appends are re-planned (diff) or reported (blind). */

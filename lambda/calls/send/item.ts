@@ -21,7 +21,7 @@ export interface SendItem {
   transient: number;
   /** Times the portal's answer left this command out. */
   notRun: number;
-  /** Largest batch this row may go in (halved on ERROR_BATCH_LENGTH_EXCEEDED). */
+  /** Largest batch this row may go in (halved after a batch too large or too slow). */
   cap: number;
   /** Local ms before which it must not be sent again (backoff). */
   notBefore: number;

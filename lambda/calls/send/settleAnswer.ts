@@ -4,7 +4,7 @@ import { commandKind, haltMessage } from '../http/verdict.ts';
 import type { PortalTime } from '../limits/throttle.ts';
 import { RunHaltedError } from '../../errors.ts';
 import type { SendContext } from './context.ts';
-import { settleAmbiguous } from './failure.ts';
+import { settleAmbiguous, shrink } from './failure.ts';
 import type { SendItem } from './item.ts';
 import { outcome, rowCode, updated } from './outcomes.ts';
 import type { SendWindow } from './window.ts';
@@ -26,7 +26,7 @@ export async function settleAnswer(ctx: SendContext, w: SendWindow, byKey: Map<s
   for (const [key, it] of byKey) {
     const err = errors[key];
     if (err) {
-      if (settleCommandError(ctx, w, it, err, times[key]) === 'ambiguous') {
+      if (settleCommandError(ctx, w, it, err, times[key], byKey.size) === 'ambiguous') {
         const code = String(err.error ?? '') || 'INTERNAL_SERVER_ERROR';
         ambiguous.set(code, [...(ambiguous.get(code) ?? []), it]);
       }
@@ -50,6 +50,7 @@ function settleCommandError(
   it: SendItem,
   err: PortalErrorBody,
   time: PortalTime | undefined,
+  size: number,
 ): 'done' | 'ambiguous' {
   const code = String(err.error ?? '');
   const description = ctx.api.redact(String(err.error_description ?? ''));
@@ -62,6 +63,15 @@ function settleCommandError(
     ctx.api.limitRefused(kind, [WRITE_METHOD], time);
     w.requeue(it);
     return 'done';
+  }
+  if (code === 'ERROR_BATCH_LENGTH_EXCEEDED') {
+    // Our batch had more than 50 commands (a bug): this one did not run; it goes again in a smaller batch.
+    it.attempts = Math.max(0, it.attempts - 1);
+    if (++it.notRun <= MAX_NOT_RUN) {
+      shrink([it], size);
+      w.requeue(it);
+      return 'done';
+    }
   }
   if (kind === 'halt') {
     ctx.api.countLimit(code);
