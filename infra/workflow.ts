@@ -5,55 +5,19 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from './nag.ts';
+import { CHUNK_RETRIERS, FINALIZE_RETRIER, type Retrier } from './retryPolicy.ts';
 
-/** Errors of the Lambda service itself (throttling included): worth waiting out, they say nothing about the chunk. */
-export const LAMBDA_SERVICE_ERRORS = [
-  'Lambda.TooManyRequestsException',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-];
-
-/** The chunk's own timeout or crash; a chunk restarts from its input checkpoint, so a retry is safe. */
-export const CHUNK_CRASH_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.ExitError', 'Runtime.OutOfMemory'];
-
-/**
- * Errors (the thrown error's `name`, which Lambda reports as errorType) that no retry can fix: bad configuration
- * (no webhook, a secret without a URL), a portal that halted the run (wrong credentials, OVERLOAD_LIMIT, failed
- * preflight), a source replaced under the run, a run that made no progress even after halting. Never retried.
- */
-export const CHUNK_FATAL_ERRORS = [
-  'ConfigurationError',
-  'RunHaltedError',
-  'ObjectChangedError',
-  'NoProgressError',
-  'FileRefusedError',
-  'CsvCutShortError',
-];
-
-/**
- * Any other chunk failure (an S3 5xx outlasting the SDK's retries, a network blip opening the portal): a chunk
- * restarts from its input checkpoint and overwrites the same parts, so a few spaced retries are safe.
- * States.TaskFailed matches every task error except States.Timeout; it comes after the specific retriers,
- * and Step Functions uses only the first retrier that matches, so crash and fatal errors keep their own policy.
- */
-export const CHUNK_OTHER_ERRORS = ['States.TaskFailed'];
-
-/** The Chunk state's retriers, in order (harness/flow/stateMachine.ts plays the same list). */
-export const CHUNK_RETRIERS: readonly sfn.RetryProps[] = [
-  // Reserved concurrency queues runs by throttling: wait (up to the run timeout) instead of failing.
-  {
-    errors: LAMBDA_SERVICE_ERRORS,
-    interval: Duration.seconds(5),
-    backoffRate: 2,
-    maxDelay: Duration.minutes(5),
-    maxAttempts: 500,
-    jitterStrategy: sfn.JitterType.FULL,
-  },
-  { errors: CHUNK_CRASH_ERRORS, interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 2 },
-  { errors: CHUNK_FATAL_ERRORS, maxAttempts: 0 },
-  { errors: CHUNK_OTHER_ERRORS, interval: Duration.seconds(10), backoffRate: 2, maxAttempts: 3 },
-];
+/** One retrier of the policy as the CDK takes it (a field left out stays out of the ASL, as before). */
+export function toRetryProps(r: Retrier): sfn.RetryProps {
+  return {
+    errors: [...r.errors],
+    maxAttempts: r.maxAttempts,
+    ...(r.intervalSeconds !== undefined ? { interval: Duration.seconds(r.intervalSeconds) } : {}),
+    ...(r.backoffRate !== undefined ? { backoffRate: r.backoffRate } : {}),
+    ...(r.maxDelaySeconds !== undefined ? { maxDelay: Duration.seconds(r.maxDelaySeconds) } : {}),
+    ...(r.jitter !== undefined ? { jitterStrategy: r.jitter === 'FULL' ? sfn.JitterType.FULL : sfn.JitterType.NONE } : {}),
+  };
+}
 
 export interface WorkflowProps {
   chunk: lambda.IFunction;
@@ -82,16 +46,9 @@ export class Workflow extends Construct {
       retryOnServiceExceptions: false,
       comment: 'Process one chunk of rows from the checkpoint; returns the next RunState.',
     });
-    for (const retrier of CHUNK_RETRIERS) chunk.addRetry(retrier);
+    for (const retrier of CHUNK_RETRIERS) chunk.addRetry(toRetryProps(retrier));
 
-    const finalizeRetry: sfn.RetryProps = {
-      errors: [...LAMBDA_SERVICE_ERRORS, ...CHUNK_CRASH_ERRORS],
-      interval: Duration.seconds(5),
-      backoffRate: 2,
-      maxDelay: Duration.minutes(5),
-      maxAttempts: 20,
-      jitterStrategy: sfn.JitterType.FULL,
-    };
+    const finalizeRetry = toRetryProps(FINALIZE_RETRIER);
 
     const finalize = new tasks.LambdaInvoke(this, 'Finalize', {
       lambdaFunction: props.finalize,

@@ -3,57 +3,7 @@ import type { Context } from 'aws-lambda';
 import type { ExecutionStarter } from '../../lambda/aws/startHandler.ts';
 import type { FinalizeEvent } from '../../lambda/aws/finalizeHandler.ts';
 import type { RunState, Summary } from '../../lambda/run/state.ts';
-
-/** Mirrors infra/workflow.ts (test/aws/edge and test/infra/stack check both lists are the same). */
-export const LAMBDA_SERVICE_ERRORS = [
-  'Lambda.TooManyRequestsException',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-];
-/** A crash or timeout: 2 more attempts. */
-export const CHUNK_CRASH_ERRORS = ['Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.ExitError', 'Runtime.OutOfMemory'];
-export const CHUNK_CRASH_RETRIES = 2;
-/** Errors no retry can fix (configuration, a halted portal, a replaced source…): never retried. */
-export const CHUNK_FATAL_ERRORS = [
-  'ConfigurationError',
-  'RunHaltedError',
-  'ObjectChangedError',
-  'NoProgressError',
-  'FileRefusedError',
-  'CsvCutShortError',
-];
-/** Any other error: 3 more attempts. */
-export const CHUNK_OTHER_ERRORS = ['States.TaskFailed'];
-export const CHUNK_OTHER_RETRIES = 3;
-
-/** One retrier of the Chunk state: the error names it matches and how many retries it allows. */
-export interface Retrier {
-  errors: readonly string[];
-  maxAttempts: number;
-}
-
-/** The Chunk state's retriers in the deployed order (intervals are not played locally: retries follow at once). */
-export const CHUNK_RETRIERS: readonly Retrier[] = [
-  { errors: LAMBDA_SERVICE_ERRORS, maxAttempts: 500 },
-  { errors: CHUNK_CRASH_ERRORS, maxAttempts: CHUNK_CRASH_RETRIES },
-  { errors: CHUNK_FATAL_ERRORS, maxAttempts: 0 },
-  { errors: CHUNK_OTHER_ERRORS, maxAttempts: CHUNK_OTHER_RETRIES },
-];
-
-/**
- * The retrier Step Functions uses for an error name: the first whose list holds the name, or a wildcard
- * (States.ALL matches anything, States.TaskFailed anything but States.Timeout). Undefined = not retried.
- */
-export function retrierFor(errorName: string, retriers: readonly Retrier[] = CHUNK_RETRIERS): number | undefined {
-  const index = retriers.findIndex(
-    (r) =>
-      r.errors.includes(errorName) ||
-      r.errors.includes('States.ALL') ||
-      (r.errors.includes('States.TaskFailed') && errorName !== 'States.Timeout'),
-  );
-  return index < 0 ? undefined : index;
-}
+import { CHUNK_RETRIERS, retrierFor } from '../../infra/retryPolicy.ts';
 
 export type ChunkStep = (state: RunState, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<RunState>;
 export type FinalizeStep = (event: FinalizeEvent) => Promise<Summary>;
@@ -86,9 +36,10 @@ function caught(err: unknown): { Error: string; Cause: string } {
 
 /**
  * The state machine of infra/workflow.ts played in-process, over the same handlers and the same JSON:
- * Chunk ⟲ until checkpoint.done → Finalize; a failed chunk is retried from its input checkpoint by the same
- * retriers (crash 2×, fatal never, any other error 3×), then caught into `error` and finalized. Names are unique like Step Functions execution names, so a
- * duplicate start is rejected with ExecutionAlreadyExists.
+ * Chunk ⟲ until checkpoint.done → Finalize; a failed chunk is retried from its input checkpoint by the deployed
+ * retriers (infra/retryPolicy.ts: crash 2×, fatal never, any other error 3×; retries follow at once, the
+ * intervals are not waited out), then caught into `error` and finalized. Names are unique like Step Functions
+ * execution names, so a duplicate start is rejected with ExecutionAlreadyExists.
  */
 export class LocalStateMachine implements ExecutionStarter {
   readonly executions = new Map<string, LocalExecution>();

@@ -13,8 +13,6 @@ import {
   startTargets,
 } from '../../lambda/aws/startHandler.ts';
 import { runIdFor } from '../../lambda/run/drive.ts';
-import * as local from '../../harness/flow/stateMachine.ts';
-import * as infra from '../../infra/workflow.ts';
 
 const HOOK = 'https://acme.bitrix24.com/rest/1/s3cr3tc0de/';
 
@@ -174,31 +172,5 @@ describe('webhook secret', () => {
     const err = await webhookUrl('arn:4', async () => 'not-a-url-s3cr3tc0de').catch((e: Error) => e);
     expect((err as Error).message).toMatch(/arn:4/);
     expect((err as Error).message).not.toContain('s3cr3tc0de');
-  });
-});
-
-describe('local state machine', () => {
-  it('retries exactly the errors the deployed workflow retries, as often, in the same order', () => {
-    expect(local.LAMBDA_SERVICE_ERRORS).toEqual(infra.LAMBDA_SERVICE_ERRORS);
-    expect(local.CHUNK_CRASH_ERRORS).toEqual(infra.CHUNK_CRASH_ERRORS);
-    expect(local.CHUNK_FATAL_ERRORS).toEqual(infra.CHUNK_FATAL_ERRORS);
-    expect(local.CHUNK_OTHER_ERRORS).toEqual(infra.CHUNK_OTHER_ERRORS);
-    expect(local.CHUNK_RETRIERS).toEqual(infra.CHUNK_RETRIERS.map((r) => ({ errors: r.errors, maxAttempts: r.maxAttempts })));
-  });
-
-  it('picks the first matching retrier: crash, fatal (never retried), then any other task error', () => {
-    const attempts = (name: string) => {
-      const i = local.retrierFor(name);
-      return i === undefined ? undefined : local.CHUNK_RETRIERS[i].maxAttempts;
-    };
-    expect(attempts('Lambda.TooManyRequestsException')).toBe(500);
-    expect(attempts('Runtime.ExitError')).toBe(2);
-    expect(attempts('RunHaltedError')).toBe(0);
-    expect(attempts('ConfigurationError')).toBe(0);
-    expect(attempts('Error')).toBe(3);
-    expect(attempts('S3ServiceException')).toBe(3);
-    // States.TaskFailed does not match a state timeout.
-    expect(local.retrierFor('States.Timeout')).toBeUndefined();
-    expect(local.retrierFor('X', [{ errors: ['States.ALL'], maxAttempts: 1 }])).toBe(0);
   });
 });

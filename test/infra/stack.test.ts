@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHUNK_CRASH_ERRORS, CHUNK_FATAL_ERRORS, LAMBDA_SERVICE_ERRORS } from '../../infra/workflow.ts';
-import { CHUNK_RETRIERS as LOCAL_RETRIERS } from '../../harness/flow/stateMachine.ts';
+import { CHUNK_CRASH_ERRORS, CHUNK_FATAL_ERRORS, FINALIZE_RETRIER, LAMBDA_SERVICE_ERRORS } from '../../infra/retryPolicy.ts';
 import { acknowledgments, actionsOf, definitionOf, logicalId, type Statement, statementsOf, type Synth, synth } from '../support/infra.ts';
 
 const FAKE_SECRET_NAME = 'tests/fake-webhook-secret-name';
@@ -38,7 +37,7 @@ describe('bucket', () => {
 
   it('expires reports and leftover parts, aborts multipart uploads, expires old versions', () => {
     const bucket = s.template.toJSON().Resources[logicalId(s.stack.bucket)];
-    const rules = bucket.Properties.LifecycleConfiguration.Rules as Record<string, any>[];
+    const rules = bucket.Properties.LifecycleConfiguration.Rules as Record<string, unknown>[];
     expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'reports/', ExpirationInDays: 90, Status: 'Enabled' }));
     expect(rules).toContainEqual(expect.objectContaining({ Prefix: 'parts/', ExpirationInDays: 7, Status: 'Enabled' }));
     const wide = rules.find((r) => r.Prefix === undefined);
@@ -166,6 +165,7 @@ describe('the webhook secret', () => {
 });
 
 describe('least privilege', () => {
+  // Actions come sorted (cdk.json: @aws-cdk/aws-iam:minimizePolicies).
   const nonLogging = (id: 'start' | 'chunk' | 'finalize') =>
     statementsOf(s.template, logicalId(s.stack[id].role)).filter((st) => !actionsOf(st).every((a) => a.startsWith('logs:')));
 
@@ -184,7 +184,7 @@ describe('least privilege', () => {
     // The on-failure destination is delivered with the function's role (SqsDestination's grant), to that one queue.
     expect(rest).toEqual([
       expect.objectContaining({
-        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Resource: { 'Fn::GetAtt': [logicalId(s.stack.deadLetters), 'Arn'] },
       }),
     ]);
@@ -196,7 +196,7 @@ describe('least privilege', () => {
     const s3 = nonLogging('chunk').filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
     expect(s3).toEqual([
       expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objects('incoming/') }),
-      expect.objectContaining({ Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: objects('parts/') }),
+      expect.objectContaining({ Action: ['s3:AbortMultipartUpload', 's3:PutObject'], Resource: objects('parts/') }),
     ]);
   });
 
@@ -205,8 +205,8 @@ describe('least privilege', () => {
     const objects = (prefix: string) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}*`]] });
     expect(nonLogging('finalize')).toEqual([
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['parts/*'] } } }),
-      expect.objectContaining({ Action: ['s3:GetObject', 's3:DeleteObject'], Resource: objects('parts/') }),
-      expect.objectContaining({ Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: objects('reports/') }),
+      expect.objectContaining({ Action: ['s3:DeleteObject', 's3:GetObject'], Resource: objects('parts/') }),
+      expect.objectContaining({ Action: ['s3:AbortMultipartUpload', 's3:PutObject'], Resource: objects('reports/') }),
     ]);
   });
 
@@ -254,7 +254,7 @@ describe('state machine', () => {
   });
 
   it('retries Lambda service errors patiently and chunk crashes a couple of times', () => {
-    const retry = definitionOf(s.template).States.Chunk.Retry as Record<string, any>[];
+    const retry = definitionOf(s.template).States.Chunk.Retry ?? [];
     const service = retry.find((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'));
     expect(service?.ErrorEquals).toEqual(LAMBDA_SERVICE_ERRORS);
     expect(service?.MaxAttempts).toBeGreaterThanOrEqual(100);
@@ -267,15 +267,40 @@ describe('state machine', () => {
   });
 
   it('never retries errors no retry can fix, then retries any other chunk failure 3 times with backoff, last', () => {
-    const retry = definitionOf(s.template).States.Chunk.Retry as Record<string, any>[];
+    const retry = definitionOf(s.template).States.Chunk.Retry ?? [];
     expect(retry.map((r) => r.ErrorEquals)).toEqual([LAMBDA_SERVICE_ERRORS, CHUNK_CRASH_ERRORS, CHUNK_FATAL_ERRORS, ['States.TaskFailed']]);
     expect(retry[2].MaxAttempts).toBe(0);
     expect(retry[2].ErrorEquals).toEqual(
       expect.arrayContaining(['RunHaltedError', 'ConfigurationError', 'ObjectChangedError', 'NoProgressError']),
     );
     expect(retry[3]).toMatchObject({ MaxAttempts: 3, IntervalSeconds: 10, BackoffRate: 2 });
-    // The local state machine (npm start, tests) plays the same retriers in the same order.
-    expect(LOCAL_RETRIERS).toEqual(retry.map((r) => ({ errors: r.ErrorEquals, maxAttempts: r.MaxAttempts })));
+  });
+
+  it('renders the retry policy of infra/retryPolicy.ts field for field, in its order (Chunk, Finalize, FinalizeFailedRun)', () => {
+    const states = definitionOf(s.template).States;
+    // The ASL Step Functions gets, written out once here: a change of the policy shows in this test.
+    expect(states.Chunk.Retry).toEqual([
+      {
+        ErrorEquals: LAMBDA_SERVICE_ERRORS,
+        IntervalSeconds: 5,
+        MaxAttempts: 500,
+        BackoffRate: 2,
+        MaxDelaySeconds: 300,
+        JitterStrategy: 'FULL',
+      },
+      { ErrorEquals: CHUNK_CRASH_ERRORS, IntervalSeconds: 30, MaxAttempts: 2, BackoffRate: 2 },
+      { ErrorEquals: CHUNK_FATAL_ERRORS, MaxAttempts: 0 },
+      { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 10, MaxAttempts: 3, BackoffRate: 2 },
+    ]);
+    const finalize = {
+      ErrorEquals: FINALIZE_RETRIER.errors,
+      IntervalSeconds: 5,
+      MaxAttempts: 20,
+      BackoffRate: 2,
+      MaxDelaySeconds: 300,
+      JitterStrategy: 'FULL',
+    };
+    expect([states.Finalize.Retry, states.FinalizeFailedRun.Retry]).toEqual([[finalize], [finalize]]);
   });
 
   it('still finalizes a failed run into a report, then fails with the chunk error', () => {
@@ -285,12 +310,12 @@ describe('state machine', () => {
     expect(finalizeFailed.ResultPath).toBe('$.summary');
     expect(finalizeFailed.Next).toBe('RunFailed');
     expect(def.States.RunFailed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
-    expect(finalizeFailed.Catch[0].Next).toBe('ReportFailed');
+    expect(finalizeFailed.Catch?.[0].Next).toBe('ReportFailed');
   });
 
   it('fails the execution when the summary says the file was refused, halted or cut short', () => {
     const def = definitionOf(s.template);
-    expect(def.States.Outcome.Choices.map((c: any) => [c.Variable, c.IsPresent, c.Next])).toEqual([
+    expect(def.States.Outcome.Choices?.map((c) => [c.Variable, c.IsPresent, c.Next])).toEqual([
       ['$.refused', true, 'FileRefused'],
       ['$.halted', true, 'RunHalted'],
       ['$.cutShort', true, 'CsvCutShort'],

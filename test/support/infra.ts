@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App, type CfnElement, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { PolicyValidationPluginReport } from 'aws-cdk-lib';
@@ -15,8 +16,14 @@ export interface Synth {
   nag: PolicyValidationPluginReport;
 }
 
+/** cdk.json's context (the feature flags): `cdk synth` hands it to the app, so the tests synthesise with it too. */
+export function cdkContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context?: Record<string, unknown> };
+  return cdkJson.context ?? {};
+}
+
 export function synth(config: DeployConfigInput = {}): Synth {
-  const app = new App();
+  const app = new App({ context: cdkContext() });
   const stack = new LeadImportStack(app, 'Test', { config });
   const template = Template.fromStack(stack);
   // The AwsSolutions pack directly on the tree: acknowledged findings are left out, errors and warnings stay.
@@ -46,12 +53,40 @@ export function statementsOf(template: Template, roleId: string): Statement[] {
 
 export const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
+/** A retrier as the ASL writes it. */
+export interface AslRetrier {
+  ErrorEquals: string[];
+  MaxAttempts?: number;
+  IntervalSeconds?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: string;
+}
+
+/** The fields of an ASL state the tests read. */
+export interface AslState {
+  Type: string;
+  Next?: string;
+  Default?: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  Retry?: AslRetrier[];
+  Catch?: Array<{ ErrorEquals: string[]; ResultPath?: string; Next: string }>;
+  Choices?: Array<Record<string, unknown>>;
+  ResultPath?: string;
+  Error?: string;
+  ErrorPath?: string;
+  CausePath?: string;
+}
+
+/** What a CloudFormation token becomes in the definition text. */
+const TOKEN = '$' + '{token}';
+
 /** The state machine definition as JSON; CloudFormation tokens become `${token}` strings. */
-export function definitionOf(template: Template): { StartAt: string; TimeoutSeconds?: number; States: Record<string, any> } {
+export function definitionOf(template: Template): { StartAt: string; TimeoutSeconds?: number; States: Record<string, AslState> } {
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   const def = machine.Properties.DefinitionString;
-  const text =
-    typeof def === 'string' ? def : (def['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : '${token}')).join('');
+  const text = typeof def === 'string' ? def : (def['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : TOKEN)).join('');
   return JSON.parse(text);
 }
 
