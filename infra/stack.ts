@@ -39,7 +39,8 @@ export class LeadImportStack extends Stack {
 
   constructor(scope: Construct, id: string, props: LeadImportStackProps = {}) {
     super(scope, id, props);
-    const config = (this.config = parseDeployConfig({ ...props.config }));
+    this.config = parseDeployConfig({ ...props.config });
+    const config = this.config;
 
     const storage = new Storage(this, 'Storage', config);
     this.bucket = storage.bucket;

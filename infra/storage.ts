@@ -16,7 +16,9 @@ export interface StorageProps {
 /**
  * The import bucket: incoming/ (sources), parts/ (temporary chunk report parts), reports/ (results).
  * When created here: SSE-S3, public access blocked, TLS only, versioned (a re-upload is a new version and a
- * new run), lifecycle for reports and parts, server access logs into a separate bucket.
+ * new run), lifecycle for reports and parts, server access logs into a separate bucket (log delivery is granted
+ * by bucket policy, not the legacy LogDeliveryWrite ACL, so ACLs stay disabled: cdk.json's
+ * @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy).
  */
 export class Storage extends Construct {
   readonly bucket: s3.IBucket;
@@ -25,8 +27,6 @@ export class Storage extends Construct {
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
-    // Grant log delivery by bucket policy rather than the legacy LogDeliveryWrite ACL (ACLs stay disabled).
-    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     this.imported = props.bucketName !== undefined;
     if (props.bucketName !== undefined) {
       this.bucket = s3.Bucket.fromBucketName(this, 'Bucket', props.bucketName);
