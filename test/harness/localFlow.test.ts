@@ -1,11 +1,12 @@
-import type { S3Event, S3EventRecord } from 'aws-lambda';
+import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectChangedError } from '../../lambda/errors.ts';
+import { ConfigurationError, NoProgressError, ObjectChangedError, RunHaltedError } from '../../lambda/errors.ts';
 import type { S3Store } from '../../lambda/stores/s3Store.ts';
 import { createLocalFlow, type LocalFlowOptions } from '../../harness/flow/localFlow.ts';
+import { LocalStateMachine } from '../../harness/flow/stateMachine.ts';
 import type { LocalS3 } from '../../harness/localS3.ts';
 import { runIdFor } from '../../lambda/run/drive.ts';
-import type { Summary } from '../../lambda/run/state.ts';
+import type { RunState, Summary } from '../../lambda/run/state.ts';
 import type { ObjectStore } from '../../lambda/stores/store.ts';
 import { startEventBucket, type EventBucket } from '../support/s3.ts';
 
@@ -33,17 +34,27 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
   let bucket: EventBucket;
   let s3: LocalS3;
   let store: S3Store;
-  let records: S3EventRecord[];
   let upload: EventBucket['upload'];
 
   beforeAll(async () => {
     bucket = await startEventBucket(BUCKET, 'local-flow');
-    ({ s3, store, records, upload } = bucket);
+    ({ s3, store, upload } = bucket);
   });
   afterAll(() => bucket.close());
 
   function flow(env: Record<string, string> = {}, extra: Partial<LocalFlowOptions> = {}) {
     return createLocalFlow({ client: s3.client, env: { LOG_LEVEL: 'SILENT', DRY_RUN: 'true', ...env }, ...extra });
+  }
+
+  /**
+   * Many chunks of a few hundred rows each, the same on any machine: a chunk clock that ticks 1 ms per reading
+   * and a 300 ms budget. (A wall-clock budget of a few ms is shorter than one local S3 round trip: every chunk
+   * took a row or two, so 3,000 rows made ~1,500 chunks and ~3,000 parts, about 50 s of S3 calls.)
+   */
+  const SMALL_CHUNKS = { CHUNK_BUDGET_MS: '300', CHUNK_MARGIN_MS: '1' };
+  function ticking(): () => number {
+    let tick = 0;
+    return () => ++tick;
   }
 
   it('an upload triggers an import and the report appears under reports/', async () => {
@@ -67,9 +78,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
   it('5,000 rows on a tiny time budget: many chunks, every line once and in order, same summary as one chunk', async () => {
     const body = csv(5000);
     let chunks = 0;
-    // A clock that ticks 1 ms per reading: a 300 ms budget then ends each chunk after a few hundred rows, whatever the machine.
-    let tick = 0;
-    const manyWithCount = flow({ CHUNK_BUDGET_MS: '300', CHUNK_MARGIN_MS: '1' }, { onChunk: () => void chunks++, now: () => ++tick });
+    const manyWithCount = flow(SMALL_CHUNKS, { onChunk: () => void chunks++, now: ticking() });
     const a = await manyWithCount.start(await upload('incoming/many.csv', body));
     const summaryMany = await manyWithCount.summaryOf(a.runs[0].executionName!);
     expect(chunks).toBeGreaterThan(5);
@@ -101,7 +110,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
             remove: (k) => inner.remove(k),
             read: async (k, o) => {
               const stream = await inner.read(k, o);
-              // The third chunk dies while reading its rows, after some of them were processed.
+              // The second chunk dies while reading its rows (the first chunk read the head, then its rows).
               if (++reads === 3) {
                 let seen = 0;
                 stream.on('data', (c: Buffer) => {
@@ -118,7 +127,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
             },
             write: (k, b, t) => inner.write(k, b, t),
           };
-    const f = flow({ CHUNK_BUDGET_MS: '5', CHUNK_MARGIN_MS: '1' }, { wrapStore: crashing });
+    const f = flow(SMALL_CHUNKS, { wrapStore: crashing, now: ticking() });
     const { runs } = await f.start(await upload('incoming/killed.csv', csv(3000)));
     const summary = await f.summaryOf(runs[0].executionName!);
     expect(killed).toBe(1);
@@ -147,7 +156,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
             },
           });
     let failures = 0;
-    const f = flow({ CHUNK_BUDGET_MS: '5', CHUNK_MARGIN_MS: '1' }, { wrapStore: failing });
+    const f = flow(SMALL_CHUNKS, { wrapStore: failing, now: ticking() });
     const { runs } = await f.start(await upload('incoming/failing.csv', csv(3000)));
     const summary = await f.summaryOf(runs[0].executionName!);
     const execution = f.stateMachine.executions.get(runs[0].executionName!)!;
@@ -174,7 +183,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
               return inner.read(k, o);
             },
           });
-    const f = flow({ CHUNK_BUDGET_MS: '5', CHUNK_MARGIN_MS: '1' }, { wrapStore: blip });
+    const f = flow(SMALL_CHUNKS, { wrapStore: blip, now: ticking() });
     const { runs } = await f.start(await upload('incoming/blip.csv', csv(3000)));
     const summary = await f.summaryOf(runs[0].executionName!);
     expect(reads).toBeGreaterThan(4);
@@ -192,7 +201,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
       step !== 'chunk'
         ? inner
         : Object.assign(Object.create(inner) as ObjectStore, {
-            read: async (k: string, o?: Parameters<ObjectStore['read']>[1]) => {
+            read: async (k: string) => {
               fatal++;
               throw new ObjectChangedError(`${BUCKET}/${k}`);
             },
@@ -285,5 +294,54 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     const c = await f.start({ bucket: BUCKET, key: 'reports/x.csv' });
     expect([a, b, c].map((r) => r.runs[0].status)).toEqual(['ignored', 'ignored', 'ignored']);
     expect(f.stateMachine.executions.size).toBe(0);
+  });
+});
+
+describe('local state machine: the retry policy of infra/retryPolicy.ts, played in-process', () => {
+  /** Runs one execution whose chunk step throws `failures` in turn (then finishes the run); returns what happened. */
+  async function play(failures: Array<() => Error>) {
+    const thrown = [...failures];
+    const machine = new LocalStateMachine({
+      chunk: async (state) => {
+        const fail = thrown.shift();
+        if (fail) throw fail();
+        return { ...state, checkpoint: { ...state.checkpoint, done: true } };
+      },
+      finalize: async (event) => ({ error: (event as { error?: unknown }).error }) as unknown as Summary,
+    });
+    const input = { checkpoint: { done: false } } as unknown as RunState;
+    await machine.startExecution({ stateMachineArn: 'arn:local', name: 'run', input: JSON.stringify(input) });
+    const execution = machine.executions.get('run')!;
+    const summary = await execution.result;
+    return { invocations: execution.invocations, error: execution.error?.Error, errorReported: summary.error !== undefined };
+  }
+  const named = (name: string) => () => Object.assign(new Error(name), { name });
+
+  it('retries a crashed worker twice, then catches it into the report', async () => {
+    expect(await play([named('Runtime.ExitError')])).toEqual({ invocations: 2, error: undefined, errorReported: false });
+    expect(await play(Array.from({ length: 3 }, () => named('Sandbox.Timedout')))).toEqual({
+      invocations: 3,
+      error: 'Sandbox.Timedout',
+      errorReported: true,
+    });
+  });
+
+  it('never retries an error no retry can fix', async () => {
+    for (const fatal of [
+      () => new ConfigurationError('no webhook'),
+      () => new RunHaltedError('OVERLOAD_LIMIT', 'halted'),
+      () => new NoProgressError('stuck'),
+    ]) {
+      expect(await play([fatal, fatal])).toEqual({ invocations: 1, error: fatal().name, errorReported: true });
+    }
+  });
+
+  it('retries any other error 3 times and waits out the Lambda service patiently', async () => {
+    expect(await play(Array.from({ length: 4 }, () => named('Error')))).toEqual({ invocations: 4, error: 'Error', errorReported: true });
+    expect(await play(Array.from({ length: 20 }, () => named('Lambda.TooManyRequestsException')))).toEqual({
+      invocations: 21,
+      error: undefined,
+      errorReported: false,
+    });
   });
 });

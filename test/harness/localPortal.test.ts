@@ -71,6 +71,39 @@ describe('local flow against the sandbox portal (real import)', () => {
       });
   }
 
+  /** What one 2,500-row window costs on this machine: its diff read (the send's first request) and its writes. */
+  interface WindowCost {
+    diffReadMs: number;
+    writesMs: number;
+  }
+
+  /** Opens the portal as the chunk does, timing each window the sender is handed (through the `portal` seam). */
+  function timingPortal(costs: WindowCost[]): NonNullable<LocalFlowOptions['portal']> {
+    return async (url, options) => {
+      let answered: number | undefined;
+      const timed: typeof fetch = async (input, init) => {
+        const res = await fetch(input, init);
+        answered ??= Date.now();
+        return res;
+      };
+      const session = await openPortal(url, options, { fetch: timed });
+      return {
+        ...session,
+        sender: {
+          stats: () => session.sender.stats(),
+          send: async (rows: Parameters<typeof session.sender.send>[0], deadline: number) => {
+            const started = Date.now();
+            answered = undefined;
+            const outcomes = await session.sender.send(rows, deadline);
+            const end = Date.now();
+            costs.push({ diffReadMs: (answered ?? end) - started, writesMs: end - (answered ?? end) });
+            return outcomes;
+          },
+        },
+      };
+    };
+  }
+
   function writesPerLead(sb: Sandbox): Map<number, number> {
     const per = new Map<number, number>();
     for (const e of sb.ledger()) per.set(Number(e.id), (per.get(Number(e.id)) ?? 0) + 1);
@@ -81,18 +114,25 @@ describe('local flow against the sandbox portal (real import)', () => {
     const sbMany = await portal();
     const sbOne = await portal();
     try {
-      let chunks = 0;
-      // Real time here: the sender measures the deadline on the wall clock.
-      const many = flow(sbMany, { CHUNK_BUDGET_MS: '250', CHUNK_MARGIN_MS: '1' }, { onChunk: () => void chunks++ });
-      await store.write('incoming/many.csv', csv(ROWS, 'Imported'));
-      const a = await many.start({ bucket: BUCKET, key: 'incoming/many.csv' });
-      const summaryMany = await many.summaryOf(a.runs[0].executionName!);
-      expect(chunks).toBeGreaterThan(3);
-
-      const one = flow(sbOne, {});
+      const costs: WindowCost[] = [];
+      const one = flow(sbOne, {}, { portal: timingPortal(costs) });
       await store.write('incoming/one.csv', csv(ROWS, 'Imported'));
       const b = await one.start({ bucket: BUCKET, key: 'incoming/one.csv' });
       const summaryOne = await one.summaryOf(b.runs[0].executionName!);
+      expect(costs).toHaveLength(2);
+
+      // Real time here: the sender measures the deadline on the wall clock. The budget is what one window needs
+      // here (its diff read, then half its writes; the warm second window of the run above), so most chunks end
+      // halfway through a window's writes and defer the rest, on a fast machine or a loaded one. (A fixed 250 ms
+      // was less than one diff read on a slower machine: every chunk deferred every row, NO_PROGRESS.)
+      const warm = costs[1];
+      const budget = Math.round(warm.diffReadMs + warm.writesMs / 2);
+      let chunks = 0;
+      const many = flow(sbMany, { CHUNK_BUDGET_MS: String(budget), CHUNK_MARGIN_MS: '1' }, { onChunk: () => void chunks++ });
+      await store.write('incoming/many.csv', csv(ROWS, 'Imported'));
+      const a = await many.start({ bucket: BUCKET, key: 'incoming/many.csv' });
+      const summaryMany = await many.summaryOf(a.runs[0].executionName!);
+      expect(chunks, `chunks of ${budget} ms`).toBeGreaterThan(3);
 
       const ids = await reportIds(summaryMany);
       expect(ids.map(([id]) => id)).toEqual(Array.from({ length: ROWS }, (_, i) => i + 1));
