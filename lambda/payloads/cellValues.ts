@@ -37,8 +37,10 @@ export function valuesReader(
       row.addressSet ??= [];
       row.addressSet.push(plan.code);
     }
-    if (text === marker) row.clears = applyClear(plan, row.fields, row.clears);
-    else if (plan.schema === undefined) row.fields[plan.code] = text;
+    if (text === marker) {
+      if (plan.clearRefusal) row.problems = addProblem(row.problems, 'INVALID_VALUE', line, plan.header, plan.clearRefusal);
+      else row.clears = applyClear(plan, row.fields, row.clears);
+    } else if (plan.schema === undefined) row.fields[plan.code] = text;
     else {
       const r = plan.schema.safeParse(text);
       if (!r.success) row.problems = addProblem(row.problems, 'INVALID_VALUE', line, plan.header, r.error.issues[0].message);

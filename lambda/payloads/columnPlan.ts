@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { ADDRESS_FIELDS } from './fields.ts';
 import type { Column } from './header.ts';
-import { multifieldParser } from './multifieldCells.ts';
+import { multifieldCellParser } from './multifieldCells.ts';
 import { isSplittable, listSeparator, scalarParser } from './scalarParser.ts';
+import { TITLE_CLEAR_REFUSAL } from './titleCell.ts';
 import { Bad, type CellValue, listOf, parseString } from './values/parser.ts';
 
 /** How one (non-ID) column's cells become a field value, worked out once per header. */
@@ -21,6 +22,8 @@ export interface ColumnPlan {
   schema: z.ZodType<unknown, string> | undefined;
   /** An ADDRESS_* field (a row setting some but not all of them gets a warning). */
   address: boolean;
+  /** Why the clear marker may not empty this column (TITLE: the portal requires it), if it may not. */
+  clearRefusal?: string;
 }
 
 export function planColumn(column: Column): ColumnPlan {
@@ -33,12 +36,13 @@ export function planColumn(column: Column): ColumnPlan {
       code,
       valueType,
       clearKey: `${code}:${valueType}`,
-      schema: zodFrom(listOf(multifieldParser(code, valueType))),
+      schema: zodFrom(multifieldCellParser(code, valueType)),
       address,
     };
   }
   const parse = scalarParser(spec);
   // Types we do not know (money, file, crm bindings…) pass through whole, even when multiple.
+  if (code === 'TITLE') return { index, header, code, schema: zodFrom(parse), address, clearRefusal: TITLE_CLEAR_REFUSAL };
   if (!spec.multiple || !isSplittable(spec.type)) {
     return { index, header, code, schema: parse === parseString ? undefined : zodFrom(parse), address };
   }

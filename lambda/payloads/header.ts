@@ -1,5 +1,6 @@
 import { FileRefusedError } from '../errors.ts';
-import { DEFAULT_VALUE_TYPE, isMultifieldType, MULTIFIELD_VALUE_TYPES, UF_CODE } from './fields.ts';
+import { DEFAULT_VALUE_TYPE, isMultifieldType, MULTIFIELD_VALUE_TYPES, type MultifieldType, UF_CODE } from './fields.ts';
+import { isOpenChannelColumn, OPEN_CHANNEL_REASON } from './openChannel.ts';
 import type { Catalogue, FieldSpec } from '../types.ts';
 
 /** One header cell resolved to a lead field. Empty header cells get no Column. */
@@ -36,7 +37,11 @@ type Resolved = { ok: true; code: string; spec: FieldSpec; valueType?: string } 
 /**
  * Header cells → column plan. Applies the mapping first, then matches field codes case-insensitively
  * (custom fields also by their portal labels). Refuses the whole file, naming every offending column, when
- * a column is unknown, read-only, duplicated, or the ID column is missing.
+ * a column is unknown, read-only, duplicated, or the ID column is missing. Columns that would write Open
+ * Channel bindings (IM_OPENLINE, IM_IMOL, any LINK column, however reached) are refused as read-only: the
+ * portal manages them and overwriting them unlinks the lead from its chats. TITLE is `isRequired` in
+ * crm.lead.fields, yet no column is demanded: an update sends only what the file gives, and a TITLE cell that
+ * would empty the title is refused per row (titleCell.ts).
  *
  * @example resolveHeader(['ID', 'Title', 'PHONE_MOBILE'], { mapping: {}, catalogue: standardCatalogue() })
  * // → [{ index: 0, code: 'ID', … }, { index: 1, code: 'TITLE', … }, { index: 2, code: 'PHONE', valueType: 'MOBILE', … }]
@@ -62,6 +67,10 @@ export function resolveHeader(cells: string[], opts: HeaderOptions): Column[] {
       return;
     }
     const { code, spec, valueType } = resolved;
+    if (isOpenChannelColumn(code, valueType)) {
+      problems.push({ code: 'READ_ONLY_COLUMN', text: openChannelRefusal(header, mapped?.to, code) });
+      return;
+    }
     if (code === 'ID') hasId = true;
     else if (spec.readOnly) {
       problems.push({
@@ -89,6 +98,19 @@ export function resolveHeader(cells: string[], opts: HeaderOptions): Column[] {
 
   if (problems.length > 0) throw refusal(problems);
   return columns;
+}
+
+/** `"Chat" (IM_OPENLINE): Open Channel bindings are …`: the field named as the mapping or header named it. */
+function openChannelRefusal(header: string, mappedTo: string | undefined, code: string): string {
+  const name = (mappedTo ?? header).trim().toUpperCase();
+  // A label reaches the field by another name: show the code.
+  const field = name === code || name.startsWith(`${code}_`) ? name : code;
+  return `${shown(header)}${header.toUpperCase() === field ? '' : ` (${field})`}: ${OPEN_CHANNEL_REASON} (remove the column)`;
+}
+
+/** A multifield's VALUE_TYPEs a column may write (not the Open Channel ones), for suggestions and messages. */
+function writableValueTypes(base: MultifieldType): readonly string[] {
+  return MULTIFIELD_VALUE_TYPES[base].filter((vt) => !isOpenChannelColumn(base, vt));
 }
 
 /** The mapping keyed for lookup (normalised user header); a target that names no field is a problem. */
@@ -130,9 +152,10 @@ class FieldIndex {
       const code = spec.code.toUpperCase();
       if (code === 'ID') continue;
       this.byCode.set(code, spec);
-      if (!spec.readOnly || code === 'ID') this.names.push(code);
+      // Never suggest a column that would be refused (read-only, Open Channel bindings).
+      if (!spec.readOnly && !isOpenChannelColumn(code, undefined)) this.names.push(code);
       if (spec.type === 'crm_multifield' && isMultifieldType(code)) {
-        for (const vt of MULTIFIELD_VALUE_TYPES[code]) this.names.push(`${code}_${vt}`);
+        for (const vt of writableValueTypes(code)) this.names.push(`${code}_${vt}`);
       }
       for (const label of spec.labels ?? []) {
         const key = normalKey(label);
@@ -177,12 +200,14 @@ class FieldIndex {
     const spec = this.byCode.get(base);
     if (spec?.type !== 'crm_multifield' || !isMultifieldType(base)) return undefined;
     const valueType = upper.slice(cut + 1);
-    if (MULTIFIELD_VALUE_TYPES[base].includes(valueType)) return { ok: true, code: base, spec, valueType };
+    // Any LINK_… column resolves, so that it is refused for what it is (an Open Channel binding), not as unknown.
+    if (MULTIFIELD_VALUE_TYPES[base].includes(valueType) || base === 'LINK') return { ok: true, code: base, spec, valueType };
+    const writable = writableValueTypes(base);
     const alias = VALUE_TYPE_ALIASES[valueType];
-    const near = alias && MULTIFIELD_VALUE_TYPES[base].includes(alias) ? `${base}_${alias}` : closest(upper, this.names);
+    const near = alias && writable.includes(alias) ? `${base}_${alias}` : closest(upper, this.names);
     return {
       ok: false,
-      text: `(${near ? `did you mean ${near}? ` : ''}${base} value types: ${MULTIFIELD_VALUE_TYPES[base].join(', ')})`,
+      text: `(${near ? `did you mean ${near}? ` : ''}${base} value types: ${writable.join(', ')})`,
     };
   }
 

@@ -1,9 +1,26 @@
 import type { LeadFields, MultifieldValue } from '../types.ts';
 import { parseEmail, parsePhone, parseUrl, parseWebOrHandle } from './values/contacts.ts';
-import { type Parser, parseString } from './values/parser.ts';
+import { OPEN_CHANNEL_REASON, isOpenChannelValue } from './openChannel.ts';
+import { quote } from './quote.ts';
+import { Bad, type CellValue, listOf, type Parser, parseString } from './values/parser.ts';
 
-/** The parser for one value of a multifield column (`PHONE` + `MOBILE`…). */
+/**
+ * The parser of a whole multifield cell: its `|`-separated values, each checked by multifieldParser. An IM cell
+ * holding an Open Channel binding as exported (`imol|livechat|1|…`) is refused whole: split at its `|` it would
+ * add junk handles, and as a binding it is the portal's, not the file's.
+ */
+export function multifieldCellParser(code: string, valueType: string): (v: string) => CellValue | Bad {
+  const values = listOf(multifieldParser(code, valueType));
+  if (code !== 'IM') return values;
+  return (v) => (isOpenChannelValue(v) ? new Bad(`${quote(v)} is an Open Channel binding: ${OPEN_CHANNEL_REASON}`) : values(v));
+}
+
+/** The parser for one value of a multifield column (`PHONE` + `MOBILE`…), the portal's length limit included. */
 export function multifieldParser(code: string, valueType: string): Parser {
+  return withinLimit(shapeParser(code, valueType));
+}
+
+function shapeParser(code: string, valueType: string): Parser {
   switch (code) {
     case 'PHONE':
       return parsePhone;
@@ -12,8 +29,21 @@ export function multifieldParser(code: string, valueType: string): Parser {
     case 'WEB':
       return valueType === 'VK' || valueType === 'TWITTER' || valueType === 'LIVEJOURNAL' ? parseWebOrHandle : parseUrl;
     default:
-      return parseString; // IM handles and LINK values have no common shape
+      return parseString; // IM handles have no common shape
   }
+}
+
+/** CCrmLead::CheckFields refuses the whole update when a multifield VALUE is over 250 characters. */
+const MAX_VALUE_CHARS = 250;
+
+function withinLimit(parse: Parser): Parser {
+  return (v) => {
+    const r = parse(v);
+    if (r instanceof Bad) return r;
+    const chars = [...String(r)].length;
+    if (chars <= MAX_VALUE_CHARS) return r;
+    return new Bad(`the value is ${chars} characters; the portal takes at most ${MAX_VALUE_CHARS} (it would refuse the whole update)`);
+  };
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { FieldSpec } from '../types.ts';
+import { parseTitle } from './titleCell.ts';
 import { parseCurrency, enumParser, statusParser } from './values/codes.ts';
 import { parseUrl } from './values/contacts.ts';
 import { parseDate, parseDateTime } from './values/dates.ts';
 import { idParser } from './values/ids.ts';
-import { parseDouble, parseInteger } from './values/numbers.ts';
+import { parseDouble, parseInteger, parseOpportunity } from './values/numbers.ts';
 import { type Parser, parseString, SEPARATOR } from './values/parser.ts';
 import { parseBoolean, parseChar } from './values/yesNo.ts';
 
@@ -61,7 +62,8 @@ export function scalarParser(spec: FieldSpec): Parser {
     case 'integer':
       return spec.code.startsWith('UF_') ? parseInteger : idParser('an ID');
     case 'double':
-      return parseDouble;
+      // The portal checks OPPORTUNITY against a plain-decimal pattern; custom doubles go through the UF manager.
+      return spec.code === 'OPPORTUNITY' ? parseOpportunity : parseDouble;
     case 'char':
       return parseChar;
     case 'boolean':
@@ -77,6 +79,6 @@ export function scalarParser(spec: FieldSpec): Parser {
     case 'url':
       return parseUrl;
     default:
-      return parseString;
+      return spec.code === 'TITLE' ? parseTitle : parseString;
   }
 }

@@ -30,7 +30,7 @@ describe('resolveHeader: matching', () => {
   });
 
   it('reads multifield columns: bare name is WORK, suffix names the VALUE_TYPE', () => {
-    const cols = resolve(['ID', 'PHONE', 'phone_mobile', 'EMAIL_HOME', 'WEB', 'IM_TELEGRAM', 'IM', 'LINK', 'Email_Other']);
+    const cols = resolve(['ID', 'PHONE', 'phone_mobile', 'EMAIL_HOME', 'WEB', 'IM_TELEGRAM', 'IM', 'Email_Other']);
     expect(cols.slice(1).map((c) => `${c.code}:${c.valueType}`)).toEqual([
       'PHONE:WORK',
       'PHONE:MOBILE',
@@ -38,10 +38,10 @@ describe('resolveHeader: matching', () => {
       'WEB:WORK',
       'IM:TELEGRAM',
       'IM:OTHER',
-      'LINK:USER',
       'EMAIL:OTHER',
     ]);
-    expect(resolve(['ID', 'LINK_USER'])[1]).toMatchObject({ code: 'LINK', valueType: 'USER' });
+    // LINK (and IM_OPENLINE, IM_IMOL) hold Open Channel bindings: refused, see openChannel.test.ts.
+    expect(refusal(['ID', 'LINK_USER']).code).toBe('READ_ONLY_COLUMN');
   });
 
   it('accepts any UF_CRM_* offline as a string field', () => {
@@ -120,8 +120,8 @@ describe('resolveHeader: refusals', () => {
       'unknown column "PHONE_CELL" (did you mean PHONE_MOBILE? PHONE value types: WORK, MOBILE, FAX, HOME, PAGER, MAILING, OTHER)',
     );
     expect(e.message).toContain('unknown column "EMAIL_WROK" (did you mean EMAIL_WORK?');
-    expect(refusal(['ID', 'IM_WORK']).message).toContain('IM value types: TELEGRAM');
-    expect(refusal(['ID', 'LINK_WORK']).message).toContain('LINK value types: USER');
+    expect(refusal(['ID', 'IM_WORK']).message).toContain('IM value types: TELEGRAM, VK, SKYPE, VIBER, BITRIX24, ICQ, MSN, JABBER, OTHER)');
+    expect(refusal(['ID', 'LINK_WORK']).message).toContain('"LINK_WORK": Open Channel bindings are system data');
   });
 
   it('refuses UF columns that do not look like UF_CRM_ codes offline', () => {

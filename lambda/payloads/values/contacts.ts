@@ -1,4 +1,5 @@
 import { quote } from '../quote.ts';
+import { portalEmailProblem } from './checkEmail.ts';
 import { Bad, type Parser } from './parser.ts';
 
 // Phone numbers, e-mail addresses and web addresses: the multifield values with a shape to check (url is also a scalar type).
@@ -21,10 +22,14 @@ export const parsePhone: Parser = (v) => {
 
 const EMAIL = /^[\p{L}\p{N}!#$%&'*+/=?^_`{}~.-]+@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+[\p{L}\p{N}-]*\p{L}[\p{L}\p{N}-]*$/u;
 
+/** An e-mail address in the usual shape, which the portal's check_email() also takes (checkEmail.ts). */
 export const parseEmail: Parser = (v) => {
   if (EMAIL.test(v)) {
     const at = v.indexOf('@');
-    if (v[0] !== '.' && v[at - 1] !== '.' && !v.includes('..')) return v;
+    if (v[0] !== '.' && v[at - 1] !== '.' && !v.includes('..')) {
+      const problem = portalEmailProblem(v);
+      return problem ? new Bad(`${quote(v)} is not an e-mail address the portal accepts (${problem})`) : v;
+    }
   }
   return new Bad(`${quote(v)} is not an e-mail address`);
 };

@@ -36,3 +36,21 @@ export const parseDouble: Parser = (v) => {
   }
   return new Bad(`${quote(v)} is not a number`);
 };
+
+/** What CCrmLead::CheckFields takes for OPPORTUNITY; anything else refuses the whole update. */
+const PLAIN_DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * OPPORTUNITY: an amount as parseDouble reads it, refused unless the number travels as a plain decimal. The
+ * batch encoder prints numbers with String(), which writes 1e+21 and 1e-7 in exponent form: the portal would
+ * refuse those. -0 goes as 0.
+ */
+export const parseOpportunity: Parser = (v) => {
+  const n = parseDouble(v);
+  if (n instanceof Bad) return n;
+  const amount = n === 0 ? 0 : n;
+  if (PLAIN_DECIMAL.test(String(amount))) return amount;
+  return new Bad(
+    `${quote(v)} cannot be sent as a plain decimal (it would travel as ${String(amount)}; the portal takes amounts like 1234.56 and would refuse the whole update)`,
+  );
+};
