@@ -166,24 +166,29 @@ export class OperatingBudget {
     this.inflightRequests = Math.max(0, this.inflightRequests - 1);
   }
 
-  /** A report from an answer (envelope `time` or a nested `result_time`). */
-  observe(r: OperatingReport): void {
-    if (!Number.isFinite(r.operating)) return;
+  /**
+   * A report from an answer (envelope `time` or a nested `result_time`). Returns the seconds charged to us:
+   * the growth of `operating` since the previous report when it is usable, else the per-command estimate.
+   */
+  observe(r: OperatingReport): number {
+    if (!Number.isFinite(r.operating)) return 0;
     this.peak = Math.max(this.peak, r.operating);
     let sample: number | undefined;
-    // The server time the answer reports for this method is the cost; without it, the growth since the
-    // previous report, when nothing expired in between and the request was alone in flight.
+    // The cost is the growth of operating since the previous report (when nothing expired in between), or
+    // server time known otherwise (`spent`). It prices one command only when the request was alone in flight
+    // (otherwise the growth may include other requests' work).
     const alone = this.inflightRequests <= 1;
-    if (r.spent !== undefined && r.spent > 0) {
-      sample = r.spent;
-    } else if (alone && r.at >= this.at && r.resetAt !== undefined && r.resetAt === this.resetAt && r.operating >= this.operating) {
-      sample = r.operating - this.operating;
-    }
+    const delta =
+      r.at >= this.at && r.resetAt !== undefined && r.resetAt === this.resetAt && r.operating >= this.operating
+        ? r.operating - this.operating
+        : undefined;
+    if (r.spent !== undefined && r.spent > 0) sample = r.spent;
+    else if (alone) sample = delta;
     if (sample !== undefined && r.units > 0 && sample > 0) {
       const unit = sample / r.units;
       this.perUnit = this.perUnit === undefined ? unit : 0.7 * this.perUnit + 0.3 * unit;
     }
-    const charged = r.spent ?? (sample !== undefined ? sample : (this.perUnit ?? 0) * r.units);
+    const charged = r.spent ?? delta ?? (this.perUnit ?? 0) * r.units;
     if (charged > 0) {
       this.charges.push({ at: r.at, cost: charged });
       const keep = r.at - 2 * this.opts.window * 1000;
@@ -195,6 +200,7 @@ export class OperatingBudget {
       this.resetAt = r.resetAt;
       this.probing = false;
     }
+    return charged;
   }
 
   /**

@@ -35,7 +35,9 @@ export class PortalClock {
   /** Learns from one answer sent at `sentAt` and received at `receivedAt` (local ms). */
   observe(time: PortalTime | undefined, sentAt: number, receivedAt: number): void {
     if (!time) return;
-    const s = Number(time.start);
+    // Current portals print `start` in whole seconds (SRV rest.php): truncated by up to 1 s, it would pull the
+    // midpoint back by up to half a second, differently each time. Only a fractional start is used.
+    const s = Number.isInteger(Number(time.start)) ? Number.NaN : Number(time.start);
     const f = Number(time.finish);
     let portalMid: number;
     if (Number.isFinite(s) && Number.isFinite(f) && f >= s) portalMid = ((s + f) / 2) * 1000;
@@ -133,12 +135,16 @@ export class Throttle {
     for (const { method, units } of billing) this.budget(method).finish(units);
   }
 
-  /** Learns from one answer's time object for `method` (the envelope, or a nested result_time). */
-  observe(method: string, time: PortalTime | undefined, units: number, spent?: number): void {
-    if (!time || time.operating === undefined) return;
+  /**
+   * Learns from one answer's time object for `method` (the envelope, or a nested result_time); returns the
+   * operating seconds it charged to the method. `spent`: server seconds known otherwise (never `processing`,
+   * which portals print in whole seconds).
+   */
+  observe(method: string, time: PortalTime | undefined, units: number, spent?: number): number {
+    if (!time || time.operating === undefined) return 0;
     // The latest of the portal's finish and "now" on its clock: never earlier than the charge itself.
     const at = Math.max(time.finish !== undefined ? Number(time.finish) * 1000 : 0, this.clock.portalNow());
-    this.budget(method).observe({
+    return this.budget(method).observe({
       operating: Number(time.operating),
       resetAt: time.operating_reset_at !== undefined ? Number(time.operating_reset_at) * 1000 : undefined,
       at,

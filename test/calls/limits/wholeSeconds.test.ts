@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { PortalClock } from '../../../lambda/calls/limits/throttle.ts';
+import { batchAnswer, batchCommands, type FakeCall, fakeSetup, row } from '../../support/bitrix.ts';
+
+/**
+ * Current portals print `start` and `processing` as whole seconds (SRV rest.php declares them int; processing
+ * mostly 0, sometimes 1; duration inflated by up to 1 s); `operating` stays a float. Work must be priced from
+ * the growth of `operating` per method, and the portal clock must not lean on the truncated `start`.
+ */
+const COST = 0.7; // server seconds per crm.lead.update (35 s a batch: the 14th batch would cross 480 mid-batch)
+const LIMIT = 480;
+const WINDOW_MS = 600_000;
+
+/**
+ * A portal billing each nested crm.lead.update to its method in one-minute buckets (each expires 600 s after
+ * its first charge; operating_reset_at = the oldest one's expiry), refusing a command once the method is over
+ * the limit (the call that crosses still completes).
+ */
+function billingPortal() {
+  const buckets: { at: number; cost: number }[] = [];
+  let commands = 0;
+  let refusals = 0;
+  const answer = (call: FakeCall) => {
+    const now = call.at;
+    const live = () => buckets.filter((b) => b.at > now - WINDOW_MS);
+    const times: Record<string, unknown> = {};
+    const errors: Record<string, unknown> = {};
+    let i = 0;
+    for (const key of batchCommands(call).keys()) {
+      const used = live().reduce((s, b) => s + b.cost, 0);
+      if (used >= LIMIT) {
+        refusals++;
+        errors[key] = { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit.' };
+        continue;
+      }
+      const current = buckets.at(-1);
+      if (current && now < current.at + 60_000) current.cost += COST;
+      else buckets.push({ at: now, cost: COST });
+      commands++;
+      times[key] = {
+        start: Math.floor(now / 1000),
+        finish: now / 1000 + 0.6,
+        duration: 1.6,
+        processing: i++ % 7 === 0 ? 1 : 0,
+        operating: used + COST,
+        operating_reset_at: Math.ceil((live()[0].at + WINDOW_MS) / 1000),
+      };
+    }
+    const start = Math.floor(now / 1000);
+    const time = { start, finish: now / 1000 + 0.7, duration: 1.7, processing: 1, operating: 0, operating_reset_at: start + 600 };
+    return { body: batchAnswer(batchCommands(call).keys(), { errors, times, time }) };
+  };
+  return { answer, commands: () => commands, refusals: () => refusals };
+}
+
+describe('whole-second time blocks', () => {
+  it('pricing from operating deltas: the estimate matches them and no request crosses the budget', async () => {
+    const portal = billingPortal();
+    const { sender, client } = fakeSetup(portal.answer);
+    const rows = Array.from({ length: 2000 }, (_, i) => row(i + 2, 1000 + i, { TITLE: `t${i}` }));
+    const out = await sender.send(rows, Infinity);
+    expect(portal.refusals()).toBe(0);
+    expect(out.every((o) => o.status === 'updated')).toBe(true);
+    const b = client.throttle.budget('crm.lead.update');
+    expect(b.costPerCommand).toBeCloseTo(COST, 2);
+    // every answer after the first is charged what its operating grew by (its own work is not known from a first report)
+    const charged = (portal.commands() - 50) * COST;
+    expect(client.stats().operatingSeconds).toBeGreaterThan(charged - 1);
+    expect(client.stats().operatingSeconds).toBeLessThan(charged + 1);
+  }, 60_000);
+});
+
+describe('PortalClock with whole-second start', () => {
+  it('does not jump or drift when start is truncated to the second', () => {
+    const skew = 123_456;
+    let local = 1_000_000_000;
+    const c = new PortalClock(() => local);
+    for (let i = 0; i < 40; i++) {
+      const sent = local;
+      const portalStart = (sent + 20 + skew) / 1000;
+      const portalFinish = portalStart + 0.05 + (i % 5) * 0.01;
+      const received = sent + 40 + 50 + (i % 5) * 10;
+      c.observe({ start: Math.floor(portalStart), finish: portalFinish, processing: 0 }, sent, received);
+      expect(Math.abs(c.offsetMs - skew)).toBeLessThan(60);
+      local += 337;
+    }
+  });
+});
