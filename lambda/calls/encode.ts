@@ -51,3 +51,16 @@ export function command(method: string, params: Record<string, QueryValue>): str
   const q = toQuery(params);
   return q ? `${method}?${q}` : method;
 }
+
+/**
+ * The same values for a JSON body (a direct call): what the portal reads is what a batch command would have
+ * carried (null → '', booleans → Y/N, numbers as text; undefined left out), nesting kept.
+ */
+export function jsonParams(value: QueryValue): unknown {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(jsonParams);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).flatMap(([k, v]) => (v === undefined ? [] : [[k, jsonParams(v)]])));
+  }
+  return scalar(value);
+}

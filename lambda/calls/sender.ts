@@ -25,6 +25,8 @@ import { SendWindow } from './send/window.ts';
  *
  * - Commands are keyed `r<line>`, so each result or error maps back to its row; `result_error` is always
  *   walked (HTTP 200 hides failures); a key in neither map did not run and is sent again.
+ * - A row with a value `batch` would substitute (`$result`, `$next`, `$total`, `$time`, `$error`, any case) goes
+ *   alone as a direct crm.lead.update call (JSON body), under the same pacing, outcome and retry rules.
  * - A lead appears at most once per batch and never in two batches in flight: a later row for the same ID
  *   waits until the earlier one is final, so rows for one lead apply in file order.
  * - Up to `limits.concurrency` batches in flight (p-limit); pacing is the client's throttle.

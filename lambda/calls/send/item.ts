@@ -15,6 +15,8 @@ export interface SendItem {
   changes: string[];
   /** Appends multifield entries: replaying it would duplicate them, so it is never blindly re-sent. */
   appends: boolean;
+  /** A value the batch would substitute ($result…): the row goes alone, as a direct call (see hasBatchReference). */
+  direct: boolean;
   /** Sends the portal may have acted on. */
   attempts: number;
   /** Ambiguous failures so far. */
@@ -41,6 +43,7 @@ export function sendItem(index: number, row: ValidRow, fields: LeadFields | null
     fields,
     changes,
     appends: !!fields && appendsMultifield(fields),
+    direct: !!fields && hasBatchReference(fields),
     attempts: 0,
     transient: 0,
     notRun: 0,
@@ -53,6 +56,21 @@ export function sendItem(index: number, row: ValidRow, fields: LeadFields | null
 export function replanned(it: SendItem, fields: LeadFields): void {
   it.fields = fields;
   it.appends = appendsMultifield(fields);
+  it.direct = hasBatchReference(fields);
+}
+
+/** What the server takes for a reference to an earlier result inside `batch` (SRV CRestUtil::processBatchElement). */
+const BATCH_REFERENCE = /\$(result|next|total|time|error)/i;
+
+/**
+ * Does any value of the write (any field, any multifield entry) hold something `batch` would substitute?
+ * The server scans every value after URL-decoding, so percent-encoding does not protect it.
+ */
+export function hasBatchReference(value: unknown): boolean {
+  if (typeof value === 'string') return BATCH_REFERENCE.test(value);
+  if (Array.isArray(value)) return value.some(hasBatchReference);
+  if (value && typeof value === 'object') return Object.values(value).some(hasBatchReference);
+  return false;
 }
 
 /** Does a write append multifield entries (entries without an ID are added: replaying duplicates them)? */

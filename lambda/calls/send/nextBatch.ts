@@ -34,10 +34,12 @@ export function nextBatch(w: SendWindow, inflightIds: ReadonlySet<number>, now: 
     }
     blocked.add(it.row.id);
     if (it.notBefore > now || batch.length >= it.cap) continue;
+    // A row the batch would rewrite ($result…) goes alone, as a direct call; it does not join a batch.
+    if (it.direct && batch.length > 0) continue;
     batch.push(it);
     taken.add(it);
     cap = Math.min(cap, it.cap);
-    if (batch.length >= cap) break;
+    if (it.direct || batch.length >= cap) break;
   }
   w.pending = w.pending.filter((it) => !taken.has(it));
   return { batch, stale };

@@ -1,9 +1,10 @@
 import type { RunOptions } from '../../config.ts';
-import { command, type QueryValue } from '../encode.ts';
+import { command, jsonParams, type QueryValue } from '../encode.ts';
 import { batchBilling } from '../http/batchBody.ts';
 import type { SendContext } from './context.ts';
 import { settleFailure } from './failure.ts';
 import type { SendItem } from './item.ts';
+import { updated } from './outcomes.ts';
 import { settleAnswer } from './settleAnswer.ts';
 import type { SendWindow } from './window.ts';
 
@@ -31,6 +32,7 @@ export function batchCommands(
  * retries a transient failure only when no row appends (replaying an append duplicates entries).
  */
 export async function runBatch(ctx: SendContext, w: SendWindow, items: SendItem[]): Promise<void> {
+  if (items.length === 1 && items[0].direct) return runDirect(ctx, w, items[0]);
   const { cmd, byKey } = batchCommands(items, ctx.options.sonet);
   let body: unknown;
   try {
@@ -52,4 +54,34 @@ export async function runBatch(ctx: SendContext, w: SendWindow, items: SendItem[
     return;
   }
   await settleAnswer(ctx, w, byKey, body);
+}
+
+/**
+ * Sends one row as a direct crm.lead.update (JSON body), for values `batch` would substitute. Paced and
+ * billed like any call; the answer and the failures are settled as a batch command's would be.
+ */
+async function runDirect(ctx: SendContext, w: SendWindow, it: SendItem): Promise<void> {
+  try {
+    ctx.api.countCommands('writes', 1);
+    await ctx.api.post(
+      'crm.lead.update',
+      {
+        id: it.row.id,
+        fields: jsonParams((it.fields ?? {}) as unknown as QueryValue),
+        params: { REGISTER_SONET_EVENT: ctx.options.sonet },
+      },
+      {
+        deadline: w.deadline,
+        billing: [{ method: 'crm.lead.update', units: 1 }],
+        idempotent: !it.appends,
+        onSend: () => {
+          it.attempts += 1;
+        },
+      },
+    );
+  } catch (e) {
+    await settleFailure(ctx, w, [it], e);
+    return;
+  }
+  w.settle(it, updated(it));
 }
