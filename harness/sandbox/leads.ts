@@ -1,8 +1,8 @@
 /**
  * The sandbox's lead store and the crm.* methods the importer touches, with the real portal's semantics:
  * unknown and read-only fields silently ignored, multifields appended / changed / deleted by ID, numbers
- * and dates kept as the strings crm.lead.get prints, "Not found" and "ID is not defined or invalid." as
- * HTTP 400 with an empty `error`. Every applied write goes to the ledger so tests can check what was received.
+ * and dates kept as the strings crm.lead.get prints, "Lead is not found" (update), "Not found" (get) and
+ * "ID is not defined or invalid." as HTTP 400 with an empty `error`. Every applied write goes to the ledger so tests can check what was received.
  */
 import type { LeadRecord, PortalMultifield } from '../../lambda/types.ts';
 import {
@@ -45,6 +45,8 @@ export interface LedgerEntry {
 export interface CallContext {
   via: 'direct' | 'batch';
   requestSeq: number;
+  /** The calling webhook's user is an admin (default true). */
+  admin?: boolean;
 }
 
 /** A method's answer before the envelope: `result`, plus `total`/`next` for list methods. */
@@ -67,6 +69,9 @@ const PAGE = 50;
 const NUMERIC_TYPES = new Set(['integer', 'user', 'crm_company', 'crm_contact', 'double', 'employee']);
 const DEFAULT_VALUE_TYPE: Record<string, string> = { PHONE: 'WORK', EMAIL: 'WORK', WEB: 'WORK', IM: 'OTHER', LINK: 'USER' };
 const NOT_FOUND = () => new RestError(400, '', 'Not found');
+/** crm.lead.update's own text for a missing lead (CCrmLeadRestProxy); crm.lead.get says "Not found". */
+const LEAD_NOT_FOUND = () => new RestError(400, '', 'Lead is not found');
+const ACCESS_DENIED = () => new RestError(400, '', 'Access denied.');
 const BAD_ID = () => new RestError(400, '', 'ID is not defined or invalid.');
 
 type Stored = Record<string, unknown>;
@@ -155,7 +160,9 @@ export class LeadStore {
     const fields = param(params, 'fields');
     if (typeof fields !== 'object' || fields === null) throw new RestError(400, '', "The parameter 'fields' must be array.");
     const lead = this.rows.get(id);
-    if (!lead) throw NOT_FOUND();
+    // The permission check runs before the lookup: a non-admin cannot be granted rights on a lead that is not there.
+    if (!lead && ctx.admin === false) throw ACCESS_DENIED();
+    if (!lead) throw LEAD_NOT_FOUND();
     const extra = param(params, 'params');
     this.log.push({
       seq: this.log.length + 1,

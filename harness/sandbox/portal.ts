@@ -25,8 +25,10 @@
  * Fault decisions (mulberry32, `seed`) are drawn for each request that passes auth, the manual block and the
  * leaky bucket, in arrival order, four draws per request whatever the probabilities, so runs repeat exactly.
  * Note: a client whose webhook parser wants `/rest/` first in the path should test 302 with `redirectTo`.
- * Order of checks per request: auth (401 INVALID_CREDENTIALS) → manual block (503 OVERLOAD_LIMIT) → leaky
- * bucket (503 QUERY_LIMIT_EXCEEDED) → injected 500/502 (nothing applied) → operating budget (429
+ * Order of checks per request, as CRestServer runs them: portal deleted (403 PORTAL_DELETED) → the method exists
+ * (404 ERROR_METHOD_NOT_FOUND) → auth (401: NO_AUTH_FOUND without a webhook, INVALID_CREDENTIALS for a wrong
+ * code, an injected AuthFault, insufficient_scope) → manual block (503 OVERLOAD_LIMIT) → leaky bucket (503
+ * QUERY_LIMIT_EXCEEDED) → injected 500/502/ERROR_CORE (nothing applied) → operating budget (429
  * OPERATION_TIME_LIMIT) → the method → latency / slow fault → reply (or reset the connection after applying).
  * A moved portal: `movedPrefix` answers 302 to the same path without the prefix; `redirectTo` answers every
  * /rest/ request with a 302 to that base URL (an "old host" sandbox).
@@ -83,7 +85,42 @@ export interface SandboxOptions {
   redirectTo?: string;
   /** The sandbox clock, ms (default Date.now). */
   now?: () => number;
+  /** The webhook's user is a portal admin (default true). A non-admin gets "Access denied." from crm.lead.update for an ID that does not exist. */
+  admin?: boolean;
+  /** The webhook's scopes (default ['crm']). crm.* methods without 'crm' answer 401 insufficient_scope (per command inside batch). */
+  scopes?: string[];
+  /** An auth refusal to answer every /rest/ call with, until `setAuthFault(undefined)` (default none). See AuthFault. */
+  authFault?: AuthFault;
 }
+
+/**
+ * Refusals the portal gives before a method runs, as the server sets them (all webhook-auth failures are 401):
+ * - ownerDeactivated: 401 authorization_error "Unable to authorize user" (the webhook's owner was deactivated)
+ * - insufficientScope: 401 insufficient_scope
+ * - httpsRequired: 401 INVALID_REQUEST "Https required."
+ * - notCommercial: 401 ACCESS_DENIED "REST is available only on commercial plans."
+ * - webhookOnHold: 401 OVERLOAD_LIMIT (this webhook put on hold; the portal-wide manual block, setOverload, stays 503)
+ * - noAuth: 401 NO_AUTH_FOUND "Wrong authorization data"
+ * - portalDeleted: 403 PORTAL_DELETED "Portal was deleted" (checked before the method is looked up)
+ */
+export type AuthFault =
+  | 'ownerDeactivated'
+  | 'insufficientScope'
+  | 'httpsRequired'
+  | 'notCommercial'
+  | 'webhookOnHold'
+  | 'noAuth'
+  | 'portalDeleted';
+
+const AUTH_FAULTS: Record<AuthFault, [number, string, string]> = {
+  ownerDeactivated: [401, 'authorization_error', 'Unable to authorize user'],
+  insufficientScope: [401, 'insufficient_scope', 'The request requires higher privileges than provided by the webhook token'],
+  httpsRequired: [401, 'INVALID_REQUEST', 'Https required.'],
+  notCommercial: [401, 'ACCESS_DENIED', 'REST is available only on commercial plans.'],
+  webhookOnHold: [401, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload'],
+  noAuth: [401, 'NO_AUTH_FOUND', 'Wrong authorization data'],
+  portalDeleted: [403, 'PORTAL_DELETED', 'Portal was deleted'],
+};
 
 export interface SandboxStats {
   /** Requests that reached /rest/ (incl. refused ones). */
@@ -94,7 +131,7 @@ export interface SandboxStats {
   batchCommands: Record<string, number>;
   /** Refusals by error code (INVALID_CREDENTIALS, QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT, ERROR_BATCH_*, REDIRECT_302), incl. inside batches. */
   refusals: Record<string, number>;
-  /** Method errors by `error`, or by description when `error` is empty ("Not found", "ID is not defined or invalid."). */
+  /** Method errors by `error`, or by description when `error` is empty ("Lead is not found", "Not found", "ID is not defined or invalid."). */
   errors: Record<string, number>;
   /** Faults injected by kind (internalError, badGateway, resetAfterApply, slow, overload). */
   faults: Record<string, number>;
@@ -115,6 +152,8 @@ export interface Sandbox {
   stats(): SandboxStats;
   setFaults(f: FaultOptions): void;
   setOverload(on: boolean): void;
+  /** Answer every /rest/ call with this refusal (undefined: back to normal). */
+  setAuthFault(kind: AuthFault | undefined): void;
   close(): Promise<void>;
 }
 
@@ -171,6 +210,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stats: () => portal.stats(),
     setFaults: (f) => portal.faults.set(f),
     setOverload: (on) => portal.faults.setOverload(on),
+    setAuthFault: (kind) => {
+      portal.authFault = kind;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -185,12 +227,15 @@ class Portal {
   readonly store: LeadStore;
   readonly faults: Faults;
   url = '';
+  authFault: AuthFault | undefined;
   private readonly now: () => number;
   private readonly tz: number;
   private readonly bucket: LeakyBucket;
   private readonly budget: OperatingBudget;
   private readonly costs: Record<string, number>;
   private readonly window: number;
+  private readonly admin: boolean;
+  private readonly scopes: string[];
   private requestSeq = 0;
   private readonly counters = {
     requests: 0,
@@ -206,11 +251,14 @@ class Portal {
     this.code = o.code ?? randomBytes(8).toString('hex');
     this.now = o.now ?? Date.now;
     this.tz = o.tzOffset ?? 180;
+    this.admin = o.admin ?? true;
+    this.scopes = o.scopes ?? ['crm'];
     this.bucket = new LeakyBucket(o.rate ?? 2, o.burst ?? 50, this.now);
     this.window = o.operatingWindow ?? 600;
     this.budget = new OperatingBudget(o.operatingLimit ?? 480, this.window, this.now);
     this.costs = { ...DEFAULT_COSTS, ...(o.costs ?? {}) };
     this.faults = new Faults(o.faults, o.seed ?? 1);
+    this.authFault = o.authFault;
     this.store = new LeadStore({
       userId: this.userId,
       userFields: o.userFields ?? DEFAULT_USER_FIELDS,
@@ -238,16 +286,25 @@ class Portal {
     const moved = this.redirect(url);
     if (moved) return send(res, moved);
 
-    const m = /^\/rest\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.json)?\/?$/.exec(url.pathname);
-    if (!m) return send(res, { status: 404, body: 'Not Found', contentType: 'text/plain' });
-    const method = decodeURIComponent(m[3]).toLowerCase();
+    const hook = /^\/rest\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.json)?\/?$/.exec(url.pathname);
+    const bare = hook ? null : /^\/rest\/([^/]+?)(?:\.json)?\/?$/.exec(url.pathname);
+    if (!hook && !bare) return send(res, { status: 404, body: 'Not Found', contentType: 'text/plain' });
+    const method = decodeURIComponent(hook ? hook[3] : (bare as RegExpExecArray)[1]).toLowerCase();
     this.counters.requests++;
     inc(this.counters.byMethod, method);
     const requestSeq = ++this.requestSeq;
 
-    if (m[1] !== String(this.userId) || m[2] !== this.code) {
+    // CRestServer's order: the portal is open → the method exists → auth.
+    if (this.authFault === 'portalDeleted') return send(res, this.refuse(...AUTH_FAULTS.portalDeleted));
+    if (method !== 'batch' && !LeadStore.methods.includes(method)) {
+      return send(res, errorReply(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!'));
+    }
+    if (!hook) return send(res, this.refuse(...AUTH_FAULTS.noAuth)); // no OAuth tokens on this portal
+    if (hook[1] !== String(this.userId) || hook[2] !== this.code) {
       return send(res, this.refuse(401, 'INVALID_CREDENTIALS', 'Invalid request credentials'));
     }
+    if (this.authFault) return send(res, this.refuse(...AUTH_FAULTS[this.authFault]));
+    if (method !== 'batch' && !this.scopes.includes('crm')) return send(res, this.refuse(...AUTH_FAULTS.insufficientScope));
     if (this.faults.overloaded()) {
       inc(this.counters.faults, 'overload');
       return send(res, this.refuse(503, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload'));
@@ -262,6 +319,10 @@ class Portal {
     if (fault.badGateway) {
       inc(this.counters.faults, 'badGateway');
       return send(res, { status: 502, body: BAD_GATEWAY_HTML, contentType: 'text/html' });
+    }
+    if (method !== 'batch' && this.faults.sqlError()) {
+      inc(this.counters.faults, 'sqlError');
+      return send(res, errorReply(500, 'ERROR_CORE', 'SQL query error!'));
     }
 
     const params = mergeParams(parsePhpQuery(url.search.slice(1)), parseBody(req.headers['content-type'], body));
@@ -326,7 +387,7 @@ class Portal {
     const cap = this.o.requestCap;
     let out: MethodResult;
     try {
-      out = this.store.call(method, params, { via: 'direct', requestSeq });
+      out = this.store.call(method, params, { via: 'direct', requestSeq, admin: this.admin });
     } catch (err) {
       if (!(err instanceof RestError)) throw err;
       if (err.status !== 404) this.budget.charge(method, cost);
@@ -385,8 +446,20 @@ class Portal {
       ran++;
       inc(this.counters.batchCommands, cmd.method);
       const billTo = envelope ? 'batch' : cmd.method;
+      if (cmd.method !== 'batch' && LeadStore.methods.includes(cmd.method) && !this.scopes.includes('crm')) {
+        inc(this.counters.refusals, 'insufficient_scope');
+        errors.set(key, { error: AUTH_FAULTS.insufficientScope[1], error_description: AUTH_FAULTS.insufficientScope[2] });
+        if (halt) break;
+        continue;
+      }
+      if (LeadStore.methods.includes(cmd.method) && this.faults.sqlErrorCommand()) {
+        inc(this.counters.faults, 'sqlError');
+        errors.set(key, { error: 'ERROR_CORE', error_description: 'SQL query error!' });
+        if (halt) break;
+        continue;
+      }
       try {
-        const out = this.store.call(cmd.method, cmd.params, { via: 'batch', requestSeq });
+        const out = this.store.call(cmd.method, cmd.params, { via: 'batch', requestSeq, admin: this.admin });
         this.budget.charge(billTo, cost);
         processing += cost;
         result.set(key, out.result);

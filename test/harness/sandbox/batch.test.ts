@@ -47,7 +47,7 @@ describe('sandbox: batch', () => {
     expect(res.status).toBe(200);
     expect(res.body.result.result).toEqual({ x2: true });
     expect(res.body.result.result_error).toEqual({
-      x1: { error: '', error_description: 'Not found' },
+      x1: { error: '', error_description: 'Lead is not found' },
       x3: { error: '', error_description: 'ID is not defined or invalid.' },
     });
     expect(Object.keys(res.body.result.result_time)).toEqual(['x2']);
@@ -63,7 +63,7 @@ describe('sandbox: batch', () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.result.result).toEqual({ k1: true });
-    expect(res.body.result.result_error).toEqual({ k2: { error: '', error_description: 'Not found' } });
+    expect(res.body.result.result_error).toEqual({ k2: { error: '', error_description: 'Lead is not found' } });
     expect(sb.lead(b)!.NAME).toBeNull();
   });
 
@@ -76,7 +76,7 @@ describe('sandbox: batch', () => {
     const gap = await callJson(sb, 'batch', { cmd: [upd(404, 'x'), upd(a, 'y')] });
     expect(gap.body.result.result).toEqual({ 1: true });
     // Key 0 alone is still a PHP list.
-    expect(gap.body.result.result_error).toEqual([{ error: '', error_description: 'Not found' }]);
+    expect(gap.body.result.result_error).toEqual([{ error: '', error_description: 'Lead is not found' }]);
   });
 
   it('refuses more than 50 commands with 400 ERROR_BATCH_LENGTH_EXCEEDED and runs none', async () => {

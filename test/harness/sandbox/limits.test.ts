@@ -8,7 +8,12 @@ afterEach(async () => sb?.close());
 /** A hand-driven sandbox clock, so limit tests are exact and need no sleeps. */
 function clock(start = Date.UTC(2026, 0, 5, 9, 0, 0)) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number): void => {
+      t += ms;
+    },
+  };
 }
 
 const upd = (id: number) => ({ id, fields: { NAME: 'x' } });
