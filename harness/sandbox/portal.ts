@@ -37,7 +37,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LeadRecord } from '../../lambda/types.ts';
-import { MAX_BATCH, commandEntries, parseCommand, phpMap, phpTruthy } from './batch.ts';
+import { MAX_BATCH, commandEntries, emptyRefs, parseCommand, phpMap, phpTruthy } from './batch.ts';
 import { DEFAULT_USER_FIELDS, type StatusOptions, type UserFieldOption } from './catalogue.ts';
 import { Faults, mulberry32, type FaultOptions } from './faults.ts';
 import { LeadStore, RestError, param, type LedgerEntry, type MethodResult } from './leads.ts';
@@ -89,6 +89,8 @@ export interface SandboxOptions {
   admin?: boolean;
   /** The webhook's scopes (default ['crm']). crm.* methods without 'crm' answer 401 insufficient_scope (per command inside batch). */
   scopes?: string[];
+  /** Largest request body the web server in front accepts, bytes (default 8 MiB); larger bodies get 413 with an HTML page. */
+  maxBodyBytes?: number;
   /** An auth refusal to answer every /rest/ call with, until `setAuthFault(undefined)` (default none). See AuthFault. */
   authFault?: AuthFault;
 }
@@ -180,6 +182,8 @@ interface Reply {
 const JSON_TYPE = 'application/json; charset=utf-8';
 const BAD_GATEWAY_HTML =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+const ENTITY_TOO_LARGE_HTML =
+  '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 const GATEWAY_TIMEOUT_HTML =
   '<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
@@ -235,6 +239,7 @@ class Portal {
   private readonly costs: Record<string, number>;
   private readonly window: number;
   private readonly admin: boolean;
+  private readonly maxBody: number;
   private readonly scopes: string[];
   private requestSeq = 0;
   private readonly counters = {
@@ -252,6 +257,7 @@ class Portal {
     this.now = o.now ?? Date.now;
     this.tz = o.tzOffset ?? 180;
     this.admin = o.admin ?? true;
+    this.maxBody = o.maxBodyBytes ?? 8 * 1024 * 1024;
     this.scopes = o.scopes ?? ['crm'];
     this.bucket = new LeakyBucket(o.rate ?? 2, o.burst ?? 50, this.now);
     this.window = o.operatingWindow ?? 600;
@@ -285,6 +291,12 @@ class Portal {
 
     const moved = this.redirect(url);
     if (moved) return send(res, moved);
+
+    // The web server in front refuses an oversized body before PHP sees it.
+    if (url.pathname.startsWith('/rest/') && Buffer.byteLength(body) > this.maxBody) {
+      inc(this.counters.refusals, 'REQUEST_ENTITY_TOO_LARGE');
+      return send(res, { status: 413, body: ENTITY_TOO_LARGE_HTML, contentType: 'text/html' });
+    }
 
     const hook = /^\/rest\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.json)?\/?$/.exec(url.pathname);
     const bare = hook ? null : /^\/rest\/([^/]+?)(?:\.json)?\/?$/.exec(url.pathname);
@@ -410,28 +422,36 @@ class Portal {
       return { reply: this.refuse(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit'), commands: 0 };
     }
     const entries = commandEntries(param(params, 'cmd')) ?? [];
-    if (entries.length > MAX_BATCH) {
-      return { reply: this.refuse(400, 'ERROR_BATCH_LENGTH_EXCEEDED', 'Max batch length exceeded'), commands: 0 };
-    }
-    // A nested batch refuses the whole request before anything runs (rest 24.0.0+).
-    if (entries.some(([key, text]) => parseCommand(key, text.split('?')[0], new Map()).method === 'batch')) {
-      return { reply: this.refuse(405, 'ERROR_BATCH_METHOD_NOT_ALLOWED', 'Method is not allowed for batch usage'), commands: 0 };
-    }
     const halt = phpTruthy(param(params, 'halt'));
-    const result = new Map<string, unknown>();
-    const errors = new Map<string, unknown>();
-    const totals = new Map<string, unknown>();
-    const nexts = new Map<string, unknown>();
-    const times = new Map<string, TimeBlock>();
+    const refs = emptyRefs();
+    const result = refs.result;
+    const errors = refs.error;
+    const totals = refs.total;
+    const nexts = refs.next;
+    const times = refs.time as Map<string, TimeBlock>;
     const timedMethods = new Map<string, string>();
     let processing = 0;
     let ran = 0;
     let capped = false;
     const cap = this.o.requestCap;
 
+    let index = 0;
     for (const [key, text] of entries) {
-      const cmd = parseCommand(key, text, result);
+      // methodsBatch runs the first 50; every later command gets its own refusal (and halt stops at the first).
+      if (index++ >= MAX_BATCH) {
+        inc(this.counters.refusals, 'ERROR_BATCH_LENGTH_EXCEEDED');
+        errors.set(key, { error: 'ERROR_BATCH_LENGTH_EXCEEDED', error_description: 'Max batch length exceeded' });
+        if (halt) break;
+        continue;
+      }
+      const cmd = parseCommand(key, text, refs);
       const cmdStart = started + processing * 1000;
+      if (cmd.method === 'batch') {
+        inc(this.counters.refusals, 'ERROR_BATCH_METHOD_NOT_ALLOWED');
+        errors.set(key, { error: 'ERROR_BATCH_METHOD_NOT_ALLOWED', error_description: 'Method is not allowed for batch usage' });
+        if (halt) break;
+        continue;
+      }
       if (!envelope && this.budget.blocked(cmd.method)) {
         inc(this.counters.refusals, 'OPERATION_TIME_LIMIT');
         errors.set(key, { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit' });
