@@ -37,9 +37,9 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LeadRecord } from '../../lambda/types.ts';
-import { MAX_BATCH, commandEntries, emptyRefs, parseCommand, phpMap, phpTruthy } from './batch.ts';
+import { MAX_BATCH, type BatchRefs, commandEntries, emptyRefs, parseCommand, phpMap, phpTruthy } from './batch.ts';
 import { DEFAULT_USER_FIELDS, type StatusOptions, type UserFieldOption } from './catalogue.ts';
-import { Faults, mulberry32, type FaultOptions } from './faults.ts';
+import { Faults, mulberry32, type FaultDecision, type FaultOptions } from './faults.ts';
 import { LeadStore, RestError, param, type LedgerEntry, type MethodResult } from './leads.ts';
 import { DEFAULT_COSTS, LeakyBucket, OperatingBudget, costOf, round } from './limits.ts';
 import { mergeParams, parsePhpQuery } from './query.ts';
@@ -58,7 +58,7 @@ export interface SandboxOptions {
   rate?: number;
   /** Leaky bucket size (default 50). */
   burst?: number;
-  /** Operating budget per method, seconds of server time in the window (default 480). */
+  /** Operating budget per webhook and method, seconds of server time in the window (default 480). */
   operatingLimit?: number;
   /** Operating window, seconds (default 600; tests compress it, e.g. 10). */
   operatingWindow?: number;
@@ -68,8 +68,24 @@ export interface SandboxOptions {
   batchBilling?: 'nested' | 'envelope';
   /** Hard cap on one request's server time, seconds (e.g. 60). Commands past it are not run; the reply is 504. */
   requestCap?: number;
-  /** Real delay added per request and per command, ms. */
+  /** Real delay added per request and per command, ms (on top of timeScale). */
   latencyMs?: { request?: number; command?: number };
+  /**
+   * Latency like a real portal: a request returns after the server time of its commands (each command's
+   * `costs` entry, one after another inside a batch) times this factor, in real ms per server second / 1000;
+   * 1 = real time, 0.01 = a 4 s batch answers after 40 ms. Default 0: no wait (the suite's old speed); the
+   * server time is still reported in `time` and booked in `operating`.
+   */
+  timeScale?: number;
+  /** Keep fractions in `time.start` and `time.processing`, as portals printed them until 2024 (default false: whole seconds). */
+  fractionalTime?: boolean;
+  /** LoadLimiter's minimal fix time, seconds (default 0.1): a call's time is booked in `operating` only when over it. */
+  operatingMinFix?: number;
+  /**
+   * More incoming webhooks on this portal (webhookUrls[1…]); each is its own auth entity for `operating`.
+   * Defaults per field: userId of the primary webhook, a random code, admin true, scopes ['crm'].
+   */
+  webhooks?: Array<{ userId?: number; code?: string; admin?: boolean; scopes?: string[] }>;
   faults?: FaultOptions;
   /** PRNG seed for faults (default 1). */
   seed?: number;
@@ -137,15 +153,20 @@ export interface SandboxStats {
   errors: Record<string, number>;
   /** Faults injected by kind (internalError, badGateway, resetAfterApply, slow, overload). */
   faults: Record<string, number>;
-  /** Operating seconds in the window per method. */
+  /** Operating seconds in the window per method (summed over webhooks). */
   operating: Record<string, number>;
+  /** Operating seconds in the window per webhook (`<userId>/<index in webhookUrls>`) and method. */
+  operatingByWebhook: Record<string, Record<string, number>>;
   /** Writes applied (ledger length). */
   writes: number;
 }
 
 export interface Sandbox {
   url: string;
+  /** The primary webhook (…/rest/<userId>/<code>/). */
   webhookUrl: string;
+  /** Every webhook: the primary one first, then `webhooks` in order. */
+  webhookUrls: string[];
   seedLeads(leads: Array<Record<string, unknown>>): number[];
   seedRandom(n: number, seed?: number): number[];
   lead(id: number): LeadRecord | undefined;
@@ -206,6 +227,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     url,
     webhookUrl: `${url}/rest/${portal.userId}/${portal.code}/`,
+    webhookUrls: portal.webhooks.map((w) => `${url}/rest/${w.userId}/${w.code}/`),
     seedLeads: (leads) => portal.store.seed(leads),
     seedRandom: (n, seed) => portal.store.seed(randomLeads(n, seed ?? options.seed ?? 1)),
     lead: (id) => portal.store.get(id),
@@ -225,9 +247,30 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 
+/** One incoming webhook: who calls (the auth entity the operating budget is kept for) and with which rights. */
+interface Webhook {
+  /** Index in webhookUrls (0 = the primary webhook); the auth entity of the operating budget. */
+  index: number;
+  userId: number;
+  code: string;
+  admin: boolean;
+  scopes: string[];
+}
+
+/** What a request did: its reply, the commands it ran and the real time it should take. */
+interface Outcome {
+  reply: Reply;
+  commands: number;
+}
+
+/** LoadLimiter's minimal fix time: a call's time is booked only when it is over this many seconds. */
+const MIN_FIX_TIME = 0.1;
+const BLOCKED = ['OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit'] as const;
+
 class Portal {
   readonly userId: number;
   readonly code: string;
+  readonly webhooks: Webhook[];
   readonly store: LeadStore;
   readonly faults: Faults;
   url = '';
@@ -238,9 +281,9 @@ class Portal {
   private readonly budget: OperatingBudget;
   private readonly costs: Record<string, number>;
   private readonly window: number;
-  private readonly admin: boolean;
   private readonly maxBody: number;
-  private readonly scopes: string[];
+  private readonly timeScale: number;
+  private readonly minFix: number;
   private requestSeq = 0;
   private readonly counters = {
     requests: 0,
@@ -254,11 +297,19 @@ class Portal {
   constructor(private readonly o: SandboxOptions) {
     this.userId = o.userId ?? 1;
     this.code = o.code ?? randomBytes(8).toString('hex');
+    const primary = { userId: this.userId, code: this.code, admin: o.admin, scopes: o.scopes };
+    this.webhooks = [primary, ...(o.webhooks ?? [])].map((w, index) => ({
+      index,
+      userId: w.userId ?? this.userId,
+      code: w.code ?? randomBytes(8).toString('hex'),
+      admin: w.admin ?? true,
+      scopes: w.scopes ?? ['crm'],
+    }));
     this.now = o.now ?? Date.now;
     this.tz = o.tzOffset ?? 180;
-    this.admin = o.admin ?? true;
     this.maxBody = o.maxBodyBytes ?? 8 * 1024 * 1024;
-    this.scopes = o.scopes ?? ['crm'];
+    this.timeScale = o.timeScale ?? 0;
+    this.minFix = o.operatingMinFix ?? MIN_FIX_TIME;
     this.bucket = new LeakyBucket(o.rate ?? 2, o.burst ?? 50, this.now);
     this.window = o.operatingWindow ?? 600;
     this.budget = new OperatingBudget(o.operatingLimit ?? 480, this.window, this.now);
@@ -275,11 +326,15 @@ class Portal {
   }
 
   stats(): SandboxStats {
-    return {
-      ...structuredClone(this.counters),
-      operating: this.budget.snapshot(),
-      writes: this.store.writes(),
-    };
+    const byKey = this.budget.snapshot();
+    const operating: Record<string, number> = {};
+    const operatingByWebhook: Record<string, Record<string, number>> = {};
+    for (const [key, v] of Object.entries(byKey)) {
+      const [entity, method] = splitKey(key);
+      operating[method] = round((operating[method] ?? 0) + v);
+      operatingByWebhook[entity] = { ...(operatingByWebhook[entity] ?? {}), [method]: v };
+    }
+    return { ...structuredClone(this.counters), operating, operatingByWebhook, writes: this.store.writes() };
   }
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -306,39 +361,15 @@ class Portal {
     inc(this.counters.byMethod, method);
     const requestSeq = ++this.requestSeq;
 
-    // CRestServer's order: the portal is open → the method exists → auth.
-    if (this.authFault === 'portalDeleted') return send(res, this.refuse(...AUTH_FAULTS.portalDeleted));
-    if (method !== 'batch' && !LeadStore.methods.includes(method)) {
-      return send(res, errorReply(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!'));
-    }
-    if (!hook) return send(res, this.refuse(...AUTH_FAULTS.noAuth)); // no OAuth tokens on this portal
-    if (hook[1] !== String(this.userId) || hook[2] !== this.code) {
-      return send(res, this.refuse(401, 'INVALID_CREDENTIALS', 'Invalid request credentials'));
-    }
-    if (this.authFault) return send(res, this.refuse(...AUTH_FAULTS[this.authFault]));
-    if (method !== 'batch' && !this.scopes.includes('crm')) return send(res, this.refuse(...AUTH_FAULTS.insufficientScope));
-    if (this.faults.overloaded()) {
-      inc(this.counters.faults, 'overload');
-      return send(res, this.refuse(503, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload'));
-    }
-    if (!this.bucket.take()) return send(res, this.refuse(503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests'));
-
+    const gate = this.admit(method, hook);
+    if (!('webhook' in gate)) return send(res, gate);
     const fault = this.faults.decide();
-    if (fault.internalError) {
-      inc(this.counters.faults, 'internalError');
-      return send(res, errorReply(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
-    }
-    if (fault.badGateway) {
-      inc(this.counters.faults, 'badGateway');
-      return send(res, { status: 502, body: BAD_GATEWAY_HTML, contentType: 'text/html' });
-    }
-    if (method !== 'batch' && this.faults.sqlError()) {
-      inc(this.counters.faults, 'sqlError');
-      return send(res, errorReply(500, 'ERROR_CORE', 'SQL query error!'));
-    }
+    const injected = this.injected(method, fault);
+    if (injected) return send(res, injected);
 
     const params = mergeParams(parsePhpQuery(url.search.slice(1)), parseBody(req.headers['content-type'], body));
-    const outcome = method === 'batch' ? this.batch(params, requestSeq, started) : this.single(method, params, requestSeq, started);
+    const call = { webhook: gate.webhook, requestSeq, started };
+    const outcome = method === 'batch' ? await this.batch(params, call) : await this.single(method, params, call);
 
     const latency = (this.o.latencyMs?.request ?? 0) + (this.o.latencyMs?.command ?? 0) * outcome.commands + fault.slowMs;
     if (fault.slowMs) inc(this.counters.faults, 'slow');
@@ -349,6 +380,45 @@ class Portal {
       return;
     }
     send(res, outcome.reply);
+  }
+
+  /**
+   * CRestServer's order: the portal is open → the method exists → auth (NO_AUTH_FOUND without a webhook,
+   * INVALID_CREDENTIALS for a wrong code, an injected AuthFault, the scope) → the manual block → the bucket.
+   */
+  private admit(method: string, hook: RegExpExecArray | null): Reply | { webhook: Webhook } {
+    if (this.authFault === 'portalDeleted') return this.refuse(...AUTH_FAULTS.portalDeleted);
+    if (method !== 'batch' && !LeadStore.methods.includes(method)) {
+      return errorReply(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
+    }
+    if (!hook) return this.refuse(...AUTH_FAULTS.noAuth); // no OAuth tokens on this portal
+    const webhook = this.webhooks.find((w) => hook[1] === String(w.userId) && hook[2] === w.code);
+    if (!webhook) return this.refuse(401, 'INVALID_CREDENTIALS', 'Invalid request credentials');
+    if (this.authFault) return this.refuse(...AUTH_FAULTS[this.authFault]);
+    if (method !== 'batch' && !webhook.scopes.includes('crm')) return this.refuse(...AUTH_FAULTS.insufficientScope);
+    if (this.faults.overloaded()) {
+      inc(this.counters.faults, 'overload');
+      return this.refuse(503, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload');
+    }
+    if (!this.bucket.take()) return this.refuse(503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests');
+    return { webhook };
+  }
+
+  /** Injected 500 / 502 / ERROR_CORE: the request fails before anything is applied. */
+  private injected(method: string, fault: FaultDecision): Reply | undefined {
+    if (fault.internalError) {
+      inc(this.counters.faults, 'internalError');
+      return errorReply(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+    }
+    if (fault.badGateway) {
+      inc(this.counters.faults, 'badGateway');
+      return { status: 502, body: BAD_GATEWAY_HTML, contentType: 'text/html' };
+    }
+    if (method !== 'batch' && this.faults.sqlError()) {
+      inc(this.counters.faults, 'sqlError');
+      return errorReply(500, 'ERROR_CORE', 'SQL query error!');
+    }
+    return undefined;
   }
 
   private inspect(path: string): Reply {
@@ -375,151 +445,188 @@ class Portal {
     return errorReply(status, error, description);
   }
 
-  /** The `time` block. Like current portals, operating_reset_at is always there (start + window when idle). */
-  private timeBlock(started: number, processing: number, method: string): TimeBlock {
-    const finishedMs = Math.max(this.now(), started + processing * 1000);
+  /** The budget key: operating is kept per auth entity (the webhook) and per method. */
+  private key(webhook: Webhook, method: string): string {
+    return `${webhook.userId}/${webhook.index}\u0000${method}`;
+  }
+
+  /**
+   * A call's server time passes (scaled by timeScale, on the real clock) and is booked when it ends, and
+   * only when it is over the minimal fix time: calls in flight are invisible to `operating`.
+   */
+  private async spend(key: string, seconds: number, book = true): Promise<void> {
+    const ms = seconds * 1000 * this.timeScale;
+    if (ms > 0) await sleep(ms);
+    if (book && seconds > this.minFix) this.budget.charge(key, seconds);
+  }
+
+  /**
+   * A `time` block on the server's (virtual) clock: the call started at `startMs` and took `seconds`.
+   * Current portals print `start` and `processing` as whole seconds (`duration` is then up to 1 s more than
+   * the call took); `fractionalTime` keeps the fractions old portals printed. `operating` stays a float.
+   */
+  private timeBlock(startMs: number, seconds: number, operating: { operating: number; resetAt: number }): TimeBlock {
+    const finishMs = Math.max(this.now(), startMs + seconds * 1000);
+    const fractions = !!this.o.fractionalTime;
+    const start = fractions ? startMs / 1000 : Math.floor(startMs / 1000);
+    const finish = finishMs / 1000;
     return {
-      start: started / 1000,
-      finish: finishedMs / 1000,
-      duration: round((finishedMs - started) / 1000),
-      processing: round(processing),
-      date_start: isoAt(started, this.tz),
-      date_finish: isoAt(finishedMs, this.tz),
-      operating_reset_at: this.budget.resetAt(method) ?? Math.ceil(started / 1000 + this.window),
-      operating: round(this.budget.operating(method)),
+      start,
+      finish,
+      duration: round(finish - start),
+      processing: fractions ? round(seconds) : Math.floor(seconds),
+      date_start: isoAt(startMs, this.tz),
+      date_finish: isoAt(finishMs, this.tz),
+      operating_reset_at: operating.resetAt,
+      operating: round(operating.operating),
+    };
+  }
+
+  /** `operating` and `operating_reset_at` for a key; like current portals the reset is start + window when idle. */
+  private operatingOf(key: string, startMs: number): { operating: number; resetAt: number } {
+    return {
+      operating: this.budget.operating(key),
+      resetAt: this.budget.resetAt(key) ?? Math.floor(startMs / 1000) + this.window,
     };
   }
 
   /** One top-level method call. */
-  private single(method: string, params: Record<string, unknown>, requestSeq: number, started: number): { reply: Reply; commands: number } {
-    if (this.budget.blocked(method)) {
-      return { reply: this.refuse(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit'), commands: 0 };
-    }
+  private async single(method: string, params: Record<string, unknown>, call: CallInfo): Promise<Outcome> {
+    const key = this.key(call.webhook, method);
+    if (this.budget.blocked(key)) return { reply: this.refuse(429, ...BLOCKED), commands: 0 };
     const cost = costOf(this.costs, method);
     const cap = this.o.requestCap;
     let out: MethodResult;
     try {
-      out = this.store.call(method, params, { via: 'direct', requestSeq, admin: this.admin });
+      out = this.store.call(method, params, { via: 'direct', requestSeq: call.requestSeq, admin: call.webhook.admin });
     } catch (err) {
       if (!(err instanceof RestError)) throw err;
-      if (err.status !== 404) this.budget.charge(method, cost);
+      if (err.status !== 404) await this.spend(key, cost);
       inc(this.counters.errors, err.error || err.description);
       return { reply: errorReply(err.status, err.error, err.description), commands: 1 };
     }
-    this.budget.charge(method, cost);
-    if (cap !== undefined && cost > cap)
+    if (cap !== undefined && cost > cap) {
+      await this.spend(key, cap);
       return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: 1 };
+    }
+    await this.spend(key, cost);
     const env: Record<string, unknown> = { result: out.result };
     if (out.next !== undefined) env.next = out.next;
     if (out.total !== undefined) env.total = out.total;
-    env.time = this.timeBlock(started, cost, method);
+    env.time = this.timeBlock(call.started, cost, this.operatingOf(key, call.started));
     return { reply: { status: 200, body: JSON.stringify(env), contentType: JSON_TYPE }, commands: 1 };
   }
 
-  private batch(params: Record<string, unknown>, requestSeq: number, started: number): { reply: Reply; commands: number } {
+  /**
+   * `batch` as methodsBatch runs it: the commands one after another, each a call of its own method (its
+   * own budget check before it runs, its own time booked when it ends, its own `result_time`); the first 50
+   * run and later ones are refused per command. Under nested billing the envelope shows `operating: 0`.
+   */
+  private async batch(params: Record<string, unknown>, call: CallInfo): Promise<Outcome> {
     const envelope = this.o.batchBilling === 'envelope';
-    if (envelope && this.budget.blocked('batch')) {
-      return { reply: this.refuse(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit'), commands: 0 };
-    }
+    const batchKey = this.key(call.webhook, 'batch');
+    if (envelope && this.budget.blocked(batchKey)) return { reply: this.refuse(429, ...BLOCKED), commands: 0 };
     const entries = commandEntries(param(params, 'cmd')) ?? [];
-    const halt = phpTruthy(param(params, 'halt'));
-    const refs = emptyRefs();
-    const result = refs.result;
-    const errors = refs.error;
-    const totals = refs.total;
-    const nexts = refs.next;
-    const times = refs.time as Map<string, TimeBlock>;
-    const timedMethods = new Map<string, string>();
-    let processing = 0;
-    let ran = 0;
-    let capped = false;
-    const cap = this.o.requestCap;
-
-    let index = 0;
-    for (const [key, text] of entries) {
-      // methodsBatch runs the first 50; every later command gets its own refusal (and halt stops at the first).
-      if (index++ >= MAX_BATCH) {
-        inc(this.counters.refusals, 'ERROR_BATCH_LENGTH_EXCEEDED');
-        errors.set(key, { error: 'ERROR_BATCH_LENGTH_EXCEEDED', error_description: 'Max batch length exceeded' });
-        if (halt) break;
-        continue;
-      }
-      const cmd = parseCommand(key, text, refs);
-      const cmdStart = started + processing * 1000;
-      if (cmd.method === 'batch') {
-        inc(this.counters.refusals, 'ERROR_BATCH_METHOD_NOT_ALLOWED');
-        errors.set(key, { error: 'ERROR_BATCH_METHOD_NOT_ALLOWED', error_description: 'Method is not allowed for batch usage' });
-        if (halt) break;
-        continue;
-      }
-      if (!envelope && this.budget.blocked(cmd.method)) {
-        inc(this.counters.refusals, 'OPERATION_TIME_LIMIT');
-        errors.set(key, { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit' });
-        if (halt) break;
-        continue;
-      }
-      const cost = costOf(this.costs, cmd.method);
-      if (cap !== undefined && processing + cost > cap) {
-        capped = true;
-        break;
-      }
-      ran++;
-      inc(this.counters.batchCommands, cmd.method);
-      const billTo = envelope ? 'batch' : cmd.method;
-      if (cmd.method !== 'batch' && LeadStore.methods.includes(cmd.method) && !this.scopes.includes('crm')) {
-        inc(this.counters.refusals, 'insufficient_scope');
-        errors.set(key, { error: AUTH_FAULTS.insufficientScope[1], error_description: AUTH_FAULTS.insufficientScope[2] });
-        if (halt) break;
-        continue;
-      }
-      if (LeadStore.methods.includes(cmd.method) && this.faults.sqlErrorCommand()) {
-        inc(this.counters.faults, 'sqlError');
-        errors.set(key, { error: 'ERROR_CORE', error_description: 'SQL query error!' });
-        if (halt) break;
-        continue;
-      }
-      try {
-        const out = this.store.call(cmd.method, cmd.params, { via: 'batch', requestSeq, admin: this.admin });
-        this.budget.charge(billTo, cost);
-        processing += cost;
-        result.set(key, out.result);
-        if (out.total !== undefined) totals.set(key, out.total);
-        if (out.next !== undefined) nexts.set(key, out.next);
-        times.set(key, this.timeBlock(cmdStart, cost, billTo));
-        timedMethods.set(key, billTo);
-      } catch (err) {
-        if (!(err instanceof RestError)) throw err;
-        if (err.status !== 404) {
-          this.budget.charge(billTo, cost);
-          processing += cost;
-        }
-        inc(this.counters.errors, err.error || err.description);
-        errors.set(key, { error: err.error, error_description: err.description });
-        if (halt) break;
-      }
+    const run: BatchRun = { halt: phpTruthy(param(params, 'halt')), refs: emptyRefs(), processing: 0, ran: 0, capped: false };
+    for (const [index, [key, text]] of entries.entries()) {
+      const failed = await this.command(key, text, index, run, call);
+      if (run.capped || (failed && run.halt)) break;
     }
-    if (capped) return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: ran };
+    if (run.capped) return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: run.ran };
+    const times = run.refs.time as Map<string, TimeBlock>;
+    let envelopeOp = { operating: 0, resetAt: Math.floor(call.started / 1000) + this.window };
     if (envelope) {
       // The portal billed the whole batch to `batch`: every sub-result shows the same cumulative figure.
-      const op = round(this.budget.operating('batch'));
-      const reset = this.budget.resetAt('batch');
+      if (run.processing > this.minFix) this.budget.charge(batchKey, run.processing);
+      envelopeOp = this.operatingOf(batchKey, call.started);
       for (const t of times.values()) {
-        t.operating = op;
-        t.operating_reset_at = reset ?? t.operating_reset_at;
+        t.operating = round(envelopeOp.operating);
+        t.operating_reset_at = envelopeOp.resetAt;
       }
     }
+    const { result, error, total, next } = run.refs;
     const env = {
       result: {
         result: phpMap(result),
-        result_error: phpMap(errors),
-        result_total: phpMap(totals),
-        result_next: phpMap(nexts),
+        result_error: phpMap(error),
+        result_total: phpMap(total),
+        result_next: phpMap(next),
         result_time: phpMap(times),
       },
-      time: this.timeBlock(started, processing, 'batch'),
+      time: this.timeBlock(call.started, run.processing, envelopeOp),
     };
-    return { reply: { status: 200, body: JSON.stringify(env), contentType: JSON_TYPE }, commands: ran };
+    return { reply: { status: 200, body: JSON.stringify(env), contentType: JSON_TYPE }, commands: run.ran };
   }
+
+  /** One batch command. Returns true when it failed (for halt). */
+  private async command(key: string, text: string, index: number, run: BatchRun, call: CallInfo): Promise<boolean> {
+    const fail = (counter: Record<string, number>, error: string, description: string): true => {
+      inc(counter, error || description);
+      run.refs.error.set(key, { error, error_description: description });
+      return true;
+    };
+    const refusal = (error: string, description: string) => fail(this.counters.refusals, error, description);
+    if (index >= MAX_BATCH) return refusal('ERROR_BATCH_LENGTH_EXCEEDED', 'Max batch length exceeded');
+    const cmd = parseCommand(key, text, run.refs);
+    if (cmd.method === 'batch') return refusal('ERROR_BATCH_METHOD_NOT_ALLOWED', 'Method is not allowed for batch usage');
+    const known = LeadStore.methods.includes(cmd.method);
+    const [, scopeError, scopeText] = AUTH_FAULTS.insufficientScope;
+    if (known && !call.webhook.scopes.includes('crm')) return refusal(scopeError, scopeText);
+    const envelope = this.o.batchBilling === 'envelope';
+    const key2 = this.key(call.webhook, envelope ? 'batch' : cmd.method);
+    if (!envelope && known && this.budget.blocked(key2)) return refusal(...BLOCKED);
+    const cost = costOf(this.costs, cmd.method);
+    const cap = this.o.requestCap;
+    if (cap !== undefined && run.processing + cost > cap) {
+      run.capped = true;
+      return true;
+    }
+    const cmdStart = call.started + run.processing * 1000;
+    if (known && this.faults.sqlErrorCommand()) {
+      inc(this.counters.faults, 'sqlError');
+      run.refs.error.set(key, { error: 'ERROR_CORE', error_description: 'SQL query error!' });
+      return true;
+    }
+    run.ran++;
+    inc(this.counters.batchCommands, cmd.method);
+    try {
+      const out = this.store.call(cmd.method, cmd.params, { via: 'batch', requestSeq: call.requestSeq, admin: call.webhook.admin });
+      run.processing += cost;
+      await this.spend(key2, cost, !envelope);
+      run.refs.result.set(key, out.result);
+      if (out.total !== undefined) run.refs.total.set(key, out.total);
+      if (out.next !== undefined) run.refs.next.set(key, out.next);
+      run.refs.time.set(key, this.timeBlock(cmdStart, cost, this.operatingOf(key2, call.started)));
+      return false;
+    } catch (err) {
+      if (!(err instanceof RestError)) throw err;
+      if (err.status !== 404) {
+        run.processing += cost;
+        await this.spend(key2, cost, !envelope);
+      }
+      return fail(this.counters.errors, err.error, err.description);
+    }
+  }
+}
+
+interface CallInfo {
+  webhook: Webhook;
+  requestSeq: number;
+  started: number;
+}
+
+interface BatchRun {
+  halt: boolean;
+  refs: BatchRefs;
+  /** Server seconds the commands took so far (they run one after another). */
+  processing: number;
+  ran: number;
+  capped: boolean;
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('\u0000');
+  return [key.slice(0, i), key.slice(i + 1)];
 }
 
 function errorReply(status: number, error: string, description: string): Reply {
