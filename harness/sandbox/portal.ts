@@ -168,7 +168,8 @@ export interface Sandbox {
   /** Every webhook: the primary one first, then `webhooks` in order. */
   webhookUrls: string[];
   seedLeads(leads: Array<Record<string, unknown>>): number[];
-  seedRandom(n: number, seed?: number): number[];
+  /** Seeds `randomLeads(n, seed ?? options.seed ?? 1, random)`; returns the ids. */
+  seedRandom(n: number, seed?: number, random?: RandomLeadOptions): number[];
   lead(id: number): LeadRecord | undefined;
   leads(): LeadRecord[];
   ledger(): LedgerEntry[];
@@ -229,7 +230,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     webhookUrl: `${url}/rest/${portal.userId}/${portal.code}/`,
     webhookUrls: portal.webhooks.map((w) => `${url}/rest/${w.userId}/${w.code}/`),
     seedLeads: (leads) => portal.store.seed(leads),
-    seedRandom: (n, seed) => portal.store.seed(randomLeads(n, seed ?? options.seed ?? 1)),
+    seedRandom: (n, seed, random) => portal.store.seed(randomLeads(n, seed ?? options.seed ?? 1, random)),
     lead: (id) => portal.store.get(id),
     leads: () => portal.store.all(),
     ledger: () => portal.store.ledger(),
@@ -672,9 +673,23 @@ const LAST = ['Ivanova', 'Petrov', 'Schmidt', 'Novak', 'Smirnova', 'Kowalski', '
 const STAGES = ['NEW', 'IN_PROCESS', 'PROCESSED'];
 const SOURCES = ['CALL', 'EMAIL', 'WEB', 'ADVERTISING', 'PARTNER', 'OTHER'];
 
-/** Deterministic plausible leads for benchmarks and the demo. */
-export function randomLeads(n: number, seed: number): Array<Record<string, unknown>> {
+/** What else randomLeads puts on its leads: the share of leads with each kind of system entry. */
+export interface RandomLeadOptions {
+  /** Share of leads bound to an Open Channel chat: an IM entry VALUE_TYPE OPENLINE or IMOL, VALUE "imol|…" (default 0.1). */
+  openChannel?: number;
+  /** Share of leads with a LINK entry (VALUE_TYPE USER; default 0.05). */
+  link?: number;
+}
+
+/**
+ * Deterministic plausible leads for benchmarks and the demo. The Open Channel and LINK entries are drawn
+ * from a second stream, so the other fields of a given seed are the same whatever the options.
+ */
+export function randomLeads(n: number, seed: number, options: RandomLeadOptions = {}): Array<Record<string, unknown>> {
   const r = mulberry32(seed);
+  const extra = mulberry32(seed ^ 0x1ea5_0c0d);
+  const openChannel = options.openChannel ?? 0.1;
+  const link = options.link ?? 0.05;
   const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)];
   return Array.from({ length: n }, (_, i) => {
     const name = pick(FIRST);
@@ -690,6 +705,12 @@ export function randomLeads(n: number, seed: number): Array<Record<string, unkno
     };
     if (r() < 0.8) lead.PHONE = [{ VALUE: `+7${String(9_000_000_000 + Math.floor(r() * 999_999_999))}`, VALUE_TYPE: 'WORK' }];
     if (r() < 0.7) lead.EMAIL = [{ VALUE: `${name}.${last}${i}@example.com`.toLowerCase(), VALUE_TYPE: 'WORK' }];
+    const [a, b, c] = [extra(), extra(), extra()];
+    if (a < openChannel) {
+      const chat = 100 + Math.floor(c * 90_000);
+      lead.IM = [{ VALUE: `imol|livechat|1|${chat}|${1 + (chat % 7)}`, VALUE_TYPE: c < 0.5 ? 'OPENLINE' : 'IMOL' }];
+    }
+    if (b < link) lead.LINK = [{ VALUE: String(1 + Math.floor(c * 500)), VALUE_TYPE: 'USER' }];
     return lead;
   });
 }
