@@ -15,9 +15,10 @@
  * Exports:
  * - `startSandbox(options?: SandboxOptions): Promise<Sandbox>` — listens on 127.0.0.1, port 0.
  * - `Sandbox`: `url` (http://127.0.0.1:PORT), `webhookUrl` (…/rest/<userId>/<code>/, trailing slash),
- *   `seedLeads(leads) → ids`, `seedRandom(n, seed?) → ids`, `lead(id)` / `leads()` (as crm.lead.get prints
- *   them), `ledger()` (every applied write as received), `stats()`, `setFaults(f)`, `setOverload(on)`,
- *   `close()`.
+ *   `webhookUrls` (with the extra `webhooks`), `seedLeads(leads) → ids`, `seedRandom(n, seed?, random?) → ids`,
+ *   `lead(id)` / `leads()` (as crm.lead.get prints them), `ledger()` (every applied write as received),
+ *   `stats()`, `setFaults(f)`, `setOverload(on)`, `setAuthFault(kind)`, `close()`.
+ * - `randomLeads(n, seed, options?)`: plausible leads, some bound to Open Channels (IM "imol|…") or LINK.
  * - HTTP: `/rest/<userId>/<code>/<method>[.json]` (GET or POST; JSON or form bodies; query-string params
  *   merge with the body), and for the demo `GET /_sandbox/leads`, `/_sandbox/ledger`, `/_sandbox/stats`.
  *
@@ -29,7 +30,11 @@
  * (404 ERROR_METHOD_NOT_FOUND) → auth (401: NO_AUTH_FOUND without a webhook, INVALID_CREDENTIALS for a wrong
  * code, an injected AuthFault, insufficient_scope) → manual block (503 OVERLOAD_LIMIT) → leaky bucket (503
  * QUERY_LIMIT_EXCEEDED) → injected 500/502/ERROR_CORE (nothing applied) → operating budget (429
- * OPERATION_TIME_LIMIT) → the method → latency / slow fault → reply (or reset the connection after applying).
+ * OPERATION_TIME_LIMIT) → the method → its server time (× timeScale) → booking → latency / slow fault →
+ * reply (or reset the connection after applying). The body cap (413 HTML) comes first, as the web server's.
+ * Time: `operating` is kept per webhook and per method; each call (each batch command) is checked before it
+ * runs and booked when it ends, only when over 0.1 s; `time.start`/`processing` are whole seconds.
+ * Error answers carry no `time`; a failed batch command has no `result_time` entry.
  * A moved portal: `movedPrefix` answers 302 to the same path without the prefix; `redirectTo` answers every
  * /rest/ request with a 302 to that base URL (an "old host" sandbox).
  */
