@@ -1,6 +1,6 @@
 /**
  * `batch` helpers: parsing command strings ("crm.lead.update?id=5&fields[NAME]=A"), `$result[key][field]`
- * references to earlier results, and PHP's JSON encoding of the result maps (an empty map is `[]`; a map
+ * (and `$next`, `$total`, `$time`, `$error`) references to earlier results, and PHP's JSON encoding of the result maps (an empty map is `[]`; a map
  * keyed 0..n-1 in order is a JSON list).
  */
 import { parsePhpQuery, type PhpObject, type PhpValue } from './query.ts';
@@ -20,34 +20,83 @@ export function commandEntries(cmd: unknown): Array<[string, string]> | undefine
   return undefined;
 }
 
+/**
+ * What earlier commands left, as `methodsBatch` keeps it: `result`, `next`, `total`, `time` and `error`, each
+ * a map from command key to that command's value. `$result[key][field]` and its siblings read from here.
+ */
+export interface BatchRefs {
+  result: Map<string, unknown>;
+  next: Map<string, unknown>;
+  total: Map<string, unknown>;
+  time: Map<string, unknown>;
+  error: Map<string, unknown>;
+}
+
+export function emptyRefs(): BatchRefs {
+  return { result: new Map(), next: new Map(), total: new Map(), time: new Map(), error: new Map() };
+}
+
 /** Splits one command string; the method name is trimmed and lower-cased (method names are case-insensitive). */
-export function parseCommand(key: string, text: string, results: Map<string, unknown>): BatchCommand {
+export function parseCommand(key: string, text: string, refs: BatchRefs): BatchCommand {
   const q = text.indexOf('?');
   const method = (q < 0 ? text : text.slice(0, q))
     .trim()
     .toLowerCase()
     .replace(/\.json$/, '');
-  const params = q < 0 ? {} : (substitute(parsePhpQuery(text.slice(q + 1)), results) as PhpObject);
+  const params = q < 0 ? {} : (substitute(parsePhpQuery(text.slice(q + 1)), refs) as PhpObject);
   return { key, method, params };
 }
 
-const REF = /\$result\[([^\]]+)\]((?:\[[^\]]*\])*)/g;
+/** The method of a command string, without parsing its parameters. */
+export function commandMethod(text: string): string {
+  return parseCommand('', text.split('?')[0], emptyRefs()).method;
+}
 
-/** Replaces `$result[key][a][b]` in values with the earlier command's result at that path. */
-function substitute(v: PhpValue, results: Map<string, unknown>): PhpValue {
-  if (typeof v === 'string') {
-    return v.replace(REF, (whole, key: string, path: string) => {
-      if (!results.has(key)) return whole;
-      let node: unknown = results.get(key);
-      for (const m of path.matchAll(/\[([^\]]*)\]/g)) {
-        node = node && typeof node === 'object' ? (node as Record<string, unknown>)[m[1]] : undefined;
-      }
-      return node === undefined || node === null ? '' : typeof node === 'object' ? JSON.stringify(node) : String(node);
-    });
+const REF = /\$(result|next|total|time|error)([^\s]*)/gi;
+
+/**
+ * CRestUtil::processBatchElement on every (already URL-decoded) value: each `$name…` token up to whitespace
+ * is a reference; its `[k]` parts are walked while they exist (PHP isset), stopping at the last node found.
+ * A token that is the whole value becomes that node, whatever its type (an array, a number, null); inside
+ * text it is replaced only when the node is a string, and the whole token goes (`$result[a][X]!` eats the
+ * `!`). The name matches case-insensitively but is looked up as written, so `$RESULT[…]` reads null.
+ * A token without any `[k]` is left alone.
+ */
+function substitute(v: PhpValue, refs: BatchRefs): unknown {
+  if (typeof v !== 'string') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = substitute(x, refs);
+    return out;
   }
-  const out: PhpObject = {};
-  for (const [k, x] of Object.entries(v)) out[k] = substitute(x, results);
-  return out;
+  let value: unknown = v;
+  for (const m of v.matchAll(REF)) {
+    const segments = [...m[2].matchAll(/\[([^\]]+)\]/g)].map((s) => s[1]);
+    if (!segments.length) continue;
+    const name = m[1] as keyof BatchRefs;
+    let node: unknown = name in refs ? Object.fromEntries(refs[name]) : null;
+    for (const seg of segments) {
+      const next = phpIsset(node, seg);
+      if (next === undefined) break;
+      node = next;
+    }
+    if (m[0] === value) value = node === undefined ? null : structuredClone(node);
+    else if (typeof value === 'string' && typeof node === 'string') value = value.split(m[0]).join(node);
+  }
+  return value;
+}
+
+/** `isset($node[$key]) ? $node[$key] : undefined` with PHP's rules for arrays and string offsets. */
+function phpIsset(node: unknown, key: string): unknown {
+  if (typeof node === 'string') {
+    if (!/^-?\d+$/.test(key)) return undefined;
+    const i = Number(key) < 0 ? node.length + Number(key) : Number(key);
+    return i >= 0 && i < node.length ? node[i] : undefined;
+  }
+  if (node && typeof node === 'object' && Object.hasOwn(node, key)) {
+    const x = (node as Record<string, unknown>)[key];
+    return x === null ? undefined : x;
+  }
+  return undefined;
 }
 
 /** PHP json_encode of an associative array: `[]` when empty, a list when keyed 0..n-1 in order. */

@@ -54,12 +54,12 @@ type Row = [
   code: string,
   type: string,
   title: string,
-  flags?: { ro?: boolean; multi?: boolean; status?: string; deprecated?: boolean; settings?: Record<string, unknown> },
+  flags?: { ro?: boolean; req?: boolean; multi?: boolean; status?: string; deprecated?: boolean; settings?: Record<string, unknown> },
 ];
 
 const STANDARD: Row[] = [
   ['ID', 'integer', 'ID', { ro: true }],
-  ['TITLE', 'string', 'Lead Title'],
+  ['TITLE', 'string', 'Lead Title', { req: true }],
   ['HONORIFIC', 'crm_status', 'Salutation', { status: 'HONORIFIC' }],
   ['NAME', 'string', 'First Name'],
   ['SECOND_NAME', 'string', 'Middle Name'],
@@ -119,6 +119,41 @@ const STANDARD: Row[] = [
 
 export const MULTIFIELD_CODES = ['PHONE', 'EMAIL', 'WEB', 'IM', 'LINK'] as const;
 
+/** CCrmFieldMulti's full names of TYPE_VALUE-TYPE pairs (English), as CheckFields puts them into its messages. */
+export const MULTIFIELD_NAMES: Record<string, string> = {
+  PHONE_WORK: 'Work Phone',
+  PHONE_MOBILE: 'Mobile',
+  PHONE_FAX: 'Fax',
+  PHONE_HOME: 'Home Phone',
+  PHONE_PAGER: 'Pager Number',
+  PHONE_MAILING: 'SMS marketing phone',
+  PHONE_OTHER: 'Other Phone Number',
+  EMAIL_WORK: 'Work E-mail',
+  EMAIL_HOME: 'Home E-mail',
+  EMAIL_MAILING: 'Newsletters email',
+  EMAIL_OTHER: 'Other E-mail',
+  WEB_WORK: 'Corporate Website',
+  WEB_HOME: 'Personal Page',
+  WEB_FACEBOOK: 'Facebook Page',
+  WEB_VK: 'VK Page',
+  WEB_LIVEJOURNAL: 'LiveJournal',
+  WEB_TWITTER: 'Twitter',
+  WEB_OTHER: 'Other Website',
+  IM_FACEBOOK: 'Facebook account',
+  IM_TELEGRAM: 'Telegram account',
+  IM_VK: 'VK account',
+  IM_SKYPE: 'Skype ID',
+  IM_VIBER: 'Viber contact',
+  IM_INSTAGRAM: 'Instagram comments',
+  IM_BITRIX24: 'Bitrix24.Network account',
+  IM_OPENLINE: 'Live Chat',
+  IM_IMOL: 'Open Channel account',
+  IM_ICQ: 'ICQ Number',
+  IM_MSN: 'MSN/Live!',
+  IM_JABBER: 'Jabber',
+  IM_OTHER: 'Other Contact',
+};
+
 /** Default user fields: one string, one enumeration (the brief's minimum). */
 export const DEFAULT_USER_FIELDS: UserFieldOption[] = [
   { code: 'UF_CRM_LOYALTY_CARD', type: 'string', label: 'Loyalty card' },
@@ -130,7 +165,7 @@ export function buildFieldMap(userFields: UserFieldOption[]): Record<string, Por
   for (const [code, type, title, f = {}] of STANDARD) {
     const field: PortalField = {
       type,
-      isRequired: false,
+      isRequired: !!f.req,
       isReadOnly: !!f.ro,
       isImmutable: false,
       isMultiple: !!f.multi,

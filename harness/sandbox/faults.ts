@@ -18,6 +18,10 @@ export interface FaultOptions {
   overloadAfter?: number;
   /** Manual block on/off right now. */
   overload?: boolean;
+  /** P(500 ERROR_CORE "SQL query error!", e.g. a deadlock) for a direct call; nothing applied. Not drawn for `batch` itself. */
+  sqlError?: number;
+  /** P(ERROR_CORE for one command inside a batch, in its result_error); that command is not applied. */
+  sqlErrorCommand?: number;
 }
 
 export interface FaultDecision {
@@ -42,6 +46,8 @@ export function mulberry32(seed: number): () => number {
 export class Faults {
   private opts: FaultOptions;
   private readonly rand: () => number;
+  /** A second stream for the faults added later (ERROR_CORE), so the first four draws per request stay as they were. */
+  private readonly extra: () => number;
   private requests = 0;
   private manual = false;
 
@@ -49,6 +55,7 @@ export class Faults {
     this.opts = { ...opts };
     this.manual = !!opts.overload;
     this.rand = mulberry32(seed);
+    this.extra = mulberry32(seed ^ 0x5eed_c0de);
   }
 
   set(opts: FaultOptions): void {
@@ -79,5 +86,15 @@ export class Faults {
       resetAfterApply: c < (o.resetAfterApply ?? 0),
       slowMs: d < (o.slow ?? 0) ? (o.slowMs ?? 2000) : 0,
     };
+  }
+
+  /** ERROR_CORE for a direct call (one draw from the second stream). */
+  sqlError(): boolean {
+    return this.extra() < (this.opts.sqlError ?? 0);
+  }
+
+  /** ERROR_CORE for one batch command (one draw from the second stream). */
+  sqlErrorCommand(): boolean {
+    return this.extra() < (this.opts.sqlErrorCommand ?? 0);
   }
 }

@@ -1,12 +1,13 @@
 /**
  * The sandbox's lead store and the crm.* methods the importer touches, with the real portal's semantics:
  * unknown and read-only fields silently ignored, multifields appended / changed / deleted by ID, numbers
- * and dates kept as the strings crm.lead.get prints, "Not found" and "ID is not defined or invalid." as
- * HTTP 400 with an empty `error`. Every applied write goes to the ledger so tests can check what was received.
+ * and dates kept as the strings crm.lead.get prints, "Lead is not found" (update), "Not found" (get) and
+ * "ID is not defined or invalid." as HTTP 400 with an empty `error`. Every applied write goes to the ledger so tests can check what was received.
  */
 import type { LeadRecord, PortalMultifield } from '../../lambda/types.ts';
 import {
   MULTIFIELD_CODES,
+  MULTIFIELD_NAMES,
   buildFieldMap,
   buildStatuses,
   type PortalField,
@@ -45,6 +46,8 @@ export interface LedgerEntry {
 export interface CallContext {
   via: 'direct' | 'batch';
   requestSeq: number;
+  /** The calling webhook's user is an admin (default true). */
+  admin?: boolean;
 }
 
 /** A method's answer before the envelope: `result`, plus `total`/`next` for list methods. */
@@ -65,8 +68,12 @@ export interface LeadStoreOptions {
 
 const PAGE = 50;
 const NUMERIC_TYPES = new Set(['integer', 'user', 'crm_company', 'crm_contact', 'double', 'employee']);
-const DEFAULT_VALUE_TYPE: Record<string, string> = { PHONE: 'WORK', EMAIL: 'WORK', WEB: 'WORK', IM: 'OTHER', LINK: 'USER' };
+/** CCrmFieldMulti::GetDefaultValueType: OTHER for IM, WORK for every other type. */
+const defaultValueType = (type: string): string => (type === 'IM' ? 'OTHER' : 'WORK');
 const NOT_FOUND = () => new RestError(400, '', 'Not found');
+/** crm.lead.update's own text for a missing lead (CCrmLeadRestProxy); crm.lead.get says "Not found". */
+const LEAD_NOT_FOUND = () => new RestError(400, '', 'Lead is not found');
+const ACCESS_DENIED = () => new RestError(400, '', 'Access denied.');
 const BAD_ID = () => new RestError(400, '', 'ID is not defined or invalid.');
 
 type Stored = Record<string, unknown>;
@@ -155,7 +162,11 @@ export class LeadStore {
     const fields = param(params, 'fields');
     if (typeof fields !== 'object' || fields === null) throw new RestError(400, '', "The parameter 'fields' must be array.");
     const lead = this.rows.get(id);
-    if (!lead) throw NOT_FOUND();
+    // The permission check runs before the lookup: a non-admin cannot be granted rights on a lead that is not there.
+    if (!lead && ctx.admin === false) throw ACCESS_DENIED();
+    if (!lead) throw LEAD_NOT_FOUND();
+    const refusal = checkFields(fields as Record<string, unknown>);
+    if (refusal) throw new RestError(400, '', refusal);
     const extra = param(params, 'params');
     this.log.push({
       seq: this.log.length + 1,
@@ -191,7 +202,7 @@ export class LeadStore {
     rows = this.sort(rows, order);
     const keys = this.selectKeys(select);
     const offset = Math.max(0, start);
-    const page = rows.slice(offset, offset + PAGE).map((r) => pick(this.render(r, true), keys));
+    const page = rows.slice(offset, offset + PAGE).map((r) => pick(this.render(r), keys));
     // start=-1 skips the count, as on the real portal (no total, no next).
     if (start < 0) return { result: page };
     const out: MethodResult = { result: page, total: rows.length };
@@ -285,7 +296,8 @@ export class LeadStore {
     const has = (t: string) => ((lead[t] as PortalMultifield[]).length > 0 ? 'Y' : 'N');
     lead.HAS_PHONE = has('PHONE');
     lead.HAS_EMAIL = has('EMAIL');
-    lead.HAS_IMOL = (lead.IM as PortalMultifield[]).some((m) => m.VALUE_TYPE === 'OPENLINE' || m.VALUE_TYPE === 'IMOL') ? 'Y' : 'N';
+    // CCrmFieldMulti::HasImolValues: an IM value starting "imol|" (an Open Channel binding).
+    lead.HAS_IMOL = (lead.IM as PortalMultifield[]).some((m) => m.VALUE.startsWith('imol|')) ? 'Y' : 'N';
     const linked = (v: unknown) => v !== null && v !== '0' && v !== '';
     if (linked(lead.COMPANY_ID) || linked(lead.CONTACT_ID)) lead.IS_RETURN_CUSTOMER = 'Y';
   }
@@ -321,7 +333,7 @@ export class LeadStore {
       case 'crm_contact':
         return code === 'COMPANY_ID' && text === '' ? '0' : formatInt(text);
       case 'double':
-        return formatMoney(text);
+        return formatMoney(code === 'OPPORTUNITY' ? normaliseAmount(text) : text);
       case 'date':
         return formatDate(text, this.opts.tzOffset);
       case 'datetime':
@@ -338,6 +350,11 @@ export class LeadStore {
     }
   }
 
+  /**
+   * CCrmFieldMulti::SetFields as the REST proxy feeds it: an entry without ID is appended (its VALUE_TYPE
+   * defaulted), an entry with this lead's ID is rewritten (a missing VALUE_TYPE resets it to the default)
+   * or deleted (DELETE=Y or an empty VALUE), an ID of another lead is ignored; VALUE is trimmed.
+   */
   private applyMultifield(lead: Stored, type: string, raw: unknown): void {
     const list = asList(raw);
     if (!list) return;
@@ -346,8 +363,8 @@ export class LeadStore {
       if (typeof item !== 'object' || item === null) continue;
       const it = item as Record<string, unknown>;
       const id = it.ID === undefined || it.ID === null || it.ID === '' ? 0 : phpInt(it.ID);
-      const value = scalarText(it.VALUE);
-      const valueType = scalarText(it.VALUE_TYPE);
+      const value = scalarText(it.VALUE)?.trim();
+      const valueType = scalarText(it.VALUE_TYPE)?.trim() || defaultValueType(type);
       if (id > 0) {
         const entry = entries.find((e) => e.ID === String(id));
         if (!entry) continue; // an ID of another lead or type is ignored
@@ -355,15 +372,10 @@ export class LeadStore {
           entries = entries.filter((e) => e !== entry);
         } else {
           entry.VALUE = value;
-          if (valueType) entry.VALUE_TYPE = valueType;
+          entry.VALUE_TYPE = valueType;
         }
       } else if (value !== undefined && value !== '') {
-        entries.push({
-          ID: String(this.nextFmId++),
-          VALUE_TYPE: valueType || DEFAULT_VALUE_TYPE[type] || 'OTHER',
-          VALUE: value,
-          TYPE_ID: type,
-        });
+        entries.push({ ID: String(this.nextFmId++), VALUE_TYPE: valueType, VALUE: value, TYPE_ID: type });
       }
     }
     lead[type] = entries;
@@ -371,13 +383,13 @@ export class LeadStore {
 
   /**
    * The printed record. crm.lead.get lists every standard field and user field, and a multifield only when
-   * the lead has values in it (CONTACT_IDS only in list output when selected).
+   * the lead has values in it. CONTACT_IDS is never printed (no such column in CCrmLead::GetFields).
    */
-  private render(row: Stored, forList = false): LeadRecord {
+  private render(row: Stored): LeadRecord {
     const out: Record<string, unknown> = {};
     for (const [code, f] of Object.entries(this.fieldMap)) {
       if (f.type === 'crm_multifield') continue;
-      if (code === 'CONTACT_IDS' && !forList) continue;
+      if (code === 'CONTACT_IDS') continue;
       out[code] = structuredClone(row[code]);
     }
     for (const code of MULTIFIELD_CODES) {
@@ -398,7 +410,7 @@ export class LeadStore {
         }
       } else if (s === 'UF_*') {
         for (const [code, f] of Object.entries(this.fieldMap)) if (f.isDynamic) keys.add(code);
-      } else if (this.fieldMap[s]) keys.add(s);
+      } else if (this.fieldMap[s] && s !== 'CONTACT_IDS') keys.add(s);
     }
     return keys;
   }
@@ -445,6 +457,58 @@ export class LeadStore {
     };
     return [...rows].sort(cmp);
   }
+}
+
+/** CheckFields' rewrite of a string OPPORTUNITY: "," → ".", spaces dropped, a leading "." gets a "0". */
+function normaliseAmount(text: string): string {
+  const t = text.replace(/,/g, '.').replace(/ /g, '');
+  return t.startsWith('.') ? `0${t}` : t;
+}
+
+/** PHP empty(): "", "0", 0, false, null, an empty array. */
+function phpEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0 || v === '' || v === '0') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && Object.keys(v as object).length === 0;
+}
+
+/**
+ * Bitrix's check_email() (not strict): trimmed, the part inside <…> when there is one, at most 320
+ * characters, a dot-atom local part and a domain of labels ending in a 2–20 character top label.
+ */
+export function checkEmail(raw: string): boolean {
+  let email = raw.trim();
+  const inner = /.*?[<[(](.*?)[>\])].*/i.exec(email);
+  if (inner && inner[1] !== '') email = inner[1];
+  if (email.length > 320) return false;
+  const atext = "[=_0-9a-z+~'!$&*^`|#%/?{}-]";
+  return new RegExp(`^${atext}+(\\.${atext}+)*@(([-0-9a-z]+\\.)+)([a-z0-9-]{2,20})$`, 'iu').test(email);
+}
+
+/**
+ * CCrmLead::CheckFields for an update: TITLE sent but empty(), a string OPPORTUNITY that is not a number
+ * after normalising, and CCrmFieldMulti::CheckComplexFields (a VALUE over 250 characters, an e-mail that
+ * fails check_email). Returns LAST_ERROR (each message ends in "<br />") or undefined when all is well.
+ */
+export function checkFields(fields: Record<string, unknown>): string | undefined {
+  let err = '';
+  if ('TITLE' in fields && fields.TITLE !== null && phpEmpty(fields.TITLE)) err += "The required field 'Lead Name' is missing.<br />";
+  const amount = fields.OPPORTUNITY;
+  if (typeof amount === 'string' && amount !== '' && !/^-?\d+(\.\d+)?$/.test(normaliseAmount(amount))) {
+    err += 'The "Opportunity" field contains invalid characters.<br />';
+  }
+  for (const type of MULTIFIELD_CODES) {
+    for (const item of asList(fields[type]) ?? []) {
+      if (typeof item !== 'object' || item === null) continue;
+      const it = item as Record<string, unknown>;
+      if (it.DELETE === 'Y') continue;
+      const value = scalarText(it.VALUE) ?? '';
+      const name = MULTIFIELD_NAMES[`${type}_${scalarText(it.VALUE_TYPE)?.trim() || defaultValueType(type)}`] ?? '';
+      if ([...value].length > 250) err += `The field "${name}" must not exceed 250 characters.<br />`;
+      if (type === 'EMAIL' && value !== '' && !checkEmail(value)) err += `The field "${name}" contains an incorrect address.<br />`;
+    }
+  }
+  return err || undefined;
 }
 
 /** A parameter by name, lower or upper case (the crm REST proxy accepts both). */

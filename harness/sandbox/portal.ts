@@ -15,9 +15,10 @@
  * Exports:
  * - `startSandbox(options?: SandboxOptions): Promise<Sandbox>` — listens on 127.0.0.1, port 0.
  * - `Sandbox`: `url` (http://127.0.0.1:PORT), `webhookUrl` (…/rest/<userId>/<code>/, trailing slash),
- *   `seedLeads(leads) → ids`, `seedRandom(n, seed?) → ids`, `lead(id)` / `leads()` (as crm.lead.get prints
- *   them), `ledger()` (every applied write as received), `stats()`, `setFaults(f)`, `setOverload(on)`,
- *   `close()`.
+ *   `webhookUrls` (with the extra `webhooks`), `seedLeads(leads) → ids`, `seedRandom(n, seed?, random?) → ids`,
+ *   `lead(id)` / `leads()` (as crm.lead.get prints them), `ledger()` (every applied write as received),
+ *   `stats()`, `setFaults(f)`, `setOverload(on)`, `setAuthFault(kind)`, `close()`.
+ * - `randomLeads(n, seed, options?)`: plausible leads, some bound to Open Channels (IM "imol|…") or LINK.
  * - HTTP: `/rest/<userId>/<code>/<method>[.json]` (GET or POST; JSON or form bodies; query-string params
  *   merge with the body), and for the demo `GET /_sandbox/leads`, `/_sandbox/ledger`, `/_sandbox/stats`.
  *
@@ -25,9 +26,15 @@
  * Fault decisions (mulberry32, `seed`) are drawn for each request that passes auth, the manual block and the
  * leaky bucket, in arrival order, four draws per request whatever the probabilities, so runs repeat exactly.
  * Note: a client whose webhook parser wants `/rest/` first in the path should test 302 with `redirectTo`.
- * Order of checks per request: auth (401 INVALID_CREDENTIALS) → manual block (503 OVERLOAD_LIMIT) → leaky
- * bucket (503 QUERY_LIMIT_EXCEEDED) → injected 500/502 (nothing applied) → operating budget (429
- * OPERATION_TIME_LIMIT) → the method → latency / slow fault → reply (or reset the connection after applying).
+ * Order of checks per request, as CRestServer runs them: portal deleted (403 PORTAL_DELETED) → the method exists
+ * (404 ERROR_METHOD_NOT_FOUND) → auth (401: NO_AUTH_FOUND without a webhook, INVALID_CREDENTIALS for a wrong
+ * code, an injected AuthFault, insufficient_scope) → manual block (503 OVERLOAD_LIMIT) → leaky bucket (503
+ * QUERY_LIMIT_EXCEEDED) → injected 500/502/ERROR_CORE (nothing applied) → operating budget (429
+ * OPERATION_TIME_LIMIT) → the method → its server time (× timeScale) → booking → latency / slow fault →
+ * reply (or reset the connection after applying). The body cap (413 HTML) comes first, as the web server's.
+ * Time: `operating` is kept per webhook and per method; each call (each batch command) is checked before it
+ * runs and booked when it ends, only when over 0.1 s; `time.start`/`processing` are whole seconds.
+ * Error answers carry no `time`; a failed batch command has no `result_time` entry.
  * A moved portal: `movedPrefix` answers 302 to the same path without the prefix; `redirectTo` answers every
  * /rest/ request with a 302 to that base URL (an "old host" sandbox).
  */
@@ -35,9 +42,9 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LeadRecord } from '../../lambda/types.ts';
-import { MAX_BATCH, commandEntries, parseCommand, phpMap, phpTruthy } from './batch.ts';
+import { MAX_BATCH, type BatchRefs, commandEntries, emptyRefs, parseCommand, phpMap, phpTruthy } from './batch.ts';
 import { DEFAULT_USER_FIELDS, type StatusOptions, type UserFieldOption } from './catalogue.ts';
-import { Faults, mulberry32, type FaultOptions } from './faults.ts';
+import { Faults, mulberry32, type FaultDecision, type FaultOptions } from './faults.ts';
 import { LeadStore, RestError, param, type LedgerEntry, type MethodResult } from './leads.ts';
 import { DEFAULT_COSTS, LeakyBucket, OperatingBudget, costOf, round } from './limits.ts';
 import { mergeParams, parsePhpQuery } from './query.ts';
@@ -56,7 +63,7 @@ export interface SandboxOptions {
   rate?: number;
   /** Leaky bucket size (default 50). */
   burst?: number;
-  /** Operating budget per method, seconds of server time in the window (default 480). */
+  /** Operating budget per webhook and method, seconds of server time in the window (default 480). */
   operatingLimit?: number;
   /** Operating window, seconds (default 600; tests compress it, e.g. 10). */
   operatingWindow?: number;
@@ -66,8 +73,24 @@ export interface SandboxOptions {
   batchBilling?: 'nested' | 'envelope';
   /** Hard cap on one request's server time, seconds (e.g. 60). Commands past it are not run; the reply is 504. */
   requestCap?: number;
-  /** Real delay added per request and per command, ms. */
+  /** Real delay added per request and per command, ms (on top of timeScale). */
   latencyMs?: { request?: number; command?: number };
+  /**
+   * Latency like a real portal: a request returns after the server time of its commands (each command's
+   * `costs` entry, one after another inside a batch) times this factor, in real ms per server second / 1000;
+   * 1 = real time, 0.01 = a 4 s batch answers after 40 ms. Default 0: no wait (the suite's old speed); the
+   * server time is still reported in `time` and booked in `operating`.
+   */
+  timeScale?: number;
+  /** Keep fractions in `time.start` and `time.processing`, as portals printed them until 2024 (default false: whole seconds). */
+  fractionalTime?: boolean;
+  /** LoadLimiter's minimal fix time, seconds (default 0.1): a call's time is booked in `operating` only when over it. */
+  operatingMinFix?: number;
+  /**
+   * More incoming webhooks on this portal (webhookUrls[1…]); each is its own auth entity for `operating`.
+   * Defaults per field: userId of the primary webhook, a random code, admin true, scopes ['crm'].
+   */
+  webhooks?: Array<{ userId?: number; code?: string; admin?: boolean; scopes?: string[] }>;
   faults?: FaultOptions;
   /** PRNG seed for faults (default 1). */
   seed?: number;
@@ -83,7 +106,44 @@ export interface SandboxOptions {
   redirectTo?: string;
   /** The sandbox clock, ms (default Date.now). */
   now?: () => number;
+  /** The webhook's user is a portal admin (default true). A non-admin gets "Access denied." from crm.lead.update for an ID that does not exist. */
+  admin?: boolean;
+  /** The webhook's scopes (default ['crm']). crm.* methods without 'crm' answer 401 insufficient_scope (per command inside batch). */
+  scopes?: string[];
+  /** Largest request body the web server in front accepts, bytes (default 8 MiB); larger bodies get 413 with an HTML page. */
+  maxBodyBytes?: number;
+  /** An auth refusal to answer every /rest/ call with, until `setAuthFault(undefined)` (default none). See AuthFault. */
+  authFault?: AuthFault;
 }
+
+/**
+ * Refusals the portal gives before a method runs, as the server sets them (all webhook-auth failures are 401):
+ * - ownerDeactivated: 401 authorization_error "Unable to authorize user" (the webhook's owner was deactivated)
+ * - insufficientScope: 401 insufficient_scope
+ * - httpsRequired: 401 INVALID_REQUEST "Https required."
+ * - notCommercial: 401 ACCESS_DENIED "REST is available only on commercial plans."
+ * - webhookOnHold: 401 OVERLOAD_LIMIT (this webhook put on hold; the portal-wide manual block, setOverload, stays 503)
+ * - noAuth: 401 NO_AUTH_FOUND "Wrong authorization data"
+ * - portalDeleted: 403 PORTAL_DELETED "Portal was deleted" (checked before the method is looked up)
+ */
+export type AuthFault =
+  | 'ownerDeactivated'
+  | 'insufficientScope'
+  | 'httpsRequired'
+  | 'notCommercial'
+  | 'webhookOnHold'
+  | 'noAuth'
+  | 'portalDeleted';
+
+const AUTH_FAULTS: Record<AuthFault, [number, string, string]> = {
+  ownerDeactivated: [401, 'authorization_error', 'Unable to authorize user'],
+  insufficientScope: [401, 'insufficient_scope', 'The request requires higher privileges than provided by the webhook token'],
+  httpsRequired: [401, 'INVALID_REQUEST', 'Https required.'],
+  notCommercial: [401, 'ACCESS_DENIED', 'REST is available only on commercial plans.'],
+  webhookOnHold: [401, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload'],
+  noAuth: [401, 'NO_AUTH_FOUND', 'Wrong authorization data'],
+  portalDeleted: [403, 'PORTAL_DELETED', 'Portal was deleted'],
+};
 
 export interface SandboxStats {
   /** Requests that reached /rest/ (incl. refused ones). */
@@ -94,27 +154,35 @@ export interface SandboxStats {
   batchCommands: Record<string, number>;
   /** Refusals by error code (INVALID_CREDENTIALS, QUERY_LIMIT_EXCEEDED, OPERATION_TIME_LIMIT, ERROR_BATCH_*, REDIRECT_302), incl. inside batches. */
   refusals: Record<string, number>;
-  /** Method errors by `error`, or by description when `error` is empty ("Not found", "ID is not defined or invalid."). */
+  /** Method errors by `error`, or by description when `error` is empty ("Lead is not found", "Not found", "ID is not defined or invalid."). */
   errors: Record<string, number>;
   /** Faults injected by kind (internalError, badGateway, resetAfterApply, slow, overload). */
   faults: Record<string, number>;
-  /** Operating seconds in the window per method. */
+  /** Operating seconds in the window per method (summed over webhooks). */
   operating: Record<string, number>;
+  /** Operating seconds in the window per webhook (`<userId>/<index in webhookUrls>`) and method. */
+  operatingByWebhook: Record<string, Record<string, number>>;
   /** Writes applied (ledger length). */
   writes: number;
 }
 
 export interface Sandbox {
   url: string;
+  /** The primary webhook (…/rest/<userId>/<code>/). */
   webhookUrl: string;
+  /** Every webhook: the primary one first, then `webhooks` in order. */
+  webhookUrls: string[];
   seedLeads(leads: Array<Record<string, unknown>>): number[];
-  seedRandom(n: number, seed?: number): number[];
+  /** Seeds `randomLeads(n, seed ?? options.seed ?? 1, random)`; returns the ids. */
+  seedRandom(n: number, seed?: number, random?: RandomLeadOptions): number[];
   lead(id: number): LeadRecord | undefined;
   leads(): LeadRecord[];
   ledger(): LedgerEntry[];
   stats(): SandboxStats;
   setFaults(f: FaultOptions): void;
   setOverload(on: boolean): void;
+  /** Answer every /rest/ call with this refusal (undefined: back to normal). */
+  setAuthFault(kind: AuthFault | undefined): void;
   close(): Promise<void>;
 }
 
@@ -141,6 +209,8 @@ interface Reply {
 const JSON_TYPE = 'application/json; charset=utf-8';
 const BAD_GATEWAY_HTML =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+const ENTITY_TOO_LARGE_HTML =
+  '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 const GATEWAY_TIMEOUT_HTML =
   '<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
 
@@ -163,14 +233,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     url,
     webhookUrl: `${url}/rest/${portal.userId}/${portal.code}/`,
+    webhookUrls: portal.webhooks.map((w) => `${url}/rest/${w.userId}/${w.code}/`),
     seedLeads: (leads) => portal.store.seed(leads),
-    seedRandom: (n, seed) => portal.store.seed(randomLeads(n, seed ?? options.seed ?? 1)),
+    seedRandom: (n, seed, random) => portal.store.seed(randomLeads(n, seed ?? options.seed ?? 1, random)),
     lead: (id) => portal.store.get(id),
     leads: () => portal.store.all(),
     ledger: () => portal.store.ledger(),
     stats: () => portal.stats(),
     setFaults: (f) => portal.faults.set(f),
     setOverload: (on) => portal.faults.setOverload(on),
+    setAuthFault: (kind) => {
+      portal.authFault = kind;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -179,18 +253,43 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 
+/** One incoming webhook: who calls (the auth entity the operating budget is kept for) and with which rights. */
+interface Webhook {
+  /** Index in webhookUrls (0 = the primary webhook); the auth entity of the operating budget. */
+  index: number;
+  userId: number;
+  code: string;
+  admin: boolean;
+  scopes: string[];
+}
+
+/** What a request did: its reply, the commands it ran and the real time it should take. */
+interface Outcome {
+  reply: Reply;
+  commands: number;
+}
+
+/** LoadLimiter's minimal fix time: a call's time is booked only when it is over this many seconds. */
+const MIN_FIX_TIME = 0.1;
+const BLOCKED = ['OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit'] as const;
+
 class Portal {
   readonly userId: number;
   readonly code: string;
+  readonly webhooks: Webhook[];
   readonly store: LeadStore;
   readonly faults: Faults;
   url = '';
+  authFault: AuthFault | undefined;
   private readonly now: () => number;
   private readonly tz: number;
   private readonly bucket: LeakyBucket;
   private readonly budget: OperatingBudget;
   private readonly costs: Record<string, number>;
   private readonly window: number;
+  private readonly maxBody: number;
+  private readonly timeScale: number;
+  private readonly minFix: number;
   private requestSeq = 0;
   private readonly counters = {
     requests: 0,
@@ -204,13 +303,25 @@ class Portal {
   constructor(private readonly o: SandboxOptions) {
     this.userId = o.userId ?? 1;
     this.code = o.code ?? randomBytes(8).toString('hex');
+    const primary = { userId: this.userId, code: this.code, admin: o.admin, scopes: o.scopes };
+    this.webhooks = [primary, ...(o.webhooks ?? [])].map((w, index) => ({
+      index,
+      userId: w.userId ?? this.userId,
+      code: w.code ?? randomBytes(8).toString('hex'),
+      admin: w.admin ?? true,
+      scopes: w.scopes ?? ['crm'],
+    }));
     this.now = o.now ?? Date.now;
     this.tz = o.tzOffset ?? 180;
+    this.maxBody = o.maxBodyBytes ?? 8 * 1024 * 1024;
+    this.timeScale = o.timeScale ?? 0;
+    this.minFix = o.operatingMinFix ?? MIN_FIX_TIME;
     this.bucket = new LeakyBucket(o.rate ?? 2, o.burst ?? 50, this.now);
     this.window = o.operatingWindow ?? 600;
     this.budget = new OperatingBudget(o.operatingLimit ?? 480, this.window, this.now);
     this.costs = { ...DEFAULT_COSTS, ...(o.costs ?? {}) };
     this.faults = new Faults(o.faults, o.seed ?? 1);
+    this.authFault = o.authFault;
     this.store = new LeadStore({
       userId: this.userId,
       userFields: o.userFields ?? DEFAULT_USER_FIELDS,
@@ -221,11 +332,15 @@ class Portal {
   }
 
   stats(): SandboxStats {
-    return {
-      ...structuredClone(this.counters),
-      operating: this.budget.snapshot(),
-      writes: this.store.writes(),
-    };
+    const byKey = this.budget.snapshot();
+    const operating: Record<string, number> = {};
+    const operatingByWebhook: Record<string, Record<string, number>> = {};
+    for (const [key, v] of Object.entries(byKey)) {
+      const [entity, method] = splitKey(key);
+      operating[method] = round((operating[method] ?? 0) + v);
+      operatingByWebhook[entity] = { ...(operatingByWebhook[entity] ?? {}), [method]: v };
+    }
+    return { ...structuredClone(this.counters), operating, operatingByWebhook, writes: this.store.writes() };
   }
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -238,34 +353,29 @@ class Portal {
     const moved = this.redirect(url);
     if (moved) return send(res, moved);
 
-    const m = /^\/rest\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.json)?\/?$/.exec(url.pathname);
-    if (!m) return send(res, { status: 404, body: 'Not Found', contentType: 'text/plain' });
-    const method = decodeURIComponent(m[3]).toLowerCase();
+    // The web server in front refuses an oversized body before PHP sees it.
+    if (url.pathname.startsWith('/rest/') && Buffer.byteLength(body) > this.maxBody) {
+      inc(this.counters.refusals, 'REQUEST_ENTITY_TOO_LARGE');
+      return send(res, { status: 413, body: ENTITY_TOO_LARGE_HTML, contentType: 'text/html' });
+    }
+
+    const hook = /^\/rest\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.json)?\/?$/.exec(url.pathname);
+    const bare = hook ? null : /^\/rest\/([^/]+?)(?:\.json)?\/?$/.exec(url.pathname);
+    if (!hook && !bare) return send(res, { status: 404, body: 'Not Found', contentType: 'text/plain' });
+    const method = decodeURIComponent(hook ? hook[3] : (bare as RegExpExecArray)[1]).toLowerCase();
     this.counters.requests++;
     inc(this.counters.byMethod, method);
     const requestSeq = ++this.requestSeq;
 
-    if (m[1] !== String(this.userId) || m[2] !== this.code) {
-      return send(res, this.refuse(401, 'INVALID_CREDENTIALS', 'Invalid request credentials'));
-    }
-    if (this.faults.overloaded()) {
-      inc(this.counters.faults, 'overload');
-      return send(res, this.refuse(503, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload'));
-    }
-    if (!this.bucket.take()) return send(res, this.refuse(503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests'));
-
+    const gate = this.admit(method, hook);
+    if (!('webhook' in gate)) return send(res, gate);
     const fault = this.faults.decide();
-    if (fault.internalError) {
-      inc(this.counters.faults, 'internalError');
-      return send(res, errorReply(500, 'INTERNAL_SERVER_ERROR', 'Internal server error'));
-    }
-    if (fault.badGateway) {
-      inc(this.counters.faults, 'badGateway');
-      return send(res, { status: 502, body: BAD_GATEWAY_HTML, contentType: 'text/html' });
-    }
+    const injected = this.injected(method, fault);
+    if (injected) return send(res, injected);
 
     const params = mergeParams(parsePhpQuery(url.search.slice(1)), parseBody(req.headers['content-type'], body));
-    const outcome = method === 'batch' ? this.batch(params, requestSeq, started) : this.single(method, params, requestSeq, started);
+    const call = { webhook: gate.webhook, requestSeq, started };
+    const outcome = method === 'batch' ? await this.batch(params, call) : await this.single(method, params, call);
 
     const latency = (this.o.latencyMs?.request ?? 0) + (this.o.latencyMs?.command ?? 0) * outcome.commands + fault.slowMs;
     if (fault.slowMs) inc(this.counters.faults, 'slow');
@@ -276,6 +386,45 @@ class Portal {
       return;
     }
     send(res, outcome.reply);
+  }
+
+  /**
+   * CRestServer's order: the portal is open → the method exists → auth (NO_AUTH_FOUND without a webhook,
+   * INVALID_CREDENTIALS for a wrong code, an injected AuthFault, the scope) → the manual block → the bucket.
+   */
+  private admit(method: string, hook: RegExpExecArray | null): Reply | { webhook: Webhook } {
+    if (this.authFault === 'portalDeleted') return this.refuse(...AUTH_FAULTS.portalDeleted);
+    if (method !== 'batch' && !LeadStore.methods.includes(method)) {
+      return errorReply(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
+    }
+    if (!hook) return this.refuse(...AUTH_FAULTS.noAuth); // no OAuth tokens on this portal
+    const webhook = this.webhooks.find((w) => hook[1] === String(w.userId) && hook[2] === w.code);
+    if (!webhook) return this.refuse(401, 'INVALID_CREDENTIALS', 'Invalid request credentials');
+    if (this.authFault) return this.refuse(...AUTH_FAULTS[this.authFault]);
+    if (method !== 'batch' && !webhook.scopes.includes('crm')) return this.refuse(...AUTH_FAULTS.insufficientScope);
+    if (this.faults.overloaded()) {
+      inc(this.counters.faults, 'overload');
+      return this.refuse(503, 'OVERLOAD_LIMIT', 'REST API is blocked due to overload');
+    }
+    if (!this.bucket.take()) return this.refuse(503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests');
+    return { webhook };
+  }
+
+  /** Injected 500 / 502 / ERROR_CORE: the request fails before anything is applied. */
+  private injected(method: string, fault: FaultDecision): Reply | undefined {
+    if (fault.internalError) {
+      inc(this.counters.faults, 'internalError');
+      return errorReply(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+    }
+    if (fault.badGateway) {
+      inc(this.counters.faults, 'badGateway');
+      return { status: 502, body: BAD_GATEWAY_HTML, contentType: 'text/html' };
+    }
+    if (method !== 'batch' && this.faults.sqlError()) {
+      inc(this.counters.faults, 'sqlError');
+      return errorReply(500, 'ERROR_CORE', 'SQL query error!');
+    }
+    return undefined;
   }
 
   private inspect(path: string): Reply {
@@ -302,131 +451,188 @@ class Portal {
     return errorReply(status, error, description);
   }
 
-  /** The `time` block. Like current portals, operating_reset_at is always there (start + window when idle). */
-  private timeBlock(started: number, processing: number, method: string): TimeBlock {
-    const finishedMs = Math.max(this.now(), started + processing * 1000);
+  /** The budget key: operating is kept per auth entity (the webhook) and per method. */
+  private key(webhook: Webhook, method: string): string {
+    return `${webhook.userId}/${webhook.index}\u0000${method}`;
+  }
+
+  /**
+   * A call's server time passes (scaled by timeScale, on the real clock) and is booked when it ends, and
+   * only when it is over the minimal fix time: calls in flight are invisible to `operating`.
+   */
+  private async spend(key: string, seconds: number, book = true): Promise<void> {
+    const ms = seconds * 1000 * this.timeScale;
+    if (ms > 0) await sleep(ms);
+    if (book && seconds > this.minFix) this.budget.charge(key, seconds);
+  }
+
+  /**
+   * A `time` block on the server's (virtual) clock: the call started at `startMs` and took `seconds`.
+   * Current portals print `start` and `processing` as whole seconds (`duration` is then up to 1 s more than
+   * the call took); `fractionalTime` keeps the fractions old portals printed. `operating` stays a float.
+   */
+  private timeBlock(startMs: number, seconds: number, operating: { operating: number; resetAt: number }): TimeBlock {
+    const finishMs = Math.max(this.now(), startMs + seconds * 1000);
+    const fractions = !!this.o.fractionalTime;
+    const start = fractions ? startMs / 1000 : Math.floor(startMs / 1000);
+    const finish = finishMs / 1000;
     return {
-      start: started / 1000,
-      finish: finishedMs / 1000,
-      duration: round((finishedMs - started) / 1000),
-      processing: round(processing),
-      date_start: isoAt(started, this.tz),
-      date_finish: isoAt(finishedMs, this.tz),
-      operating_reset_at: this.budget.resetAt(method) ?? Math.ceil(started / 1000 + this.window),
-      operating: round(this.budget.operating(method)),
+      start,
+      finish,
+      duration: round(finish - start),
+      processing: fractions ? round(seconds) : Math.floor(seconds),
+      date_start: isoAt(startMs, this.tz),
+      date_finish: isoAt(finishMs, this.tz),
+      operating_reset_at: operating.resetAt,
+      operating: round(operating.operating),
+    };
+  }
+
+  /** `operating` and `operating_reset_at` for a key; like current portals the reset is start + window when idle. */
+  private operatingOf(key: string, startMs: number): { operating: number; resetAt: number } {
+    return {
+      operating: this.budget.operating(key),
+      resetAt: this.budget.resetAt(key) ?? Math.floor(startMs / 1000) + this.window,
     };
   }
 
   /** One top-level method call. */
-  private single(method: string, params: Record<string, unknown>, requestSeq: number, started: number): { reply: Reply; commands: number } {
-    if (this.budget.blocked(method)) {
-      return { reply: this.refuse(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit'), commands: 0 };
-    }
+  private async single(method: string, params: Record<string, unknown>, call: CallInfo): Promise<Outcome> {
+    const key = this.key(call.webhook, method);
+    if (this.budget.blocked(key)) return { reply: this.refuse(429, ...BLOCKED), commands: 0 };
     const cost = costOf(this.costs, method);
     const cap = this.o.requestCap;
     let out: MethodResult;
     try {
-      out = this.store.call(method, params, { via: 'direct', requestSeq });
+      out = this.store.call(method, params, { via: 'direct', requestSeq: call.requestSeq, admin: call.webhook.admin });
     } catch (err) {
       if (!(err instanceof RestError)) throw err;
-      if (err.status !== 404) this.budget.charge(method, cost);
+      if (err.status !== 404) await this.spend(key, cost);
       inc(this.counters.errors, err.error || err.description);
       return { reply: errorReply(err.status, err.error, err.description), commands: 1 };
     }
-    this.budget.charge(method, cost);
-    if (cap !== undefined && cost > cap)
+    if (cap !== undefined && cost > cap) {
+      await this.spend(key, cap);
       return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: 1 };
+    }
+    await this.spend(key, cost);
     const env: Record<string, unknown> = { result: out.result };
     if (out.next !== undefined) env.next = out.next;
     if (out.total !== undefined) env.total = out.total;
-    env.time = this.timeBlock(started, cost, method);
+    env.time = this.timeBlock(call.started, cost, this.operatingOf(key, call.started));
     return { reply: { status: 200, body: JSON.stringify(env), contentType: JSON_TYPE }, commands: 1 };
   }
 
-  private batch(params: Record<string, unknown>, requestSeq: number, started: number): { reply: Reply; commands: number } {
+  /**
+   * `batch` as methodsBatch runs it: the commands one after another, each a call of its own method (its
+   * own budget check before it runs, its own time booked when it ends, its own `result_time`); the first 50
+   * run and later ones are refused per command. Under nested billing the envelope shows `operating: 0`.
+   */
+  private async batch(params: Record<string, unknown>, call: CallInfo): Promise<Outcome> {
     const envelope = this.o.batchBilling === 'envelope';
-    if (envelope && this.budget.blocked('batch')) {
-      return { reply: this.refuse(429, 'OPERATION_TIME_LIMIT', 'Method is blocked due to operation time limit'), commands: 0 };
-    }
+    const batchKey = this.key(call.webhook, 'batch');
+    if (envelope && this.budget.blocked(batchKey)) return { reply: this.refuse(429, ...BLOCKED), commands: 0 };
     const entries = commandEntries(param(params, 'cmd')) ?? [];
-    if (entries.length > MAX_BATCH) {
-      return { reply: this.refuse(400, 'ERROR_BATCH_LENGTH_EXCEEDED', 'Max batch length exceeded'), commands: 0 };
+    const run: BatchRun = { halt: phpTruthy(param(params, 'halt')), refs: emptyRefs(), processing: 0, ran: 0, capped: false };
+    for (const [index, [key, text]] of entries.entries()) {
+      const failed = await this.command(key, text, index, run, call);
+      if (run.capped || (failed && run.halt)) break;
     }
-    // A nested batch refuses the whole request before anything runs (rest 24.0.0+).
-    if (entries.some(([key, text]) => parseCommand(key, text.split('?')[0], new Map()).method === 'batch')) {
-      return { reply: this.refuse(405, 'ERROR_BATCH_METHOD_NOT_ALLOWED', 'Method is not allowed for batch usage'), commands: 0 };
-    }
-    const halt = phpTruthy(param(params, 'halt'));
-    const result = new Map<string, unknown>();
-    const errors = new Map<string, unknown>();
-    const totals = new Map<string, unknown>();
-    const nexts = new Map<string, unknown>();
-    const times = new Map<string, TimeBlock>();
-    const timedMethods = new Map<string, string>();
-    let processing = 0;
-    let ran = 0;
-    let capped = false;
-    const cap = this.o.requestCap;
-
-    for (const [key, text] of entries) {
-      const cmd = parseCommand(key, text, result);
-      const cmdStart = started + processing * 1000;
-      if (!envelope && this.budget.blocked(cmd.method)) {
-        inc(this.counters.refusals, 'OPERATION_TIME_LIMIT');
-        errors.set(key, { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit' });
-        if (halt) break;
-        continue;
-      }
-      const cost = costOf(this.costs, cmd.method);
-      if (cap !== undefined && processing + cost > cap) {
-        capped = true;
-        break;
-      }
-      ran++;
-      inc(this.counters.batchCommands, cmd.method);
-      const billTo = envelope ? 'batch' : cmd.method;
-      try {
-        const out = this.store.call(cmd.method, cmd.params, { via: 'batch', requestSeq });
-        this.budget.charge(billTo, cost);
-        processing += cost;
-        result.set(key, out.result);
-        if (out.total !== undefined) totals.set(key, out.total);
-        if (out.next !== undefined) nexts.set(key, out.next);
-        times.set(key, this.timeBlock(cmdStart, cost, billTo));
-        timedMethods.set(key, billTo);
-      } catch (err) {
-        if (!(err instanceof RestError)) throw err;
-        if (err.status !== 404) {
-          this.budget.charge(billTo, cost);
-          processing += cost;
-        }
-        inc(this.counters.errors, err.error || err.description);
-        errors.set(key, { error: err.error, error_description: err.description });
-        if (halt) break;
-      }
-    }
-    if (capped) return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: ran };
+    if (run.capped) return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: run.ran };
+    const times = run.refs.time as Map<string, TimeBlock>;
+    let envelopeOp = { operating: 0, resetAt: Math.floor(call.started / 1000) + this.window };
     if (envelope) {
       // The portal billed the whole batch to `batch`: every sub-result shows the same cumulative figure.
-      const op = round(this.budget.operating('batch'));
-      const reset = this.budget.resetAt('batch');
+      if (run.processing > this.minFix) this.budget.charge(batchKey, run.processing);
+      envelopeOp = this.operatingOf(batchKey, call.started);
       for (const t of times.values()) {
-        t.operating = op;
-        t.operating_reset_at = reset ?? t.operating_reset_at;
+        t.operating = round(envelopeOp.operating);
+        t.operating_reset_at = envelopeOp.resetAt;
       }
     }
+    const { result, error, total, next } = run.refs;
     const env = {
       result: {
         result: phpMap(result),
-        result_error: phpMap(errors),
-        result_total: phpMap(totals),
-        result_next: phpMap(nexts),
+        result_error: phpMap(error),
+        result_total: phpMap(total),
+        result_next: phpMap(next),
         result_time: phpMap(times),
       },
-      time: this.timeBlock(started, processing, 'batch'),
+      time: this.timeBlock(call.started, run.processing, envelopeOp),
     };
-    return { reply: { status: 200, body: JSON.stringify(env), contentType: JSON_TYPE }, commands: ran };
+    return { reply: { status: 200, body: JSON.stringify(env), contentType: JSON_TYPE }, commands: run.ran };
   }
+
+  /** One batch command. Returns true when it failed (for halt). */
+  private async command(key: string, text: string, index: number, run: BatchRun, call: CallInfo): Promise<boolean> {
+    const fail = (counter: Record<string, number>, error: string, description: string): true => {
+      inc(counter, error || description);
+      run.refs.error.set(key, { error, error_description: description });
+      return true;
+    };
+    const refusal = (error: string, description: string) => fail(this.counters.refusals, error, description);
+    if (index >= MAX_BATCH) return refusal('ERROR_BATCH_LENGTH_EXCEEDED', 'Max batch length exceeded');
+    const cmd = parseCommand(key, text, run.refs);
+    if (cmd.method === 'batch') return refusal('ERROR_BATCH_METHOD_NOT_ALLOWED', 'Method is not allowed for batch usage');
+    const known = LeadStore.methods.includes(cmd.method);
+    const [, scopeError, scopeText] = AUTH_FAULTS.insufficientScope;
+    if (known && !call.webhook.scopes.includes('crm')) return refusal(scopeError, scopeText);
+    const envelope = this.o.batchBilling === 'envelope';
+    const key2 = this.key(call.webhook, envelope ? 'batch' : cmd.method);
+    if (!envelope && known && this.budget.blocked(key2)) return refusal(...BLOCKED);
+    const cost = costOf(this.costs, cmd.method);
+    const cap = this.o.requestCap;
+    if (cap !== undefined && run.processing + cost > cap) {
+      run.capped = true;
+      return true;
+    }
+    const cmdStart = call.started + run.processing * 1000;
+    if (known && this.faults.sqlErrorCommand()) {
+      inc(this.counters.faults, 'sqlError');
+      run.refs.error.set(key, { error: 'ERROR_CORE', error_description: 'SQL query error!' });
+      return true;
+    }
+    run.ran++;
+    inc(this.counters.batchCommands, cmd.method);
+    try {
+      const out = this.store.call(cmd.method, cmd.params, { via: 'batch', requestSeq: call.requestSeq, admin: call.webhook.admin });
+      run.processing += cost;
+      await this.spend(key2, cost, !envelope);
+      run.refs.result.set(key, out.result);
+      if (out.total !== undefined) run.refs.total.set(key, out.total);
+      if (out.next !== undefined) run.refs.next.set(key, out.next);
+      run.refs.time.set(key, this.timeBlock(cmdStart, cost, this.operatingOf(key2, call.started)));
+      return false;
+    } catch (err) {
+      if (!(err instanceof RestError)) throw err;
+      if (err.status !== 404) {
+        run.processing += cost;
+        await this.spend(key2, cost, !envelope);
+      }
+      return fail(this.counters.errors, err.error, err.description);
+    }
+  }
+}
+
+interface CallInfo {
+  webhook: Webhook;
+  requestSeq: number;
+  started: number;
+}
+
+interface BatchRun {
+  halt: boolean;
+  refs: BatchRefs;
+  /** Server seconds the commands took so far (they run one after another). */
+  processing: number;
+  ran: number;
+  capped: boolean;
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('\u0000');
+  return [key.slice(0, i), key.slice(i + 1)];
 }
 
 function errorReply(status: number, error: string, description: string): Reply {
@@ -472,9 +678,23 @@ const LAST = ['Ivanova', 'Petrov', 'Schmidt', 'Novak', 'Smirnova', 'Kowalski', '
 const STAGES = ['NEW', 'IN_PROCESS', 'PROCESSED'];
 const SOURCES = ['CALL', 'EMAIL', 'WEB', 'ADVERTISING', 'PARTNER', 'OTHER'];
 
-/** Deterministic plausible leads for benchmarks and the demo. */
-export function randomLeads(n: number, seed: number): Array<Record<string, unknown>> {
+/** What else randomLeads puts on its leads: the share of leads with each kind of system entry. */
+export interface RandomLeadOptions {
+  /** Share of leads bound to an Open Channel chat: an IM entry VALUE_TYPE OPENLINE or IMOL, VALUE "imol|…" (default 0.1). */
+  openChannel?: number;
+  /** Share of leads with a LINK entry (VALUE_TYPE USER; default 0.05). */
+  link?: number;
+}
+
+/**
+ * Deterministic plausible leads for benchmarks and the demo. The Open Channel and LINK entries are drawn
+ * from a second stream, so the other fields of a given seed are the same whatever the options.
+ */
+export function randomLeads(n: number, seed: number, options: RandomLeadOptions = {}): Array<Record<string, unknown>> {
   const r = mulberry32(seed);
+  const extra = mulberry32(seed ^ 0x1ea5_0c0d);
+  const openChannel = options.openChannel ?? 0.1;
+  const link = options.link ?? 0.05;
   const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)];
   return Array.from({ length: n }, (_, i) => {
     const name = pick(FIRST);
@@ -490,6 +710,12 @@ export function randomLeads(n: number, seed: number): Array<Record<string, unkno
     };
     if (r() < 0.8) lead.PHONE = [{ VALUE: `+7${String(9_000_000_000 + Math.floor(r() * 999_999_999))}`, VALUE_TYPE: 'WORK' }];
     if (r() < 0.7) lead.EMAIL = [{ VALUE: `${name}.${last}${i}@example.com`.toLowerCase(), VALUE_TYPE: 'WORK' }];
+    const [a, b, c] = [extra(), extra(), extra()];
+    if (a < openChannel) {
+      const chat = 100 + Math.floor(c * 90_000);
+      lead.IM = [{ VALUE: `imol|livechat|1|${chat}|${1 + (chat % 7)}`, VALUE_TYPE: c < 0.5 ? 'OPENLINE' : 'IMOL' }];
+    }
+    if (b < link) lead.LINK = [{ VALUE: String(1 + Math.floor(c * 500)), VALUE_TYPE: 'USER' }];
     return lead;
   });
 }

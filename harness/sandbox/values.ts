@@ -60,15 +60,19 @@ export function parseDateText(text: string): ParsedDate | undefined {
 }
 
 /**
- * A `date` field: the calendar date as written, printed the way the portal prints date-only values
- * (midnight UTC shown in the server offset, e.g. "1990-05-17T03:00:00+03:00" on a +03:00 portal).
+ * A `date` field: the calendar date as written (a text with an offset: its date in server time, as
+ * unConvertDate takes it), printed the way ConvertDate prints date-only values: midnight UTC shown in the
+ * server offset, e.g. "1990-05-17T03:00:00+03:00" on +03:00 but "1990-05-16T19:00:00-05:00" on -05:00.
  * undefined = the text is not a date (the field is left unchanged).
  */
 export function formatDate(text: string, offsetMinutes: number): string | undefined {
   if (text.trim() === '') return '';
   const p = parseDateText(text);
   if (!p) return undefined;
-  return isoAt(Date.UTC(p.y, p.m - 1, p.d), offsetMinutes);
+  if (p.offset === undefined) return isoAt(Date.UTC(p.y, p.m - 1, p.d), offsetMinutes);
+  // unConvertDate: strtotime() of the text, then its calendar date in server time.
+  const local = new Date(Date.UTC(p.y, p.m - 1, p.d, p.h, p.i, p.s) - p.offset * 60_000 + offsetMinutes * 60_000);
+  return isoAt(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()), offsetMinutes);
 }
 
 /** A `datetime` field: converted to the server offset (text without an offset is taken as server time). */

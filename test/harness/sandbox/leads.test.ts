@@ -69,11 +69,11 @@ describe('sandbox: crm.lead.update semantics', () => {
     expect(sb.lead(id)!.HAS_EMAIL).toBe('Y');
   });
 
-  it('answers a missing lead with HTTP 400, empty error and "Not found"', async () => {
+  it('answers a missing lead with HTTP 400, empty error and "Lead is not found" (get: "Not found")', async () => {
     sb = await startSandbox();
     const res = await callJson(sb, 'crm.lead.update', { id: 4242, fields: { NAME: 'x' } });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: '', error_description: 'Not found' });
+    expect(res.body).toEqual({ error: '', error_description: 'Lead is not found' });
     const get = await callJson(sb, 'crm.lead.get', { id: 4242 });
     expect(get.status).toBe(400);
     expect(get.body).toEqual({ error: '', error_description: 'Not found' });

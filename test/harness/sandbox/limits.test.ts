@@ -8,7 +8,12 @@ afterEach(async () => sb?.close());
 /** A hand-driven sandbox clock, so limit tests are exact and need no sleeps. */
 function clock(start = Date.UTC(2026, 0, 5, 9, 0, 0)) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms: number): void => {
+      t += ms;
+    },
+  };
 }
 
 const upd = (id: number) => ({ id, fields: { NAME: 'x' } });
@@ -82,7 +87,12 @@ describe('sandbox: operating budget', () => {
 
   it("nested billing: each command is billed to its own method and a blocked method's commands fail in result_error", async () => {
     const c = clock();
-    sb = await startSandbox({ operatingLimit: 1, operatingWindow: 10, costs: { 'crm.lead.update': 0.4, 'crm.lead.get': 0.1 }, now: c.now });
+    sb = await startSandbox({
+      operatingLimit: 1,
+      operatingWindow: 10,
+      costs: { 'crm.lead.update': 0.4, 'crm.lead.get': 0.15 },
+      now: c.now,
+    });
     const [id] = sb.seedLeads([{}]);
     const cmd = {
       a: `crm.lead.update?id=${id}&fields[NAME]=a`,
@@ -92,8 +102,9 @@ describe('sandbox: operating budget', () => {
     };
     const first = await callJson(sb, 'batch', { cmd });
     const t = first.body.result.result_time;
-    expect([t.a.operating, t.b.operating, t.c.operating, t.g.operating]).toEqual([0.4, 0.8, 1.2, 0.1]);
-    expect(first.body.time.operating).toBe(0); // the envelope itself is not billed
+    expect([t.a.operating, t.b.operating, t.c.operating, t.g.operating]).toEqual([0.4, 0.8, 1.2, 0.15]);
+    expect(first.body.time.operating).toBe(0); // the envelope itself is not billed…
+    expect(first.body.time.operating_reset_at).toBe(first.body.time.start + 10); // …and its reset is start + window
     const second = await callJson(sb, 'batch', { cmd });
     expect(second.status).toBe(200);
     expect(second.body.result.result).toEqual({ g: expect.objectContaining({ ID: String(id) }) });
@@ -103,6 +114,61 @@ describe('sandbox: operating budget', () => {
     });
     expect(Object.keys(second.body.result.result_error)).toEqual(['a', 'b', 'c']);
     expect(sb.ledger()).toHaveLength(3);
+    // The block is the method's only: batch itself and other methods go on.
+    expect((await callJson(sb, 'batch', { cmd: { g: `crm.lead.get?id=${id}` } })).body.result.result_error).toEqual([]);
+    expect((await callJson(sb, 'crm.lead.update', upd(id))).status).toBe(429);
+  });
+
+  it('keeps operating per webhook (auth entity) and per method', async () => {
+    const c = clock();
+    sb = await startSandbox({ operatingLimit: 1, operatingWindow: 10, costs: { 'crm.lead.update': 0.6 }, webhooks: [{}], now: c.now });
+    const [id] = sb.seedLeads([{}]);
+    const [first, second] = sb.webhookUrls;
+    // biome-ignore lint/suspicious/noExplicitAny: JSON answers of the portal
+    const post = async (base: string, method: string, body: unknown): Promise<any> => {
+      const res = await fetch(`${base}${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return res.json();
+    };
+    expect((await post(first, 'crm.lead.update', upd(id))).time.operating).toBe(0.6);
+    expect((await post(first, 'crm.lead.update', upd(id))).time.operating).toBe(1.2);
+    expect((await post(first, 'crm.lead.update', upd(id))).error).toBe('OPERATION_TIME_LIMIT');
+    expect((await post(second, 'crm.lead.update', upd(id))).time.operating).toBe(0.6);
+    expect(sb.stats().operating).toEqual({ 'crm.lead.update': 1.8 });
+    expect(sb.stats().operatingByWebhook).toEqual({ '1/0': { 'crm.lead.update': 1.2 }, '1/1': { 'crm.lead.update': 0.6 } });
+  });
+
+  it('books a call only when it is over 0.1 s (LoadLimiter minimal fix time)', async () => {
+    const c = clock();
+    sb = await startSandbox({ costs: { 'crm.lead.update': 0.1, 'crm.lead.get': 0.11 }, now: c.now });
+    const [id] = sb.seedLeads([{}]);
+    for (let i = 0; i < 3; i++) expect((await callJson(sb, 'crm.lead.update', upd(id))).body.time.operating).toBe(0);
+    const batch = await callJson(sb, 'batch', { cmd: { a: `crm.lead.update?id=${id}&fields[NAME]=a`, g: `crm.lead.get?id=${id}` } });
+    expect(batch.body.result.result_time.a.operating).toBe(0);
+    expect(batch.body.result.result_time.g.operating).toBe(0.11);
+    expect(sb.stats().operating).toEqual({ 'crm.lead.get': 0.11 });
+  });
+
+  it('prints start and processing as whole seconds, operating as a float; fractionalTime keeps the old fractions', async () => {
+    const c = clock(Date.UTC(2026, 0, 5, 9, 0, 0) + 730);
+    sb = await startSandbox({ costs: { 'crm.lead.get': 1.25 }, now: c.now });
+    const [id] = sb.seedLeads([{}]);
+    const t = (await callJson(sb, 'crm.lead.get', { id })).body.time;
+    expect(t.start).toBe(Math.floor(c.now() / 1000));
+    expect(t.processing).toBe(1);
+    expect(t.finish).toBeCloseTo(c.now() / 1000 + 1.25, 6);
+    expect(t.duration).toBeCloseTo(1.98, 6); // inflated by the whole-second start
+    expect(t.operating).toBe(1.25);
+    await sb.close();
+    sb = await startSandbox({ costs: { 'crm.lead.get': 1.25 }, now: c.now, fractionalTime: true });
+    const [id2] = sb.seedLeads([{}]);
+    const old = (await callJson(sb, 'crm.lead.get', { id: id2 })).body.time;
+    expect(old.start).toBe(c.now() / 1000);
+    expect(old.processing).toBe(1.25);
+    expect(old.duration).toBe(1.25);
   });
 
   it('envelope billing: the whole batch is billed to `batch`, every result_time shows the same cumulative figure', async () => {
@@ -140,6 +206,28 @@ describe('sandbox: operating budget', () => {
     const res = await callJson(sb, 'batch', { cmd });
     expect(res.status).toBe(504);
     expect(sb.ledger()).toHaveLength(2);
+  });
+
+  it('answers after the server time of its commands, one after another, scaled by timeScale', async () => {
+    sb = await startSandbox({ timeScale: 0.1, costs: { 'crm.lead.get': 0.3 } });
+    const [id] = sb.seedLeads([{}]);
+    const t0 = performance.now();
+    await callJson(sb, 'batch', { cmd: Array.from({ length: 5 }, () => `crm.lead.get?id=${id}`) });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(145); // 5 × 0.3 s × 0.1
+    const t1 = performance.now();
+    await callJson(sb, 'crm.lead.get', { id });
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(28);
+  });
+
+  it('books the time when the call ends: a call in flight is invisible to operating', async () => {
+    sb = await startSandbox({ timeScale: 0.2, costs: { 'crm.lead.update': 1, 'crm.lead.get': 0.2 } });
+    const [id] = sb.seedLeads([{}]);
+    const slow = callJson(sb, 'crm.lead.update', upd(id)); // 200 ms in flight
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sb.stats().operating).toEqual({});
+    expect(sb.lead(id)!.NAME).toBe('x'); // applied, not yet booked
+    expect((await slow).body.time.operating).toBe(1);
+    expect(sb.stats().operating).toEqual({ 'crm.lead.update': 1 });
   });
 
   it('adds the configured latency per request and per command', async () => {

@@ -75,7 +75,7 @@ describe('sandbox: crm.lead.fields and crm.status.list', () => {
     const f = res.body.result;
     expect(f.TITLE).toEqual({
       type: 'string',
-      isRequired: false,
+      isRequired: true,
       isReadOnly: false,
       isImmutable: false,
       isMultiple: false,
