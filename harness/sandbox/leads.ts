@@ -202,7 +202,7 @@ export class LeadStore {
     rows = this.sort(rows, order);
     const keys = this.selectKeys(select);
     const offset = Math.max(0, start);
-    const page = rows.slice(offset, offset + PAGE).map((r) => pick(this.render(r), keys));
+    const page = rows.slice(offset, offset + PAGE).map((r) => this.render(r, keys));
     // start=-1 skips the count, as on the real portal (no total, no next).
     if (start < 0) return { result: page };
     const out: MethodResult = { result: page, total: rows.length };
@@ -385,14 +385,18 @@ export class LeadStore {
    * The printed record. crm.lead.get lists every standard field and user field, and a multifield only when
    * the lead has values in it. CONTACT_IDS is never printed (no such column in CCrmLead::GetFields).
    */
-  private render(row: Stored): LeadRecord {
+  private render(row: Stored, only?: ReadonlySet<string>): LeadRecord {
+    // `only` (a list's select) is applied before copying: cloning every field of 2,500 leads to keep three
+    // made one diff read cost ~1 s of the chunk's own event loop.
     const out: Record<string, unknown> = {};
     for (const [code, f] of Object.entries(this.fieldMap)) {
       if (f.type === 'crm_multifield') continue;
       if (code === 'CONTACT_IDS') continue;
+      if (only && !only.has(code)) continue;
       out[code] = structuredClone(row[code]);
     }
     for (const code of MULTIFIELD_CODES) {
+      if (only && !only.has(code)) continue;
       const list = row[code] as PortalMultifield[];
       if (list.length) out[code] = structuredClone(list);
     }
@@ -523,11 +527,6 @@ function objectParam(params: Record<string, unknown>, name: string): Record<stri
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-function pick(record: LeadRecord, keys: Set<string>): LeadRecord {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) if (keys.has(k)) out[k] = v;
-  return out as LeadRecord;
-}
 
 function compare(a: unknown, b: unknown, numeric: boolean): number {
   if (a === b) return 0;
