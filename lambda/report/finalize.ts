@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { PartKind } from '../run/keys.ts';
-import { EOL, PLAN_COLUMNS, buildSummary, reportHeader } from './lines.ts';
+import { EOL, PLAN_COLUMNS, buildSummary, reportHeader, reportKeys } from './lines.ts';
 import { encodeText } from '../rows/text.ts';
 import type { RunState, Summary } from '../run/state.ts';
 import type { ObjectStore } from '../stores/store.ts';
@@ -13,6 +13,10 @@ const PART = /(\d{6})\.(report|rejected|plan)\.csv$/;
  * writes summary.json, then removes the parts. Memory stays bounded whatever the size of the run.
  * Parts numbered at or past the checkpoint's `part` belong to a chunk that died before it returned: ignored.
  *
+ * Idempotent (Step Functions retries a Finalize whose Lambda died after the work): summary.json is written
+ * last, so a summary of this run (same runId and startedAt) means every output is complete; a retry then only
+ * removes leftover parts and answers that summary, never rewriting the report from parts already gone.
+ *
  * @example
  * const summary = await finalizeRun(state, new FsStore('./leads-report'));
  * // report.csv, rejected.csv, summary.json in ./leads-report
@@ -23,7 +27,12 @@ export async function finalizeRun(
   opts: { error?: string | { code: string; message: string }; now?: () => Date } = {},
 ): Promise<Summary> {
   const cp = state.checkpoint;
-  const all = await output.list(state.partsPrefix);
+  const done = await finishedSummary(state, output);
+  const all = (await output.list(state.partsPrefix)).filter((k) => k.startsWith(state.partsPrefix));
+  if (done) {
+    if (all.length > 0) await output.remove(all);
+    return done;
+  }
   const parts = (kind: PartKind) =>
     all.filter((k) => {
       const m = PART.exec(k);
@@ -49,8 +58,27 @@ export async function finalizeRun(
   await output.write(summary.report.rejected, concat(output, head, parts('rejected')), `text/csv; charset=${charset}`);
 
   await output.write(summary.report.summary, JSON.stringify(summary, null, 2) + '\n', 'application/json');
-  if (all.length > 0) await output.remove(all.filter((k) => k.startsWith(state.partsPrefix)));
+  if (all.length > 0) await output.remove(all);
   return summary;
+}
+
+/** The summary an earlier finalize of this very run wrote (undefined: none, or another run's). */
+async function finishedSummary(state: RunState, output: ObjectStore): Promise<Summary | undefined> {
+  const key = reportKeys(state).summary;
+  if (!(await output.list(key)).includes(key)) return undefined;
+  let stored: Partial<Summary>;
+  try {
+    stored = JSON.parse((await readAll(output, key)).toString('utf8')) as Partial<Summary>;
+  } catch {
+    return undefined; // unreadable: write it again
+  }
+  return stored.runId === state.runId && stored.startedAt === state.startedAt ? (stored as Summary) : undefined;
+}
+
+async function readAll(store: ObjectStore, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.read(key)) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks);
 }
 
 /** A header, then each part's bytes as they stream in. */
