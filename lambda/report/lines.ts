@@ -1,10 +1,11 @@
+import { splitCells } from '../rows/splitCells.ts';
 import type { RunState, Summary } from '../run/state.ts';
 import type { RowOutcome, RowStatus } from '../types.ts';
 
-/** Line break of report.csv and rejected.csv (RFC 4180; Excel reads it everywhere). */
+/** Line break of report.csv, plan.csv, rejected.csv and rejected.safe.csv (RFC 4180; Excel reads it everywhere). */
 export const EOL = '\r\n';
 
-/** One report.csv column: its header name and how an outcome fills it. */
+/** One report.csv column: its header name and how an outcome fills it (raw text: formatCell guards every cell). */
 export interface ReportColumn {
   name: string;
   cell(o: RowOutcome): string;
@@ -13,10 +14,10 @@ export interface ReportColumn {
 /** The report's columns, in order: the header and every line come from this one list. */
 export const REPORT_COLUMNS: readonly ReportColumn[] = [
   { name: 'line', cell: (o) => String(o.line) },
-  { name: 'id', cell: (o) => safeCell(o.id) },
+  { name: 'id', cell: (o) => o.id },
   { name: 'status', cell: (o) => o.status },
-  { name: 'error_code', cell: (o) => safeCell(o.errorCode) },
-  { name: 'error_message', cell: (o) => safeCell(o.message) },
+  { name: 'error_code', cell: (o) => o.errorCode },
+  { name: 'error_message', cell: (o) => o.message },
   { name: 'attempts', cell: (o) => String(o.attempts) },
 ];
 
@@ -29,12 +30,14 @@ export const PLAN_COLUMNS: readonly ReportColumn[] = [
   REPORT_COLUMNS[0],
   REPORT_COLUMNS[1],
   REPORT_COLUMNS[2],
-  { name: 'changes', cell: (o) => safeCell(o.changes ?? '') },
+  { name: 'changes', cell: (o) => o.changes ?? '' },
 ];
 
 export const REPORT_FILE = 'report.csv';
 export const PLAN_FILE = 'plan.csv';
 export const REJECTED_FILE = 'rejected.csv';
+/** rejected.csv's rows with their cells guarded like the report's: the copy to open in a spreadsheet. */
+export const REJECTED_SAFE_FILE = 'rejected.safe.csv';
 export const SUMMARY_FILE = 'summary.json';
 
 /** Every status, so summary.json always shows all counts (0 included). */
@@ -46,27 +49,39 @@ export function isRejected(status: RowStatus): boolean {
 }
 
 /**
- * A cell that Excel would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading `'`.
+ * Where a spreadsheet may start a new cell: the start, and after any list separator some locale uses (`,`;
+ * `;` in a Russian Excel; tab; `|`) or a line break, past the spaces and quotes a parser drops.
+ */
+const SEGMENT_START = /(?<=(?:^|[,;\t|\r\n])[ "]*)(?=[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20])/g;
+
+/**
+ * Every segment of a cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR, or their
+ * full-width forms first, at the start or after a list separator of any locale) gets a leading `'`. Running
+ * it twice changes nothing.
  *
  * @example safeCell('=HYPERLINK("http://x")') // → `'=HYPERLINK("http://x")`
+ * @example safeCell("1;=cmd|' /C calc'!A0") // → `1;'=cmd|' /C calc'!A0`
  */
 export function safeCell(value: string): string {
-  if (value === '') return value;
-  const c = value.charCodeAt(0);
-  // = + - @ \t \r
-  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13 ? `'${value}` : value;
+  return value === '' ? value : value.replace(SEGMENT_START, "'");
 }
 
-const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
+/** Cells holding a list separator of any locale, a quote, a line break or edge spaces are quoted. */
+const NEEDS_QUOTES = /[",;\t|\r\n]|^\s|\s$/;
 
-/** RFC 4180 quoting: a cell with a comma, quote, line break or edge spaces is quoted, quotes doubled. */
+/** RFC 4180 quoting: a cell with a separator (`,` `;` tab `|`), quote, line break or edge spaces is quoted, quotes doubled. */
 export function csvCell(value: string): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/** The one cell formatter of every CSV we generate (report, plan, rejected.safe): formula-guarded, then quoted. */
+export function formatCell(value: string): string {
+  return csvCell(safeCell(value));
+}
+
 /** The report header line (with its line break). */
 export function reportHeader(columns: readonly ReportColumn[] = REPORT_COLUMNS): string {
-  return columns.map((c) => csvCell(c.name)).join(',') + EOL;
+  return columns.map((c) => formatCell(c.name)).join(',') + EOL;
 }
 
 /**
@@ -79,7 +94,7 @@ export function formatOutcome(o: RowOutcome, columns: readonly ReportColumn[] = 
   let line = '';
   for (let i = 0; i < columns.length; i++) {
     if (i > 0) line += ',';
-    line += csvCell(columns[i].cell(o));
+    line += formatCell(columns[i].cell(o));
   }
   return line + EOL;
 }
@@ -89,9 +104,23 @@ export function formatPlan(o: RowOutcome): string {
   return formatOutcome(o, PLAN_COLUMNS);
 }
 
-/** One rejected.csv line: the user's raw record exactly as read (quoted line breaks included). */
+/**
+ * One rejected.csv line: the user's raw record exactly as read (quoted line breaks included), so they can fix
+ * and upload it again. Formulas stay in it: it is their data, not safe to open by double-click.
+ */
 export function formatRejected(raw: string): string {
   return raw + EOL;
+}
+
+/**
+ * One rejected.safe.csv line: the same record cut into its cells (`delimiter` is the source's) and written
+ * as the report writes cells (UTF-8 text, comma-separated, formula segments neutralised), safe to open.
+ * The header line goes through it too.
+ *
+ * @example formatRejectedSafe('5;=SUM(1;2)', ';') // → `5,"'=SUM(1;2)"\r\n` (a quoted `;` stays in its cell)
+ */
+export function formatRejectedSafe(raw: string, delimiter: string): string {
+  return splitCells(raw, delimiter).map(formatCell).join(',') + EOL;
 }
 
 /** Where the final files of a run go. */
