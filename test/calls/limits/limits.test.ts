@@ -31,7 +31,15 @@ describe('retry classes', () => {
 
   it('429 OPERATION_TIME_LIMIT on a compressed window: waits for the reset and goes on', async () => {
     // Budget 0.3 s per 3 s at 0.01 s per update = 30 updates per window; the client believes in a larger budget.
-    const sb = await start({ rate: 20, burst: 10, operatingLimit: 0.3, operatingWindow: 3, costs: { 'crm.lead.update': 0.01 } });
+    // Every command's time is booked (the real LoadLimiter books only calls over 0.1 s: none of these would be).
+    const sb = await start({
+      rate: 20,
+      burst: 10,
+      operatingLimit: 0.3,
+      operatingWindow: 3,
+      operatingMinFix: 0,
+      costs: { 'crm.lead.update': 0.01 },
+    });
     const ids = sb.seedLeads(Array.from({ length: 80 }, () => ({ TITLE: 't' })));
     const { sender } = setup(sb.webhookUrl, { operatingLimit: 100, operatingWindow: 3 });
     const out = await sender.send(
@@ -46,7 +54,15 @@ describe('retry classes', () => {
   }, 30_000);
 
   it('paces on the operating budget it is told about: no OPERATION_TIME_LIMIT at all', async () => {
-    const sb = await start({ rate: 20, burst: 10, operatingLimit: 2, operatingWindow: 3, costs: { 'crm.lead.update': 0.01 } });
+    // Every command's time is booked (operatingMinFix 0), so there is a budget to pace on.
+    const sb = await start({
+      rate: 20,
+      burst: 10,
+      operatingLimit: 2,
+      operatingWindow: 3,
+      operatingMinFix: 0,
+      costs: { 'crm.lead.update': 0.01 },
+    });
     const ids = sb.seedLeads(Array.from({ length: 1200 }, () => ({ TITLE: 't' })));
     const { sender } = setup(sb.webhookUrl, { operatingLimit: 2, operatingWindow: 3 });
     const out = await sender.send(
@@ -139,7 +155,16 @@ describe('clock skew', () => {
   for (const skew of [3_600_000, -3_600_000]) {
     it(`portal clock ${skew > 0 ? 'ahead' : 'behind'} by 1 h: 429 waits stay short, pacing still holds`, async () => {
       const now = () => Date.now() + skew;
-      const strict = await start({ rate: 20, burst: 10, operatingLimit: 0.3, operatingWindow: 3, costs: { 'crm.lead.update': 0.01 }, now });
+      // operatingMinFix 0: every command's time is booked, so there are budgets to trip and to pace on.
+      const strict = await start({
+        rate: 20,
+        burst: 10,
+        operatingLimit: 0.3,
+        operatingWindow: 3,
+        operatingMinFix: 0,
+        costs: { 'crm.lead.update': 0.01 },
+        now,
+      });
       const ids = strict.seedLeads(Array.from({ length: 70 }, () => ({ TITLE: 't' })));
       const t0 = Date.now();
       const tripped = setup(strict.webhookUrl, { operatingLimit: 100, operatingWindow: 3 });
@@ -154,7 +179,15 @@ describe('clock skew', () => {
       // collect thousands in this time. Fewer than one refusal per row proves it waited for each reset.
       expect(strict.stats().refusals.OPERATION_TIME_LIMIT ?? 0).toBeLessThan(70);
 
-      const paced = await start({ rate: 20, burst: 10, operatingLimit: 2, operatingWindow: 3, costs: { 'crm.lead.update': 0.01 }, now });
+      const paced = await start({
+        rate: 20,
+        burst: 10,
+        operatingLimit: 2,
+        operatingWindow: 3,
+        operatingMinFix: 0,
+        costs: { 'crm.lead.update': 0.01 },
+        now,
+      });
       const ids2 = paced.seedLeads(Array.from({ length: 900 }, () => ({ TITLE: 't' })));
       const { sender } = setup(paced.webhookUrl, { operatingLimit: 2, operatingWindow: 3 });
       const out2 = await sender.send(
