@@ -24,8 +24,10 @@ const bool = z
 
 export const StartEnvSchema = Common.extend({
   STATE_MACHINE_ARN: z.string().min(1),
-  /** Runs started by S3 events are dry runs (a shadow deployment, or no portal yet); a manual payload's dryRun wins. */
+  /** Runs started by S3 events are dry runs (a shadow deployment, or no portal yet); a manual payload cannot undo it. */
   DRY_RUN: bool,
+  /** The deployment's bucket: a manual payload naming another is refused (lambda/aws/overrides.ts). */
+  BUCKET: z.string().min(1).optional(),
 });
 export const ChunkEnvSchema = Common.extend({
   /** Optional: without it only dry runs are possible (no portal). */
@@ -56,7 +58,7 @@ export function readEnv<S extends z.ZodType>(schema: S, env: Env = process.env):
   return parsed.data;
 }
 
-/** Run option defaults the deployment sets (portal plan limits); a manual payload's `options` override them. */
+/** Run option defaults the deployment sets (portal plan limits); a manual payload's `options` may only tighten them (overrides.ts). */
 export function envOptionDefaults(env: z.infer<typeof Common> & { DRY_RUN?: boolean }): RunOptionsInput {
   const limits: Record<string, number> = {};
   if (env.PORTAL_RATE !== undefined) limits.rate = env.PORTAL_RATE;

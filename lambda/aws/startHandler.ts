@@ -1,13 +1,14 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, S3Event } from 'aws-lambda';
-import { parseRunOptions, type RunOptions } from '../config.ts';
+import type { RunOptions } from '../config.ts';
 import { INCOMING, partsPrefixFor, reportPrefixFor } from '../run/keys.ts';
 import { newRunState, runIdFor } from '../run/newRun.ts';
 import type { RunState } from '../run/state.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
-import { envOptionDefaults, readEnv, StartEnvSchema, type StartEnv } from './env.ts';
+import { readEnv, StartEnvSchema, type StartEnv } from './env.ts';
 import { errorFields, type Logger } from './log.ts';
 import { lazyHandler } from './lazy.ts';
+import { manualRunOptions } from './overrides.ts';
 
 /** A manual backfill: start a run on an object already in the bucket (`key` as stored, not URL-encoded). */
 export interface ManualStart {
@@ -120,18 +121,12 @@ export function executionNameFor(runId: string): string {
   return runId.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
 }
 
-/** Env defaults, then the manual payload's options, then its dryRun flag; validated once. */
-export function runOptionsFor(env: StartEnv, manual?: StartTarget['manual']): RunOptions {
-  const base = envOptionDefaults(env) as Record<string, unknown>;
-  const given = (manual?.options ?? {}) as Record<string, unknown>;
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new Error('start: "options" must be an object');
-  const limits = { ...(base.limits as object | undefined), ...(given.limits as object | undefined) };
-  return parseRunOptions({
-    ...base,
-    ...given,
-    ...(Object.keys(limits).length > 0 ? { limits } : {}),
-    ...(manual?.dryRun !== undefined ? { dryRun: manual.dryRun } : {}),
-  });
+/**
+ * Env defaults, then the manual payload's options, then its dryRun flag; validated once, and only ever as tight
+ * as the deployment (overrides.ts). A manual payload's `bucket` must be the deployment's.
+ */
+export function runOptionsFor(env: StartEnv, manual?: StartTarget['manual'], manualBucket?: string): RunOptions {
+  return manualRunOptions(env, manual, manualBucket);
 }
 
 const unquote = (etag: string) => etag.replace(/^W\//, '').replace(/"/g, '');
@@ -144,7 +139,7 @@ export async function startOne(target: StartTarget, deps: StartDeps): Promise<St
     deps.log.info('ignored object', { bucket, key, reason: skip });
     return { bucket, key, status: 'ignored', reason: skip };
   }
-  const options = runOptionsFor(deps.env, target.manual);
+  const options = runOptionsFor(deps.env, target.manual, target.manual ? bucket : undefined);
   const info: ObjectInfo = await deps.store(bucket).head(key);
   if (target.etag && info.etag && !target.versionId && unquote(target.etag) !== unquote(info.etag)) {
     // Unversioned bucket, object replaced since this event: the newer upload has its own event and run.
