@@ -3,6 +3,7 @@ import type { Sandbox } from '../../harness/sandbox/portal.ts';
 
 export interface Answer {
   status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: the tests walk the portal's JSON answers field by field, as a client would
   body: any;
   text: string;
   headers: Headers;
