@@ -1,4 +1,4 @@
-import { redact as redactWebhook } from '../calls/webhook.ts';
+import { redact as redactWebhook } from '../redact.ts';
 import type { LogLevel } from './env.ts';
 
 const RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 100 };

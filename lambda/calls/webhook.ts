@@ -1,5 +1,8 @@
 import { RunHaltedError } from '../errors.ts';
 
+/** The redaction lives in a module of its own (the Lambda logs use it too); re-exported for the client's callers. */
+export { redact } from '../redact.ts';
+
 /**
  * The incoming-webhook URL `https://<portal>/rest/<userId>/<code>/` is a secret: the code grants the creator's
  * rights. It is parsed and checked once here; everything else sees only `host` (safe to print) and uses
@@ -57,25 +60,6 @@ export function parseWebhook(url: string): Webhook {
   }
   const code = decodeURIComponent(m[2]);
   return { base: `${u.protocol}//${host}/rest/${m[1]}/${m[2]}/`, host, userId: Number(m[1]), code };
-}
-
-/**
- * Removes webhook secrets from any text: every `/rest/<user>/<code>` path (also URL-encoded), credentials in
- * URLs, and the given secrets (the URL, a code) wherever they appear verbatim or encoded. The one redaction the
- * CLI, the client and the Lambda logs all use. Safe to call on anything before it is logged or reported.
- */
-export function redact(text: string, ...secrets: string[]): string {
-  let out = String(text)
-    .replace(/(\/rest\/\d+\/)[^/\s"'<>?&#]+/gi, '$1***')
-    .replace(/(%2Frest%2F\d+%2F)[^%\s"'<>?&#]+/gi, '$1***')
-    .replace(/(https?:\/\/)[^\s/@"']+@/gi, '$1***@'); // user:password@ in any URL
-  // A whole webhook URL given as the secret also hides its code wherever the code shows up alone.
-  const codes = secrets.flatMap((s) => /\/rest\/\d+\/([^/?#\s]+)/.exec(s ?? '')?.[1] ?? []);
-  for (const s of [...secrets, ...codes]) {
-    if (!s || s.length < 4) continue;
-    for (const form of new Set([s, encodeURIComponent(s)])) out = out.split(form).join('***');
-  }
-  return out;
 }
 
 /** The base URL to use after the portal answered 302 with `location` for a call to `current + method`. */

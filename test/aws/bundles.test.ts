@@ -42,13 +42,8 @@ async function bundle(name: HandlerName): Promise<Bundle> {
 const bundles = {} as Record<HandlerName, Bundle>;
 
 const under = (inputs: string[], prefix: string) => inputs.filter((i) => i.startsWith(prefix));
-/**
- * The one lambda/calls/ file the start and finalize bundles may carry: webhook.ts holds `redact`, the webhook
- * redaction the Lambda logs (aws/log.ts) share with the client; it imports only errors.ts. Drop it from here
- * once `redact` lives outside calls/.
- */
-const LOG_REDACTION = 'lambda/calls/webhook.ts';
-const callsStage = (inputs: string[]) => under(inputs, 'lambda/calls/').filter((i) => i !== LOG_REDACTION);
+/** The start and finalize bundles carry no lambda/calls/ file: the log redaction lives in lambda/redact.ts. */
+const callsStage = (inputs: string[]) => under(inputs, 'lambda/calls/');
 const csvParse = (inputs: string[]) => inputs.filter((i) => i.includes('node_modules/csv-parse/'));
 
 describe('Lambda bundles', () => {
