@@ -1,8 +1,6 @@
 import type { RunOptions } from '../../config.ts';
 import { ADDRESS_FIELDS, isMultifieldType, standardCatalogue, WRITE_ONLY_FIELDS } from '../../payloads/fields.ts';
-import { PortalError } from '../../errors.ts';
 import type {
-  BatchResult,
   Catalogue,
   FieldSpec,
   LeadFields,
@@ -60,11 +58,9 @@ export const COMMANDS_PER_BATCH = 50;
 export function createDiffPlanner(deps: DiffPlannerDeps): WritePlanner {
   const now = deps.now ?? Date.now;
   const mode = deps.options.multifield;
-  // Learnt from ERROR_BATCH_LENGTH_EXCEEDED: later windows start at the size the portal took.
-  const shape = { commands: COMMANDS_PER_BATCH };
   return {
     async plan(rows: ValidRow[], deadline: number): Promise<PlannedWrite[]> {
-      const { leads, failures } = await readLeads(deps.api, rows, deadline, now, shape);
+      const { leads, failures } = await readLeads(deps.api, rows, deadline, now);
       return planWindow(rows, leads, mode, deps.catalogue, failures);
     },
   };
@@ -87,7 +83,6 @@ export async function readLeads(
   rows: readonly ValidRow[],
   deadline: number,
   now: () => number = Date.now,
-  shape: { commands: number } = { commands: COMMANDS_PER_BATCH },
 ): Promise<{ leads: Map<number, LeadRecord>; failures: Map<number, ReadFailure> }> {
   const ids = [...new Set(rows.map((r) => r.id))];
   const select = selectFor(rows);
@@ -101,8 +96,9 @@ export async function readLeads(
       continue;
     }
     const cmd = listCommands(group, select);
-    // The deadline bounds limit waits too: a read blocked past it defers the window instead of outliving the chunk.
-    const { result, errors } = await readBatch(api, cmd, deadline, shape);
+    // At most 50 commands (the batch limit): client.batch itself reads a request too large or too slow in
+    // halves. The deadline bounds limit waits too: a read blocked past it defers the window.
+    const { result, errors } = await api.batch(cmd, { halt: false, deadline });
     for (const [key, chunk] of commandChunks(group)) {
       const error = errors[key];
       if (error) {
@@ -122,35 +118,6 @@ export async function readLeads(
     }
   }
   return { leads, failures };
-}
-
-/**
- * One read of up to 50 list commands. The portal may find the request too long (ERROR_BATCH_LENGTH_EXCEEDED:
- * "more than 50 commands, or parameters too large"): it is then read in halves, and `shape` remembers the
- * size that went through for the next windows.
- */
-async function readBatch(api: PortalApi, cmd: Record<string, string>, deadline: number, shape: { commands: number }): Promise<BatchResult> {
-  const keys = Object.keys(cmd);
-  if (keys.length > shape.commands) {
-    const parts: BatchResult = { result: {}, errors: {} };
-    for (let i = 0; i < keys.length; i += shape.commands) {
-      const r = await readBatch(api, pick(cmd, keys.slice(i, i + shape.commands)), deadline, shape);
-      Object.assign(parts.result, r.result);
-      Object.assign(parts.errors, r.errors);
-    }
-    return parts;
-  }
-  try {
-    return await api.batch(cmd, { halt: false, deadline });
-  } catch (e) {
-    if (!(e instanceof PortalError) || e.code !== 'ERROR_BATCH_LENGTH_EXCEEDED' || keys.length < 2) throw e;
-    shape.commands = Math.min(shape.commands, Math.ceil(keys.length / 2));
-    return readBatch(api, cmd, deadline, shape);
-  }
-}
-
-function pick(cmd: Record<string, string>, keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(keys.map((k) => [k, cmd[k]]));
 }
 
 /**
