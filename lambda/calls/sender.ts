@@ -13,6 +13,7 @@ import type { PortalClient } from './client.ts';
 import { admit } from './send/admit.ts';
 import { BlindPlanner, blindPlanner } from './send/blindPlanner.ts';
 import type { SendContext } from './send/context.ts';
+import type { SendHooks } from './send/hooks.ts';
 import { drive } from './send/drive.ts';
 import { outcome } from './send/outcomes.ts';
 import { replanStale } from './send/replan.ts';
@@ -40,6 +41,9 @@ import { SendWindow } from './send/window.ts';
  *   first when the planner reads the lead (diff), and with the blind planner reported failed AMBIGUOUS_WRITE.
  * - `attempts` = sends of the row the portal may have acted on (refusals by a limit are not counted).
  * - Rows that cannot start before `deadline` → skipped DEFERRED; once one is deferred no new batch starts.
+ * - Hooks (send/hooks.ts): the engine hears of each request before it goes out and of each final outcome, and
+ *   names rows an earlier attempt sent without a recorded answer (`maybeApplied`): diff → a re-read that finds
+ *   nothing to write is `updated`; blind → an append is failed AMBIGUOUS_WRITE rather than sent again.
  *
  * Run-level stop (OVERLOAD_LIMIT, bad credentials…): no new batch starts, batches in flight finish, and
  * send REJECTS with SendHaltedError — a RunHaltedError (code, message) that also carries `outcomes`, one per
@@ -52,6 +56,7 @@ import { SendWindow } from './send/window.ts';
  */
 
 export { blindPlanner } from './send/blindPlanner.ts';
+export type { SendHooks } from './send/hooks.ts';
 export { appendsMultifield } from './send/item.ts';
 export { rowCode } from './send/outcomes.ts';
 
@@ -64,11 +69,16 @@ export interface SenderDeps {
   random?: () => number;
 }
 
-export function createSender(deps: SenderDeps): LeadSender {
+/** A LeadSender whose `send` also takes the engine's hooks (lambda/run/journal.ts). */
+export interface JournaledSender extends LeadSender {
+  send(rows: ValidRow[], deadline: number, hooks?: SendHooks): Promise<RowOutcome[]>;
+}
+
+export function createSender(deps: SenderDeps): JournaledSender {
   return new Sender(deps);
 }
 
-class Sender implements LeadSender {
+class Sender implements JournaledSender {
   private readonly ctx: SendContext;
 
   constructor(deps: SenderDeps) {
@@ -87,7 +97,8 @@ class Sender implements LeadSender {
     return this.ctx.api.stats();
   }
 
-  async send(rows: ValidRow[], deadline: number): Promise<RowOutcome[]> {
+  /** `hooks`: the engine's journal (what was sent and settled) and what an earlier attempt may have applied. */
+  async send(rows: ValidRow[], deadline: number, hooks: SendHooks = {}): Promise<RowOutcome[]> {
     if (rows.length === 0) return [];
     const ctx = this.ctx;
     let planned: PlannedWrite[];
@@ -97,7 +108,7 @@ class Sender implements LeadSender {
       if (e instanceof DeferredError) return rows.map((r) => outcome(r, 'skipped', DEFERRED, 'not started before the chunk deadline', 0));
       throw e;
     }
-    const w = new SendWindow(rows.length, deadline);
+    const w = new SendWindow(rows.length, deadline, hooks);
     admit(ctx, w, rows, planned);
     await drive(w, {
       concurrency: ctx.options.limits.concurrency,

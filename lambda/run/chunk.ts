@@ -4,6 +4,7 @@ import { resolveHeader } from '../payloads/header.ts';
 import type { ObjectStore } from '../stores/store.ts';
 import type { Catalogue, LeadSender, RowCheck, SendStats, SourceRecord } from '../types.ts';
 import { type ChunkSource, openChunkSource } from './chunkSource.ts';
+import { ChunkJournal } from './journal.ts';
 import { ChunkParts } from './parts.ts';
 import { type ChunkProgress, WindowPipeline } from './pipeline.ts';
 import type { Checkpoint, RunState } from './state.ts';
@@ -60,21 +61,32 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
     return { ...state, checkpoint: cp };
   }
 
+  let journal: ChunkJournal | undefined;
+  try {
+    journal = deps.sender && !state.options.dryRun ? await ChunkJournal.open(deps.output, state.partsPrefix, src.line) : undefined;
+  } catch (err) {
+    await src.batches.return?.(undefined);
+    throw err;
+  }
   const parts = new ChunkParts(deps.output, state.partsPrefix, cp.part, src.format.encoding, deps.sender !== undefined);
   const statsBefore = deps.sender ? copyStats(deps.sender.stats()) : undefined;
   const pipeline = new WindowPipeline(
     cp,
     parts,
-    { sender: deps.sender, deadline: deps.deadline, onProgress: deps.onProgress, total: state.source.size },
+    { sender: deps.sender, deadline: deps.deadline, onProgress: deps.onProgress, total: state.source.size, journal },
     src,
   );
   let reachedEnd: boolean;
   try {
     reachedEnd = await readWindows(src, check, pipeline, cp, { ...deps, now, maxRows: state.options.input.maxRows });
     await pipeline.drain();
+    // What was applied is on record before the chunk returns: rows past a deferred one are not sent again.
+    await journal?.flush();
     await parts.end();
   } catch (err) {
     await Promise.allSettled([parts.abort(err as Error), ...pipeline.pending()]);
+    // ...and before it fails: the retry settles from the record what this attempt had applied.
+    await journal?.flush().catch(() => {});
     throw err;
   }
 

@@ -1,6 +1,8 @@
+import type { JournaledSender } from '../calls/sender.ts';
 import { RunHaltedError, SendHaltedError } from '../errors.ts';
 import { lineAfter } from '../rows/records.ts';
 import { DEFERRED, type LeadSender, type RowOutcome } from '../types.ts';
+import type { ChunkJournal } from './journal.ts';
 import type { ChunkParts } from './parts.ts';
 import type { Checkpoint } from './state.ts';
 import { type Item, skippedOutcome, skipUnsent, validOutcome, type Window, withWarnings } from './window.ts';
@@ -21,6 +23,8 @@ export interface PipelineOptions {
   onProgress?: (p: ChunkProgress) => void;
   /** Source size, bytes (for progress). */
   total: number;
+  /** What earlier attempts applied, and this attempt's record of it (absent: a dry run). */
+  journal?: ChunkJournal;
 }
 
 /**
@@ -50,12 +54,15 @@ export class WindowPipeline {
   /** Hands a closed window to the sender once the previous one is written (rows without a send are written at once). */
   async launch(w: Window): Promise<void> {
     if (w.items.length === 0 || this.deferred) return;
+    // Rows an earlier attempt finished keep that outcome, even in a run halted since: they are not sent again.
+    const hooks = this.opts.journal?.prepare(w);
     if (this.cp.halted && w.rows.length > 0) skipUnsent(w, this.cp.halted);
     const { sender } = this.opts;
     await this.drain();
     if (sender && w.rows.length > 0) {
       if (this.deferred) return;
-      w.sent = sender.send(w.rows, this.opts.deadline);
+      // A sender that takes no hooks (a test double) simply ignores them.
+      w.sent = (sender as JournaledSender).send(w.rows, this.opts.deadline, hooks);
       w.sent.catch(() => {}); // handled when flushed, in order
       this.inFlight.push(w);
     } else await this.flush(w);

@@ -1,6 +1,6 @@
 import type { PlannedWrite, ValidRow } from '../../types.ts';
 import type { SendContext } from './context.ts';
-import { type SendItem, sendItem } from './item.ts';
+import { appendsMultifield, type SendItem, sendItem } from './item.ts';
 import { outcome } from './outcomes.ts';
 import type { SendWindow } from './window.ts';
 
@@ -15,14 +15,28 @@ export function admit(ctx: SendContext, w: SendWindow, rows: ValidRow[], planned
     const row = rows[index];
     const fields = p.fields && Object.keys(p.fields).length > 0 ? p.fields : null;
     const earlier = ctx.blind ? undefined : byLead.get(row.id);
-    if (p.outcome) w.outcomes[index] = { ...p.outcome, line: row.line, id: String(row.id) };
-    else if (ctx.options.dryRun) w.outcomes[index] = outcome(row, 'valid', '', row.warnings.join('; '), 0, p.changes);
-    else if (!fields && !earlier) w.outcomes[index] = outcome(row, 'unchanged', '', row.warnings.join('; '), 0);
+    const maybe = w.hooks.maybeApplied?.has(row.line) === true;
+    if (p.outcome) w.decide(index, row, { ...p.outcome, line: row.line, id: String(row.id), ...(maybe ? { attempts: 1 } : {}) });
+    else if (ctx.options.dryRun) w.decide(index, row, outcome(row, 'valid', '', row.warnings.join('; '), 0, p.changes));
+    else if (!fields && !earlier)
+      w.decide(index, row, outcome(row, maybe ? 'updated' : 'unchanged', '', row.warnings.join('; '), maybe ? 1 : 0));
+    else if (maybe && ctx.blind && appendsMultifield(fields!)) w.decide(index, row, ambiguousEarlier(row, p.changes));
     else {
       const it = sendItem(index, row, fields, p.changes);
+      if (maybe) it.attempts = 1;
       if (earlier) it.after = [...earlier];
       w.pending.push(it);
       if (!ctx.blind) byLead.set(row.id, [...(earlier ?? []), it]);
     }
   });
+}
+
+/**
+ * An earlier attempt of this chunk sent the row and died before recording the answer: replaying an append
+ * without reading the lead could duplicate its entries, so it is reported, as an ambiguous send is.
+ */
+function ambiguousEarlier(row: ValidRow, changes: string[]): ReturnType<typeof outcome> {
+  const why =
+    'an earlier attempt sent this update and stopped before its answer was recorded: it may have been applied; re-run (diff mode re-reads first)';
+  return outcome(row, 'failed', 'AMBIGUOUS_WRITE', why, 1, changes);
 }

@@ -1,10 +1,11 @@
 import type { RunOptions } from '../../config.ts';
+import { DEFERRED } from '../../types.ts';
 import { command, jsonParams, type QueryValue } from '../encode.ts';
 import { batchBilling } from '../http/batchBody.ts';
 import type { SendContext } from './context.ts';
 import { settleFailure } from './failure.ts';
 import type { SendItem } from './item.ts';
-import { updated } from './outcomes.ts';
+import { outcome, updated } from './outcomes.ts';
 import { settleAnswer } from './settleAnswer.ts';
 import type { SendWindow } from './window.ts';
 
@@ -32,6 +33,7 @@ export function batchCommands(
  * retries a transient failure only when no row appends (replaying an append duplicates entries).
  */
 export async function runBatch(ctx: SendContext, w: SendWindow, items: SendItem[]): Promise<void> {
+  if (!(await recordSending(w, items))) return;
   if (items.length === 1 && items[0].direct) return runDirect(ctx, w, items[0]);
   const { cmd, byKey } = batchCommands(items, ctx.options.sonet);
   let body: unknown;
@@ -54,6 +56,23 @@ export async function runBatch(ctx: SendContext, w: SendWindow, items: SendItem[
     return;
   }
   await settleAnswer(ctx, w, byKey, body);
+}
+
+/**
+ * Tells the engine the rows are about to go (it records that durably first, so a chunk that dies before their
+ * answer is recorded knows they may have been applied). If it cannot, nothing is sent: the window stops and
+ * the rows are deferred (the chunk then fails on the same error and is run again).
+ */
+async function recordSending(w: SendWindow, items: SendItem[]): Promise<boolean> {
+  if (!w.hooks.sending) return true;
+  try {
+    await w.hooks.sending(items.map((it) => it.row));
+    return true;
+  } catch {
+    w.stop();
+    for (const it of items) w.settle(it, outcome(it.row, 'skipped', DEFERRED, 'the send could not be recorded first', it.attempts));
+    return false;
+  }
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { RunHaltedError } from '../../errors.ts';
+import { SendHaltedError } from '../../errors.ts';
 import { DEFERRED, type RowOutcome, type ValidRow } from '../../types.ts';
+import type { SendHooks } from './hooks.ts';
 import type { SendItem } from './item.ts';
 import { outcome } from './outcomes.ts';
-import { SendHaltedError } from '../../errors.ts';
 
 /** One `send` call's state: each row's outcome once final, the rows still waiting, and whether to stop. */
 export class SendWindow {
@@ -15,12 +16,19 @@ export class SendWindow {
   constructor(
     size: number,
     readonly deadline: number,
+    readonly hooks: SendHooks = {},
   ) {
     this.outcomes = new Array<RowOutcome | undefined>(size);
   }
 
   settle(it: SendItem, o: RowOutcome): void {
-    this.outcomes[it.index] = o;
+    this.decide(it.index, it.row, o);
+  }
+
+  /** A row's final outcome; the engine hears of it at once (a skipped row is not final: it is read again). */
+  decide(index: number, row: ValidRow, o: RowOutcome): void {
+    this.outcomes[index] = o;
+    if (o.status !== 'skipped') this.hooks.settled?.(row, o);
   }
 
   /** Back to `pending`, in file order. */
