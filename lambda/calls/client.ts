@@ -19,7 +19,7 @@ import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from '.
  *   The write may have been applied, so the client retries these (4 times, exponential backoff with
  *   jitter) only when the caller says the request is idempotent; otherwise it throws TransientError and
  *   the sender decides (re-plan, or report AMBIGUOUS_WRITE);
- * - a batch too large or too slow (413, an HTML 5xx page, 504, a timeout) is not re-sent as it was: it throws
+ * - a batch too large or too slow (413, an HTML 5xx page, 504, a timeout, an answer past the body cap) is not re-sent as it was: it throws
  *   TransientError for the caller to send the work in smaller batches (`batch` splits reads itself);
  * - anything else: PortalError(code, description, status) ('' code for crm's "Not found").
  * A 302 (renamed portal) is followed by re-POSTing the same body to the Location, remembered for later.
@@ -30,6 +30,7 @@ import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from '.
  */
 
 export { asMap, batchBilling, timeOf, unwrapBatch } from './http/batchBody.ts';
+export { DEFAULT_MAX_BODY_BYTES } from './http/bodyCap.ts';
 
 /** Above the portal's 60 s cap on one request: a timeout equal to the cap cuts answers that were about to arrive. */
 export const DEFAULT_TIMEOUT_MS = 75_000;
@@ -40,6 +41,11 @@ export interface ClientOptions {
   limits: PortalLimits;
   /** Per-request timeout, ms (default 75 000: above the portal's own 60 s cap, so answers about to arrive are not cut). */
   timeoutMs?: number;
+  /**
+   * Largest answer body read, bytes (default 64 MiB): past it the connection is dropped and the request fails
+   * as transient RESPONSE_TOO_LARGE (a batch's work goes again in smaller batches, as after a 413).
+   */
+  maxBodyBytes?: number;
   fetch?: typeof fetch;
   /** Local clock, ms (default Date.now). */
   now?: () => number;
@@ -90,7 +96,12 @@ export class PortalClient implements PortalApi {
 
   constructor(opts: ClientOptions) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.transport = new WebhookTransport(opts.webhookUrl, opts.fetch ?? globalThis.fetch, this.timeoutMs, (line) => this.log(line));
+    this.transport = new WebhookTransport(opts.webhookUrl, {
+      fetch: opts.fetch ?? globalThis.fetch,
+      timeoutMs: this.timeoutMs,
+      maxBodyBytes: opts.maxBodyBytes,
+      log: (line) => this.log(line),
+    });
     this.host = this.transport.host;
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));

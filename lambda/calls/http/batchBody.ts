@@ -1,5 +1,6 @@
 import type { BatchResult, PortalErrorBody } from '../../types.ts';
 import type { Billing, PortalTime } from '../limits/throttle.ts';
+import { errorBody } from './errorText.ts';
 
 /** Reading the portal's answer bodies: the `time` envelope and `batch`'s per-key maps. Pure. */
 
@@ -49,10 +50,15 @@ export function resultTimes(body: unknown): unknown {
   return (body as { result?: { result_time?: unknown } }).result?.result_time;
 }
 
-/** `batch`'s body → per-key results and errors (PHP's `[]` for an empty map becomes {}). */
+/**
+ * `batch`'s body → per-key results and errors (PHP's `[]` for an empty map becomes {}). Each command's error is
+ * made of two capped strings, whatever the portal put there (see errorBody).
+ */
 export function unwrapBatch(body: unknown): BatchResult {
   const r = (body as { result?: Record<string, unknown> } | undefined)?.result ?? {};
-  return { result: asMap(r.result) as Record<string, unknown>, errors: asMap(r.result_error) as Record<string, PortalErrorBody> };
+  const errors: Record<string, PortalErrorBody> = {};
+  for (const [key, err] of Object.entries(asMap(r.result_error))) if (err != null) errors[key] = errorBody(err);
+  return { result: asMap(r.result) as Record<string, unknown>, errors };
 }
 
 export function asMap(v: unknown): Record<string, unknown> {

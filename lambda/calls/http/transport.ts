@@ -1,10 +1,20 @@
 import { RunHaltedError } from '../../errors.ts';
 import { parseWebhook, rebase, redact, type Webhook } from '../webhook.ts';
+import { DEFAULT_MAX_BODY_BYTES, readCapped } from './bodyCap.ts';
 
 /** A raw HTTP answer: the status and the parsed JSON body (undefined for an empty or non-JSON body). */
 export interface Answer {
   status: number;
   body: unknown;
+}
+
+export interface TransportOptions {
+  fetch: typeof fetch;
+  /** Per request, the body's reading included. */
+  timeoutMs: number;
+  /** Largest answer body read, bytes (default DEFAULT_MAX_BODY_BYTES); past it: AnswerTooLargeError. */
+  maxBodyBytes?: number;
+  log: (line: string) => void;
 }
 
 const REDIRECTS = [301, 302, 303, 307, 308];
@@ -22,12 +32,16 @@ export class WebhookTransport {
   private webhook: Webhook;
   private readonly secrets: string[];
 
-  constructor(
-    webhookUrl: string,
-    private readonly fetchImpl: typeof fetch,
-    private readonly timeoutMs: number,
-    private readonly log: (line: string) => void,
-  ) {
+  private readonly fetchImpl: typeof fetch;
+  private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
+  private readonly log: (line: string) => void;
+
+  constructor(webhookUrl: string, opts: TransportOptions) {
+    this.fetchImpl = opts.fetch;
+    this.timeoutMs = opts.timeoutMs;
+    this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.log = opts.log;
     this.webhook = parseWebhook(webhookUrl);
     this.host = this.webhook.host;
     this.secrets = [this.webhook.code];
@@ -56,7 +70,7 @@ export class WebhookTransport {
         this.follow(location);
         continue;
       }
-      return { status: res.status, body: parseBody(await res.text()) };
+      return { status: res.status, body: parseBody(await readCapped(res, this.maxBodyBytes)) };
     }
   }
 

@@ -1,4 +1,6 @@
 import type { PortalErrorBody } from '../../types.ts';
+import { AnswerTooLargeError } from './bodyCap.ts';
+import { errorBody } from './errorText.ts';
 
 /**
  * The one table of what a portal error code means for the run, used for whole answers (`classify`) and for
@@ -93,8 +95,7 @@ export function classify(status: number, body: unknown): Verdict {
 
 function errorOf(body: unknown): PortalErrorBody | undefined {
   if (!body || typeof body !== 'object' || !('error' in body)) return undefined;
-  const b = body as Record<string, unknown>;
-  return { error: String(b.error ?? ''), error_description: String(b.error_description ?? '') };
+  return errorBody(body);
 }
 
 /** The run-stopping message for a halt code, in words an operator can act on. */
@@ -118,14 +119,21 @@ export function haltMessage(code: string, description: string, host: string): st
  * server's 5xx page or 504, our own timeout)? Then the next attempt of that work goes in a smaller batch.
  */
 export function isOversize(code: string): boolean {
-  return code === 'TIMEOUT' || /^HTTP_(413|5\d\d)$/.test(code);
+  return code === 'TIMEOUT' || code === TOO_LARGE || /^HTTP_(413|5\d\d)$/.test(code);
 }
+
+/** Our code for an answer past the body cap (see bodyCap.ts): as transient as a timeout, and an oversize. */
+const TOO_LARGE = 'RESPONSE_TOO_LARGE';
 
 /**
  * A fetch that threw (no HTTP answer): a timeout, or a connection failure with the system code (ECONNRESET…)
- * that undici puts on the error or its `cause`. Either way the write may have been applied.
+ * that undici puts on the error or its `cause`; or an answer past the body cap, dropped unread. Either way the
+ * write may have been applied.
  */
 export function networkFailure(e: unknown, timeoutMs: number): { code: string; description: string } {
+  if (e instanceof AnswerTooLargeError) {
+    return { code: TOO_LARGE, description: `${e.message}: not read (the write may have been applied)` };
+  }
   const err = e instanceof Error ? e : undefined;
   const cause = err?.cause instanceof Error ? err.cause : undefined;
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError' || cause?.name === 'TimeoutError') {
