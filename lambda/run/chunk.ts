@@ -141,6 +141,8 @@ async function readWindows(
     return pipeline.launch(w);
   };
   let taken = 0;
+  // The rows done before this chunk: cp.rows grows as this chunk's windows are written, and they are in `taken`.
+  const rowsBefore = cp.rows;
   let reachedEnd = false;
   try {
     reading: for (let batch = src.carry; ; ) {
@@ -148,7 +150,7 @@ async function readWindows(
         if (pipeline.deferred) break reading;
         if (taken > 0 && (limits.now() >= limits.deadline || (limits.maxChunkRows !== undefined && taken >= limits.maxChunkRows)))
           break reading;
-        if (cp.rows + taken >= limits.maxRows) {
+        if (rowsBefore + taken >= limits.maxRows) {
           cp.cutShort = {
             line: rec.line,
             message: `the file has more than ${limits.maxRows} rows (the limit, --max-rows): reading stopped at line ${rec.line}`,

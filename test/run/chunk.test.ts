@@ -211,6 +211,17 @@ describe('runChunk / driveRun (dry run)', () => {
     expect(r.summary.cutShort?.message).toMatch(/more than 5 rows/);
   });
 
+  it('--max-rows counts each row once, however many windows the chunk wrote before (1,000 rows, limit 600)', async () => {
+    const csv = `ID,TITLE\n${Array.from({ length: 1000 }, (_, i) => `${i + 1},t${i + 1}`).join('\n')}\n`;
+    for (const drive of [{}, { chunkRows: 170 }]) {
+      const r = await run(csv, { dryRun: true, input: { maxRows: 600 } }, drive);
+      expect(reportLines(r.report)).toHaveLength(600);
+      expect(r.summary.rows).toBe(600);
+      expect(r.summary.cutShort).toMatchObject({ line: 602 });
+      expect(r.summary.cutShort?.message).toMatch(/more than 600 rows/);
+    }
+  });
+
   it('a cell over the size limit makes its row invalid and the whole raw row still reaches rejected.csv', async () => {
     const huge = 'я'.repeat(40_000); // 80,000 bytes in UTF-8: over the 64 KiB cell limit, bigger than a write piece
     const r = await run(`ID,TITLE\n1,ok\n2,${huge}\n3,ok\n`);
