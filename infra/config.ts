@@ -60,8 +60,17 @@ export const DeployConfigSchema = z.object({
   reportRetentionDays: int(1, 3650).default(90),
   /** Days a leftover chunk part stays under parts/ (finalize deletes them; leftovers come from crashed runs). */
   partsRetentionDays: int(1, 365).default(7),
-  /** Days an overwritten or deleted object version is kept. */
+  /** Days an overwritten or deleted object version is kept (keys outside incoming/, parts/, reports/). */
   noncurrentVersionDays: int(1, 3650).default(30),
+  /** Days a source CSV (lead data: names, phones, e-mails) stays under incoming/ after its upload. */
+  incomingRetentionDays: int(1, 3650).default(30),
+  /**
+   * Days a replaced or deleted source version is kept. At least 2: a run pinned to a version replaced mid-run
+   * still reads it (S3 counts from the next midnight UTC, so 1 day can be barely 24 hours).
+   */
+  incomingNoncurrentDays: int(1, 365).default(2),
+  /** SSE-KMS with a customer managed key (created here, rotated yearly) instead of SSE-S3; own bucket only. */
+  kmsKey: bool.default(false),
   /** X-Ray tracing on the state machine and the functions. */
   tracing: bool.default(false),
   /** Existing SNS topic that alarms notify (optional). */

@@ -1,6 +1,8 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aspects, type CfnElement, Duration, type IAspect, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 
 /** Key prefixes the importer uses; IAM grants and lifecycle rules are scoped to them. */
 export const PREFIX = { incoming: 'incoming/', parts: 'parts/', reports: 'reports/' } as const;
@@ -11,7 +13,16 @@ export interface StorageProps {
   reportRetentionDays: number;
   partsRetentionDays: number;
   noncurrentVersionDays: number;
+  /** Expiry of a source under incoming/ after its upload (lead data does not live on for ever). */
+  incomingRetentionDays: number;
+  /** Expiry of a replaced or deleted source version. */
+  incomingNoncurrentDays: number;
+  /** SSE-KMS with a customer managed key created here, instead of SSE-S3. */
+  kmsKey?: boolean;
 }
+
+/** Deleted parts and expired reports are garbage: their old versions go after a day, not after 30. */
+export const OUTPUT_NONCURRENT_DAYS = 1;
 
 /**
  * The import bucket: incoming/ (sources), parts/ (temporary chunk report parts), reports/ (results).
@@ -24,6 +35,8 @@ export class Storage extends Construct {
   readonly bucket: s3.IBucket;
   /** True when the bucket was imported by name. */
   readonly imported: boolean;
+  /** The customer managed key of the bucket (kmsKey=true). */
+  readonly key?: kms.Key;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
@@ -47,8 +60,19 @@ export class Storage extends Construct {
       reason: 'This is the access log bucket itself; logging it into itself would loop.',
     });
 
+    const key = props.kmsKey
+      ? new kms.Key(this, 'Key', {
+          description: 'b24-lead-import: the import bucket (lead data)',
+          enableKeyRotation: true,
+          removalPolicy: RemovalPolicy.RETAIN,
+        })
+      : undefined;
+    this.key = key;
+
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      ...(key
+        ? { encryption: s3.BucketEncryption.KMS, encryptionKey: key, bucketKeyEnabled: true }
+        : { encryption: s3.BucketEncryption.S3_MANAGED }),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -56,16 +80,25 @@ export class Storage extends Construct {
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'import-bucket/',
       removalPolicy: RemovalPolicy.RETAIN,
+      // Overlapping rules: an old version under a prefix is eligible under its prefix rule first (the shorter).
       lifecycleRules: [
+        {
+          id: 'expire-sources',
+          prefix: PREFIX.incoming,
+          expiration: Duration.days(props.incomingRetentionDays),
+          noncurrentVersionExpiration: Duration.days(props.incomingNoncurrentDays),
+        },
         {
           id: 'expire-reports',
           prefix: PREFIX.reports,
           expiration: Duration.days(props.reportRetentionDays),
+          noncurrentVersionExpiration: Duration.days(OUTPUT_NONCURRENT_DAYS),
         },
         {
           id: 'expire-leftover-parts',
           prefix: PREFIX.parts,
           expiration: Duration.days(props.partsRetentionDays),
+          noncurrentVersionExpiration: Duration.days(OUTPUT_NONCURRENT_DAYS),
         },
         {
           id: 'abort-multipart-and-expire-old-versions',
@@ -75,10 +108,51 @@ export class Storage extends Construct {
         },
       ],
     });
+    if (key) Aspects.of(Stack.of(this)).add(new KeyGrants(this.bucket, key));
   }
 
   /** ARN pattern for the objects under one prefix. */
   objects(prefix: (typeof PREFIX)[keyof typeof PREFIX]): string {
     return this.bucket.arnForObjects(`${prefix}*`);
+  }
+}
+
+/** Statement ids whose S3 access needs no key: HeadObject reads metadata only (start pins the source with it). */
+const HEAD_ONLY_SIDS = new Set(['HeadSources']);
+
+const READS = new Set(['s3:GetObject', 's3:GetObjectVersion']);
+const WRITES = new Set(['s3:PutObject']);
+
+/**
+ * The key's grants follow the S3 grants, so none can be forgotten and none goes further: a role whose policy
+ * may read objects of the bucket may decrypt (kms:Decrypt); one that may write them may also make data keys
+ * (kms:GenerateDataKey; multipart uploads decrypt their own parts). Roles with no object access (the state
+ * machine's) get nothing. Runs at synthesis, after every grant of the stack was made.
+ */
+class KeyGrants implements IAspect {
+  private readonly done = new WeakSet<IConstruct>();
+
+  constructor(
+    private readonly bucket: s3.IBucket,
+    private readonly key: kms.IKey,
+  ) {}
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof iam.Policy) || this.done.has(node)) return;
+    this.done.add(node);
+    const stack = Stack.of(node);
+    const bucketId = stack.getLogicalId(this.bucket.node.defaultChild as CfnElement);
+    const doc = stack.resolve(node.document) as { Statement?: Array<{ Sid?: string; Action: unknown; Resource: unknown }> };
+    const actions = new Set<string>();
+    for (const st of doc.Statement ?? []) {
+      if (st.Sid !== undefined && HEAD_ONLY_SIDS.has(st.Sid)) continue;
+      const resource = JSON.stringify(st.Resource);
+      // Object ARNs of this bucket: its Arn joined with a key pattern.
+      if (!resource.includes(`"${bucketId}"`) || !resource.includes('/')) continue;
+      const granted = (Array.isArray(st.Action) ? st.Action : [st.Action]) as string[];
+      if (granted.some((a) => READS.has(a) || WRITES.has(a))) actions.add('kms:Decrypt');
+      if (granted.some((a) => WRITES.has(a))) actions.add('kms:GenerateDataKey');
+    }
+    if (actions.size > 0) node.addStatements(new iam.PolicyStatement({ actions: [...actions].sort(), resources: [this.key.keyArn] }));
   }
 }
