@@ -52,6 +52,17 @@ export interface Checkpoint {
   halted?: { code: string; message: string };
   /** Chunks in a row that finished no row (the sender deferred them all); absent = the last chunk moved. See `progressGuard`. */
   idleChunks?: number;
+  /**
+   * Set while the portal is unreachable (refused connections, timeouts, 502/503/504 pages): since when (epoch ms)
+   * and the last failure. Cleared once it answers again; past the run's outage wait the run halts PORTAL_UNREACHABLE.
+   */
+  unreachable?: { since: number; code: string; message: string };
+  /**
+   * Epoch ms before which the next chunk should not start (the portal is unreachable): the workflow waits
+   * (Step Functions: a Wait state with `TimestampPath` on this, as ISO, or `SecondsPath`), the CLI's driver sleeps.
+   * Absent = go on at once.
+   */
+  waitUntil?: number;
 }
 
 /** summary.json */
