@@ -15,6 +15,7 @@ import { BlindPlanner, blindPlanner } from './send/blindPlanner.ts';
 import type { SendContext } from './send/context.ts';
 import type { SendHooks } from './send/hooks.ts';
 import { drive } from './send/drive.ts';
+import { isOutageFailure, OutageClock } from './send/outage.ts';
 import { outcome } from './send/outcomes.ts';
 import { replanStale } from './send/replan.ts';
 import { runBatch } from './send/runBatch.ts';
@@ -90,6 +91,7 @@ class Sender implements JournaledSender {
       now: deps.now ?? Date.now,
       random: deps.random ?? Math.random,
       blind: planner instanceof BlindPlanner,
+      outage: new OutageClock(),
     };
   }
 
@@ -104,9 +106,15 @@ class Sender implements JournaledSender {
     let planned: PlannedWrite[];
     try {
       planned = await ctx.planner.plan(rows, deadline);
+      if (!ctx.blind) ctx.outage.answered();
     } catch (e) {
       if (e instanceof DeferredError) return rows.map((r) => outcome(r, 'skipped', DEFERRED, 'not started before the chunk deadline', 0));
-      throw e;
+      if (!isOutageFailure(e)) throw e;
+      // The leads could not be read (after the client's retries): nothing was sent; the rows wait for the portal.
+      ctx.outage.failed(ctx.now());
+      const message = ctx.api.redact(e.message);
+      hooks.unreachable?.(e.code, message, ctx.outage.failingSince!);
+      return rows.map((r) => outcome(r, 'skipped', DEFERRED, `the portal is unreachable: ${message}`, 0));
     }
     const w = new SendWindow(rows.length, deadline, hooks);
     admit(ctx, w, rows, planned);

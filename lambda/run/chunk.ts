@@ -5,6 +5,7 @@ import type { ObjectStore } from '../stores/store.ts';
 import type { Catalogue, LeadSender, RowCheck, SendStats, SourceRecord } from '../types.ts';
 import { type ChunkSource, openChunkSource } from './chunkSource.ts';
 import { ChunkJournal } from './journal.ts';
+import { haltIfOutageOutlasted, recordOutage } from './outage.ts';
 import { ChunkParts } from './parts.ts';
 import { type ChunkProgress, WindowPipeline } from './pipeline.ts';
 import type { Checkpoint, RunState } from './state.ts';
@@ -46,6 +47,7 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
   const t0 = now();
   if (state.checkpoint.done) return state;
   const cp: Checkpoint = structuredClone(state.checkpoint);
+  haltIfOutageOutlasted(cp, state.options, t0);
 
   let src: ChunkSource;
   let check: (r: SourceRecord) => RowCheck;
@@ -91,7 +93,9 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
   }
 
   const stats = deps.sender && statsBefore ? diffStats(deps.sender.stats(), statsBefore) : undefined;
-  return { ...state, checkpoint: nextCheckpoint(cp, pipeline, { reachedEnd, stats, activeMs: now() - t0 }) };
+  const next = nextCheckpoint(cp, pipeline, { reachedEnd, stats, activeMs: now() - t0 });
+  recordOutage(next, pipeline.unreachable, now());
+  return { ...state, checkpoint: next };
 }
 
 /** The row check for this file's header; a header the catalogue refuses throws FileRefusedError. */

@@ -2,7 +2,9 @@ import type { JournaledSender } from '../calls/sender.ts';
 import { RunHaltedError, SendHaltedError } from '../errors.ts';
 import { lineAfter } from '../rows/records.ts';
 import { DEFERRED, type LeadSender, type RowOutcome } from '../types.ts';
+import type { SendHooks } from '../calls/send/hooks.ts';
 import type { ChunkJournal } from './journal.ts';
+import type { Unreachable } from './outage.ts';
 import type { ChunkParts } from './parts.ts';
 import type { Checkpoint } from './state.ts';
 import { type Item, skippedOutcome, skipUnsent, validOutcome, type Window, withWarnings } from './window.ts';
@@ -36,6 +38,8 @@ export interface PipelineOptions {
 export class WindowPipeline {
   /** Set when the sender deferred a row: the chunk ends before it, and nothing more is sent or written. */
   deferred = false;
+  /** Set when a send found the portal unreachable: the chunk ends; the workflow waits before the next one. */
+  unreachable: Unreachable | undefined;
   /** Where the written rows end: the next chunk starts here. */
   offset: number;
   line: number;
@@ -55,7 +59,12 @@ export class WindowPipeline {
   async launch(w: Window): Promise<void> {
     if (w.items.length === 0 || this.deferred) return;
     // Rows an earlier attempt finished keep that outcome, even in a run halted since: they are not sent again.
-    const hooks = this.opts.journal?.prepare(w);
+    const hooks: SendHooks = {
+      ...this.opts.journal?.prepare(w),
+      unreachable: (code, message, since) => {
+        this.unreachable ??= { code, message, since };
+      },
+    };
     if (this.cp.halted && w.rows.length > 0) skipUnsent(w, this.cp.halted);
     const { sender } = this.opts;
     await this.drain();

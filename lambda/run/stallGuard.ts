@@ -26,7 +26,8 @@ export const DRIVE_MAX_IDLE_CHUNKS = 3;
 export function progressGuard(prev: RunState, next: RunState, maxIdle: number = DEFAULT_MAX_IDLE_CHUNKS): RunState {
   const before = prev.checkpoint;
   const after = next.checkpoint;
-  if (after.done || after.offset !== before.offset || before.header === undefined) {
+  // A chunk that waits for an unreachable portal is not stalled: the outage wait bounds it (chunk.ts, outage.ts).
+  if (after.done || after.offset !== before.offset || before.header === undefined || after.unreachable) {
     if (after.idleChunks === undefined) return next;
     const { idleChunks: _reset, ...rest } = after;
     return { ...next, checkpoint: rest };

@@ -1,6 +1,7 @@
 import type { RunOptions } from '../../config.ts';
 import type { WritePlanner } from '../../types.ts';
 import type { PortalClient } from '../client.ts';
+import type { OutageClock } from './outage.ts';
 
 /** What every step of one sender shares: the portal, the planner, the run's options and clocks. */
 export interface SendContext {
@@ -16,4 +17,6 @@ export interface SendContext {
    * cannot be checked against the lead, so it is reported AMBIGUOUS_WRITE.
    */
   readonly blind: boolean;
+  /** Since when the portal fails as an unreachable one does (shared by every window of this sender). */
+  readonly outage: OutageClock;
 }

@@ -4,6 +4,7 @@ import { backoffDelay } from '../backoff.ts';
 import { isOversize } from '../http/verdict.ts';
 import type { SendContext } from './context.ts';
 import { replanned, type SendItem } from './item.ts';
+import { isOutageFailure } from './outage.ts';
 import { outcome, rowCode, updated } from './outcomes.ts';
 import type { SendWindow } from './window.ts';
 
@@ -21,6 +22,11 @@ export async function settleFailure(ctx: SendContext, w: SendWindow, items: Send
     w.stop();
     for (const it of items)
       w.settle(it, outcome(it.row, 'skipped', DEFERRED, 'not started before the chunk deadline (portal limits)', it.attempts));
+    return;
+  }
+  if (isOutageFailure(e) && ctx.outage.failed(ctx.now())) {
+    // Down for a while, not a blip: the rows wait (the engine retries in a later chunk, reading them as maybe sent).
+    w.unreachable(e.code, ctx.api.redact(e.message), ctx.outage.failingSince!);
     return;
   }
   if (e instanceof TransientError) {
@@ -83,7 +89,8 @@ export async function settleAmbiguous(ctx: SendContext, w: SendWindow, items: Se
 /** Settles or requeues one ambiguous row; false when it must be planned again first (an append, diff planner). */
 function retryOrReport(ctx: SendContext, w: SendWindow, it: SendItem, code: string, message: string): boolean {
   it.transient += 1;
-  if (it.transient > MAX_TRANSIENT) {
+  // While the portal fails as a whole (no answer since), a row is not given up: the outage rule decides.
+  if (it.transient > MAX_TRANSIENT && ctx.outage.failingSince === undefined) {
     w.settle(it, outcome(it.row, 'failed', code, `${message} (gave up after ${it.attempts} sends)`, it.attempts, it.changes));
   } else if (!it.appends) {
     it.notBefore = ctx.now() + backoffDelay(it.transient, ctx.random());

@@ -15,4 +15,9 @@ export interface SendHooks {
    * AMBIGUOUS_WRITE instead of sent again (sets go again: they are idempotent).
    */
   maybeApplied?: ReadonlySet<number>;
+  /**
+   * The portal is unreachable (refused connections, timeouts, 502/503/504 pages) since `since` (epoch ms): the
+   * send stopped; its unfinished rows come back DEFERRED.
+   */
+  unreachable?(code: string, message: string, since: number): void;
 }

@@ -55,6 +55,7 @@ export async function runBatch(ctx: SendContext, w: SendWindow, items: SendItem[
     await settleFailure(ctx, w, items, e);
     return;
   }
+  ctx.outage.answered();
   await settleAnswer(ctx, w, byKey, body);
 }
 
@@ -102,5 +103,6 @@ async function runDirect(ctx: SendContext, w: SendWindow, it: SendItem): Promise
     await settleFailure(ctx, w, [it], e);
     return;
   }
+  ctx.outage.answered();
   w.settle(it, updated(it));
 }

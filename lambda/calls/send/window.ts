@@ -44,6 +44,12 @@ export class SendWindow {
     this.stopped = true;
   }
 
+  /** The portal is unreachable: stop as at a deadline (rows not final are deferred) and tell the engine. */
+  unreachable(code: string, message: string, since: number): void {
+    this.stopped = true;
+    this.hooks.unreachable?.(code, message, since);
+  }
+
   /** No new batch starts (deadline): rows not final are deferred. */
   stop(): void {
     this.stopped = true;
