@@ -79,7 +79,7 @@ async function realRun(args: string[], out: string): Promise<RunFigures> {
   try {
     const webhook = sb.webhookUrl.replace(sb.url, proxy.url);
     const t0 = performance.now();
-    const exitMs = await timed([...args, EXAMPLE, '--out', out], { BITRIX24_WEBHOOK_URL: webhook });
+    const exitMs = await timed([...args, EXAMPLE, '--out', out], { BITRIX24_WEBHOOK_URL: webhook, B24_LOCAL_MODE: '1' });
     const refused = Object.values(sb.stats().refusals).reduce((a, b) => a + b, 0);
     if (refused > 0) throw new Error(`the sandbox refused ${refused} requests: the figures would include retries`);
     // The preflight is one batch (crm.lead.fields + the status lists); the next request is the run's own.

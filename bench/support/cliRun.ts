@@ -46,7 +46,8 @@ export function runCli(
   const t0 = performance.now();
   const child = spawn(process.execPath, ['--max-old-space-size=128', '--max-semi-space-size=4', BIN, file, '--out', out, ...flags], {
     cwd: ROOT,
-    env: { ...process.env, BITRIX24_WEBHOOK_URL: webhookUrl },
+    // B24_LOCAL_MODE: the client reaches a loopback (sandbox) webhook only in local mode.
+    env: { ...process.env, BITRIX24_WEBHOOK_URL: webhookUrl, B24_LOCAL_MODE: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

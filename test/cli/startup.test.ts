@@ -120,8 +120,9 @@ describe('the built CLI entry', () => {
   it('a dry run against the sandbox portal (the client chunk loads) previews the same plan', async () => {
     sb.seedLeads([{ ID: 1, TITLE: 'old' }]);
     await writeFile(join(dir, 'one.csv'), 'ID;TITLE\n1;new\n');
-    const r = await same((out) => ['one.csv', '--dry-run', '--out', out], { BITRIX24_WEBHOOK_URL: sb.webhookUrl });
+    const r = await same((out) => ['one.csv', '--dry-run', '--out', out], { BITRIX24_WEBHOOK_URL: sb.webhookUrl, B24_LOCAL_MODE: '1' });
     expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/offline/); // the portal was reached: the chunk loaded and ran
     expect(await readFile(join(ROOT, 'dist/cli.mjs'), 'utf8')).not.toMatch(/crm\.lead\.fields/);
   });
 });
