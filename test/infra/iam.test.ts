@@ -98,7 +98,7 @@ const S3_READ = new Set(['s3:GetObject', 's3:GetObjectVersion']);
 const CONFIGS: Array<[string, DeployConfigInput]> = [
   ['default', {}],
   ['tracing on', { tracing: true }],
-  ['customer KMS key', { kmsKey: true } as DeployConfigInput],
+  ['customer KMS key', { kmsKey: true }],
 ];
 
 describe.each(CONFIGS)('IAM of the %s stack', (_name, config) => {

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DeployConfigInput } from '../../infra/config.ts';
 import { actionsOf, logicalId, statementsOf, type Synth, synth } from '../support/infra.ts';
 
 /**
@@ -57,7 +56,7 @@ describe('retention of the default stack', () => {
 
 describe('context options', () => {
   it('incomingRetentionDays and incomingNoncurrentDays set the incoming/ rule', () => {
-    const s = synth({ incomingRetentionDays: 7, incomingNoncurrentDays: 1 } as DeployConfigInput);
+    const s = synth({ incomingRetentionDays: 7, incomingNoncurrentDays: 1 });
     expect(ruleFor(s, 'incoming/')).toMatchObject({ ExpirationInDays: 7, NoncurrentVersionExpiration: { NoncurrentDays: 1 } });
   }, 240_000);
 });
@@ -73,7 +72,7 @@ describe('kmsKey=true: SSE-KMS with a customer key', () => {
   let keyArn: unknown;
 
   beforeAll(() => {
-    s = synth({ kmsKey: true } as DeployConfigInput);
+    s = synth({ kmsKey: true });
     const [keyId] = Object.keys(s.template.findResources('AWS::KMS::Key'));
     keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
   }, 240_000);
