@@ -58,10 +58,14 @@ export const CHUNK_FATAL_ERRORS = [
  */
 export const CHUNK_OTHER_ERRORS = ['States.TaskFailed'];
 
+/** The state machine's timeout, hours (a timeout no Catch sees; runs hand on to a fresh execution well before it). */
+export const RUN_TIMEOUT_HOURS = 24;
+
 /** The Chunk state's retriers, in order. */
 export const CHUNK_RETRIERS: readonly Retrier[] = [
-  // Reserved concurrency queues runs by throttling: wait (up to the run timeout) instead of failing.
-  { errors: LAMBDA_SERVICE_ERRORS, intervalSeconds: 5, backoffRate: 2, maxDelaySeconds: 300, maxAttempts: 500, jitter: 'FULL' },
+  // Runs no longer queue by throttling (the start handler's queue runs one at a time): a Lambda service hiccup
+  // is waited out for up to ~3 h, few enough attempts that a chunk's retries fit an execution's history and time.
+  { errors: LAMBDA_SERVICE_ERRORS, intervalSeconds: 5, backoffRate: 2, maxDelaySeconds: 300, maxAttempts: 40, jitter: 'FULL' },
   { errors: CHUNK_CRASH_ERRORS, intervalSeconds: 30, backoffRate: 2, maxAttempts: 2 },
   { errors: CHUNK_FATAL_ERRORS, maxAttempts: 0 },
   { errors: CHUNK_OTHER_ERRORS, intervalSeconds: 10, backoffRate: 2, maxAttempts: 3 },
@@ -77,16 +81,21 @@ export const FINALIZE_RETRIER: Retrier = {
   jitter: 'FULL',
 };
 
+/** Terminal errors no wildcard matches (a retrier or catcher must name them). */
+const TERMINAL = new Set(['States.DataLimitExceeded', 'States.Runtime']);
+
 /**
  * The retrier Step Functions uses for an error name: the first whose list holds the name, or a wildcard
- * (States.ALL matches anything, States.TaskFailed anything but States.Timeout). Undefined = not retried.
+ * (States.ALL matches anything, States.TaskFailed anything but States.Timeout; neither matches the terminal
+ * States.DataLimitExceeded and States.Runtime). Undefined = not retried.
  */
 export function retrierFor(errorName: string, retriers: readonly Pick<Retrier, 'errors'>[] = CHUNK_RETRIERS): number | undefined {
+  const wild = !TERMINAL.has(errorName);
   const index = retriers.findIndex(
     (r) =>
       r.errors.includes(errorName) ||
-      r.errors.includes('States.ALL') ||
-      (r.errors.includes('States.TaskFailed') && errorName !== 'States.Timeout'),
+      (wild && r.errors.includes('States.ALL')) ||
+      (wild && r.errors.includes('States.TaskFailed') && errorName !== 'States.Timeout'),
   );
   return index < 0 ? undefined : index;
 }

@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceFinding } from './nag.ts';
-import { CHUNK_RETRIERS, FINALIZE_RETRIER, type Retrier } from './retryPolicy.ts';
+import { CHUNK_RETRIERS, FINALIZE_RETRIER, type Retrier, RUN_TIMEOUT_HOURS } from './retryPolicy.ts';
 
 /** One retrier of the policy as the CDK takes it (a field left out stays out of the ASL, as before). */
 export function toRetryProps(r: Retrier): sfn.RetryProps {
@@ -31,7 +32,10 @@ export interface WorkflowProps {
 /**
  * The run as a standard workflow:
  * Chunk ⟲ (until checkpoint.done) → Finalize → Succeed, or Fail when the summary says refused/halted/cut short.
- * A chunk that fails for good is caught into $.error and Finalize still runs, so the report says why; then Fail.
+ * A chunk that fails for good (also States.DataLimitExceeded, which States.ALL does not catch) is caught into
+ * $.error and Finalize still runs, so the report says why; then Fail. A chunk that sets $.continueAs ends this
+ * execution's share of a long run: Continue starts this state machine again with the state under that name
+ * (the parts keep accumulating under the same prefix; only the last execution finalizes), then Continued.
  */
 export class Workflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -78,6 +82,8 @@ export class Workflow extends Construct {
       errorPath: '$.finalizeError.Error',
       causePath: '$.finalizeError.Cause',
     });
+    // States.ALL does not match States.DataLimitExceeded: it needs its own catcher, before the wildcard.
+    chunk.addCatch(finalizeFailed, { errors: ['States.DataLimitExceeded'], resultPath: '$.error' });
     chunk.addCatch(finalizeFailed, { errors: ['States.ALL'], resultPath: '$.error' });
     finalizeFailed.addCatch(reportFailed, { errors: ['States.ALL'], resultPath: '$.finalizeError' });
     finalizeFailed.next(runFailed);
@@ -90,8 +96,10 @@ export class Workflow extends Construct {
       .when(sfn.Condition.isPresent('$.cutShort'), incomplete(this, 'CsvCutShort', '$.cutShort.message'))
       .otherwise(new sfn.Succeed(this, 'Imported'));
 
+    const carryOn = continueRun(this, finalizeFailed);
     const loop = new sfn.Choice(this, 'Done?')
       .when(sfn.Condition.booleanEquals('$.checkpoint.done', true), finalize.next(outcome))
+      .when(sfn.Condition.isPresent('$.continueAs'), carryOn)
       .otherwise(chunk);
     const definition = chunk.next(loop);
 
@@ -105,7 +113,7 @@ export class Workflow extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      timeout: props.timeout ?? Duration.hours(24),
+      timeout: props.timeout ?? Duration.hours(RUN_TIMEOUT_HOURS),
       tracingEnabled: props.tracing,
       // Execution data holds row counts and keys, not secrets, but it is not needed to see what failed.
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
@@ -113,6 +121,7 @@ export class Workflow extends Construct {
     });
 
     const role = this.stateMachine.role;
+    this.grantContinue(role);
     for (const fn of [props.chunk, props.finalize]) {
       acknowledge(
         role,
@@ -133,6 +142,46 @@ export class Workflow extends Construct {
       );
     }
   }
+
+  /**
+   * Continue starts executions of this state machine. A separate policy, not the role's default one: the
+   * state machine waits for its default policy, so naming its own ARN there would be a circular reference.
+   */
+  private grantContinue(role: iam.IRole): void {
+    new iam.Policy(this, 'ContinuePolicy', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({ sid: 'ContinueRun', actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] }),
+      ],
+    });
+  }
+}
+
+/**
+ * Continue: StartExecution of this very state machine ($$.StateMachine.Id) with the state, named by the chunk
+ * (`<run>-2`, `<run>-3`…). A retry after a start that did happen meets ExecutionAlreadyExists: that is the
+ * same continuation, so it ends this execution as Continued too. Anything else is caught into the report.
+ */
+function continueRun(scope: Construct, failed: sfn.IChainable): sfn.IChainable {
+  const continued = new sfn.Succeed(scope, 'Continued', { comment: 'The run goes on in the execution named by $.continueAs.' });
+  const start = new sfn.CustomState(scope, 'Continue', {
+    stateJson: {
+      Type: 'Task',
+      Comment: 'Hand the run on to a fresh execution (an execution has 25,000 history events and the timeout).',
+      Resource: 'arn:aws:states:::states:startExecution',
+      Parameters: { 'StateMachineArn.$': '$$.StateMachine.Id', 'Name.$': '$.continueAs', 'Input.$': '$' },
+      ResultPath: null,
+    },
+  });
+  start.addRetry({
+    errors: ['StepFunctions.ExecutionLimitExceededException', 'States.TaskFailed'],
+    interval: Duration.seconds(5),
+    maxAttempts: 5,
+    backoffRate: 2,
+  });
+  start.addCatch(continued, { errors: ['StepFunctions.ExecutionAlreadyExistsException'], resultPath: '$.continued' });
+  start.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
+  return start.next(continued);
 }
 
 function incomplete(scope: Construct, error: string, causePath: string): sfn.Fail {

@@ -3,6 +3,7 @@ import { createChunkHandler, type ChunkDeps } from '../../lambda/aws/chunkHandle
 import { ChunkEnvSchema, FinalizeEnvSchema, readEnv, StartEnvSchema } from '../../lambda/aws/env.ts';
 import { createFinalizeHandler } from '../../lambda/aws/finalizeHandler.ts';
 import { createLogger, type Logger } from '../../lambda/aws/log.ts';
+import { segmentLimitsFromEnv } from '../../lambda/aws/segment.ts';
 import { S3Store } from '../../lambda/stores/s3Store.ts';
 import { createStartHandler, type StartEvent, type StartResult } from '../../lambda/aws/startHandler.ts';
 import type { RunState, Summary } from '../../lambda/run/state.ts';
@@ -26,8 +27,10 @@ export interface LocalFlowOptions {
   portal?: ChunkDeps['portal'];
   wrapStore?: (store: ObjectStore, step: 'start' | 'chunk' | 'finalize') => ObjectStore;
   onChunk?: (state: RunState, execution: LocalExecution) => void;
-  /** The chunk's clock (tests: a clock that ticks per call makes the time budget deterministic). */
+  /** The chunk's clock (tests: a clock that ticks per call makes the time budget deterministic); also the execution timeout's. */
   now?: () => number;
+  /** The worker's reserved concurrency (concurrent chunks beyond it are throttled, as deployed); default: none. */
+  workerConcurrency?: number;
 }
 
 export interface LocalFlow {
@@ -54,6 +57,7 @@ export function createLocalFlow(options: LocalFlowOptions): LocalFlow {
     webhook: async () => options.webhookUrl,
     ...(options.portal ? { portal: options.portal } : {}),
     ...(options.now ? { now: options.now } : {}),
+    segment: segmentLimitsFromEnv(env),
     log,
   });
   const finalize = createFinalizeHandler({ env: readEnv(FinalizeEnvSchema, env), store: storeFor('finalize'), log });
@@ -62,16 +66,14 @@ export function createLocalFlow(options: LocalFlowOptions): LocalFlow {
     finalize,
     ...(options.chunkTimeoutMs !== undefined ? { chunkTimeoutMs: options.chunkTimeoutMs } : {}),
     ...(options.onChunk ? { onChunk: options.onChunk } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.workerConcurrency !== undefined ? { chunkConcurrency: options.workerConcurrency } : {}),
   });
   const start = createStartHandler({ env: readEnv(StartEnvSchema, env), store: storeFor('start'), sfn: stateMachine, log });
 
   return {
     start: (event) => start(event),
     stateMachine,
-    summaryOf: async (name) => {
-      const execution = stateMachine.executions.get(name);
-      if (!execution) throw new Error(`no execution named ${name}`);
-      return execution.result;
-    },
+    summaryOf: (name) => stateMachine.summaryOf(name),
   };
 }

@@ -9,7 +9,10 @@ import type { ObjectStore } from '../stores/store.ts';
 import { chunkDeadline, ChunkEnvSchema, readEnv, type ChunkEnv } from './env.ts';
 import { errorFields, type Logger } from './log.ts';
 import { lazyHandler } from './lazy.ts';
+import { needsHeader, readHeaderFirst } from './headerGuard.ts';
+import { withHeader, withoutHeader } from './runHeader.ts';
 import { webhookUrl } from './secret.ts';
+import { beginSegment, DEFAULT_SEGMENT_LIMITS, endChunk, type SegmentLimits, segmentLimitsFromEnv } from './segment.ts';
 
 export interface ChunkDeps {
   env: ChunkEnv;
@@ -21,11 +24,29 @@ export interface ChunkDeps {
   portal?: (webhookUrl: string, options: RunOptions) => Promise<PortalSession>;
   log: Logger;
   now?: () => number;
+  /** When an execution hands the run on to a fresh one (default DEFAULT_SEGMENT_LIMITS). */
+  segment?: SegmentLimits;
 }
 
-/** Builds the worker around its edges. One call = one chunk: RunState in, the next RunState out. */
+/**
+ * Builds the worker around its edges. One call = one chunk: RunState in, the next RunState out. Around the
+ * engine it keeps the state small (the header in S3), refuses an absurd header before anything is sent, and
+ * counts this execution's chunks so a days-long run continues in a fresh execution (`continueAs`).
+ */
 export function createChunkHandler(deps: ChunkDeps) {
   const now = deps.now ?? Date.now;
+  const work = chunkWork(deps, now);
+  return async (input: RunState, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<RunState> => {
+    const output = deps.store(deps.env.BUCKET ?? input.source.bucket);
+    let state = await withHeader(beginSegment(input, now()), output);
+    if (needsHeader(state)) state = (await readHeaderFirst(state, deps.store(state.source.bucket))) ?? state;
+    const next = state.checkpoint.done ? state : await work(state, context);
+    return endChunk(await withoutHeader(next, output), deps.segment ?? DEFAULT_SEGMENT_LIMITS, now());
+  };
+}
+
+/** The engine's chunk with the portal session, the no-progress guard and the logs. */
+function chunkWork(deps: ChunkDeps, now: () => number) {
   return async (state: RunState, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<RunState> => {
     const started = now();
     const remaining = context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
@@ -96,5 +117,6 @@ export const handler = lazyHandler(
       store,
       webhook: async () => (env.WEBHOOK_SECRET_ARN ? webhookUrl(env.WEBHOOK_SECRET_ARN) : undefined),
       log,
+      segment: segmentLimitsFromEnv(process.env),
     }),
 );

@@ -5,6 +5,7 @@ import type { ObjectStore } from '../stores/store.ts';
 import { FinalizeEnvSchema, readEnv, type FinalizeEnv } from './env.ts';
 import { redactText, type Logger } from './log.ts';
 import { lazyHandler } from './lazy.ts';
+import { withHeader } from './runHeader.ts';
 
 /** Step Functions' caught error: `Cause` is the Lambda's error JSON ({ errorType, errorMessage, … }) or text. */
 export interface CaughtError {
@@ -37,9 +38,11 @@ export function describeCaught(error: CaughtError): { code: string; message: str
 /** Builds the finalize step around its store. */
 export function createFinalizeHandler(deps: FinalizeDeps) {
   return async (event: FinalizeEvent, _context?: Context): Promise<Summary> => {
-    const { error, ...state } = event;
-    const log = deps.log.child({ runId: state.runId });
-    const output = deps.store(deps.env.BUCKET ?? state.source.bucket);
+    const { error, continueAs: _c, segment: _s, ...stored } = event;
+    const log = deps.log.child({ runId: stored.runId });
+    const output = deps.store(deps.env.BUCKET ?? stored.source.bucket);
+    // rejected.csv starts with the header kept in S3 (gone only when an earlier finalize already finished).
+    const state = await withHeader(stored, output, { missingOk: true });
     const summary = await finalizeRun(state, output, error ? { error: describeCaught(error) } : {});
     log.info('run finalized', {
       rows: summary.rows,

@@ -1,7 +1,7 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, S3Event } from 'aws-lambda';
 import type { RunOptions } from '../config.ts';
-import { INCOMING, partsPrefixFor, reportPrefixFor } from '../run/keys.ts';
+import { executionNameFor, INCOMING, partsPrefixFor, reportPrefixFor } from '../run/keys.ts';
 import { newRunState, runIdFor } from '../run/newRun.ts';
 import type { RunState } from '../run/state.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
@@ -53,7 +53,7 @@ export interface StartDeps {
 }
 
 // The key helpers live in run/keys.ts (the CLI names the same keys); kept exported here for existing importers.
-export { INCOMING, partsPrefixFor, reportPrefixFor };
+export { executionNameFor, INCOMING, partsPrefixFor, reportPrefixFor };
 
 /** One object a start event names, before it is checked. */
 export interface StartTarget {
@@ -114,11 +114,6 @@ export function ignoreReason(key: string): string | undefined {
   if (!key.startsWith(INCOMING)) return `outside ${INCOMING}`;
   if (!key.toLowerCase().endsWith('.csv')) return 'not a .csv file';
   return undefined;
-}
-
-/** Step Functions names: 1–80 of [A-Za-z0-9-_]. */
-export function executionNameFor(runId: string): string {
-  return runId.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
 }
 
 /**

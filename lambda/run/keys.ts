@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Where a run's objects live in the bucket. Kept apart from the handlers and the engine so the CLI and the
  * start Lambda can name these keys without loading either.
@@ -6,9 +8,44 @@
 /** Uploads under this prefix start a run. */
 export const INCOMING = 'incoming/';
 
-/** reports/<key without incoming/>/<runId>/ */
+/** S3's limit on a key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
+/** The longest name a run writes under its report prefix (`rejected.csv`, `summary.json`), with room to spare. */
+const REPORT_NAME_BYTES = 32;
+
+/**
+ * reports/<key without incoming/>/<runId>/. A source key so long that the report keys would pass S3's 1,024 bytes
+ * keeps as much of its name as fits, then `~` and a hash of the whole key: still deterministic and distinct.
+ */
 export function reportPrefixFor(key: string, runId: string): string {
-  return `reports/${key.slice(INCOMING.length)}/${runId}/`;
+  const name = key.slice(INCOMING.length);
+  const full = `reports/${name}/${runId}/`;
+  if (Buffer.byteLength(full) + REPORT_NAME_BYTES <= MAX_KEY_BYTES) return full;
+  const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  const room = MAX_KEY_BYTES - REPORT_NAME_BYTES - Buffer.byteLength(`reports//${runId}/~${hash}`);
+  return `reports/${cutToBytes(name, room)}~${hash}/${runId}/`;
+}
+
+/** The longest prefix of `text` within `bytes` UTF-8 bytes, cut between characters. */
+function cutToBytes(text: string, bytes: number): string {
+  let used = 0;
+  let out = '';
+  for (const ch of text) {
+    used += Buffer.byteLength(ch);
+    if (used > bytes) break;
+    out += ch;
+  }
+  return out;
+}
+
+/** Step Functions names: 1–80 of [A-Za-z0-9-_]. */
+export function executionNameFor(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80);
+}
+
+/** Where the chunk handler keeps the run's header (cells and raw line) between steps. */
+export function headerKeyFor(partsPrefix: string): string {
+  return `${partsPrefix}header.json`;
 }
 
 /** parts/<runId>/: the chunks' report parts, until finalize joins them. */

@@ -4,7 +4,8 @@ import type { RowStatus, SendStats } from '../types.ts';
 
 /**
  * The state passed between the steps start → chunk → … → chunk → finalize.
- * In AWS it is the Step Functions execution state (JSON, < 256 KB); locally the driver loops over it.
+ * In AWS it is the Step Functions execution state (JSON, ≤ 256 KiB: kept to a few KB, the header is in S3);
+ * locally the driver loops over it.
  * Everything a chunk needs to continue exactly where the last one stopped lives here.
  */
 export interface RunState {
@@ -18,6 +19,22 @@ export interface RunState {
   options: RunOptions;
   startedAt: string;
   checkpoint: Checkpoint;
+  /**
+   * This execution's share of the run. A days-long run goes on in fresh executions (Step Functions caps an
+   * execution's history and time): `index` 1 is the first, and the chunk handler hands over after a number of
+   * chunks or hours. Absent = first execution, nothing counted yet.
+   */
+  segment?: Segment;
+  /** Set by the chunk that ended this execution's share: the execution that continues the run. */
+  continueAs?: string;
+}
+
+export interface Segment {
+  index: number;
+  /** Chunks finished in this execution. */
+  chunks: number;
+  /** When this execution's share began (ISO). */
+  startedAt: string;
 }
 
 export interface Checkpoint {
@@ -33,9 +50,12 @@ export interface Checkpoint {
     delimiter: ',' | ';' | '\t' /** The source starts with a UTF-8 BOM (rejected.csv keeps it). */;
     bom?: boolean;
   };
+  /** Only inside a step: between steps the header lives in S3 under `headerKey` (a wide header would outgrow the state). */
   header?: string[];
-  /** Raw header line, for rejected.csv. */
+  /** Raw header line, for rejected.csv (inside a step only, like `header`). */
   headerRaw?: string;
+  /** Where the chunk handler keeps `header` and `headerRaw` (JSON) once read: beside the run's parts. */
+  headerKey?: string;
   rows: number;
   counts: Partial<Record<RowStatus, number>>;
   errorCodes: Record<string, number>;

@@ -78,8 +78,8 @@ describe('S3 objects that change or are too large', () => {
   it('deleted while being read: the run fails clearly, the rows read before are reported once, in order', async () => {
     const key = 'incoming/deleted.csv';
     const f = flow(async (n) => {
-      // Read 1 is the format sniff, 2 the first chunk: the object disappears before the second chunk.
-      if (n === 3) await s3.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+      // Reads 1 and 2 are the header (format sniff, header line), 3 the first chunk: the object disappears before the second chunk.
+      if (n === 4) await s3.client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
     });
     const { runs } = await f.start(await upload(key, csv(3000)));
     const summary = await f.summaryOf(runs[0].executionName!);
@@ -90,7 +90,7 @@ describe('S3 objects that change or are too large', () => {
   it('replaced while being read: the run never mixes versions — it fails clearly after the rows of the first', async () => {
     const key = 'incoming/replaced.csv';
     const f = flow(async (n) => {
-      if (n === 4) await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: csv(3000, 100_001) }));
+      if (n === 5) await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: csv(3000, 100_001) }));
     });
     const { runs } = await f.start(await upload(key, csv(3000)));
     const summary = await f.summaryOf(runs[0].executionName!);

@@ -102,6 +102,21 @@ describe('start event parsing', () => {
     expect(reportPrefixFor('incoming/2024/may.csv', 'abc')).toBe('reports/2024/may.csv/abc/');
     expect(executionNameFor('ab:c/d'.repeat(30))).toMatch(/^[A-Za-z0-9_-]{80}$/);
   });
+
+  it("a source key so long that its report keys would pass S3's 1,024 bytes gets a shortened, deterministic, distinct prefix", () => {
+    const runId = '0123456789abcdef';
+    const long = (tail: string) => `incoming/${'д/'.repeat(250)}${'x'.repeat(240)}${tail}.csv`; // 1,004 bytes: a valid S3 key, too long for reports/…/<runId>/
+    const a = reportPrefixFor(long('a'), runId);
+    const b = reportPrefixFor(long('b'), runId);
+    for (const name of ['report.csv', 'rejected.csv', 'summary.json', 'plan.csv']) {
+      expect(Buffer.byteLength(`${a}${name}`)).toBeLessThanOrEqual(1024);
+    }
+    expect(a).toBe(reportPrefixFor(long('a'), runId));
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^reports\/д\/д\/.*~[0-9a-f]{16}\/0123456789abcdef\/$/);
+    // Keys that fit keep the plain form.
+    expect(reportPrefixFor(`incoming/${'x'.repeat(900)}.csv`, runId)).toBe(`reports/${'x'.repeat(900)}.csv/${runId}/`);
+  });
 });
 
 describe('structured logger', () => {

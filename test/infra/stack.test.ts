@@ -247,17 +247,45 @@ describe('state machine', () => {
     expect(chunk.Parameters?.FunctionName ?? chunk.Resource).toBeDefined();
     expect(chunk.Next).toBe('Done?');
     const done = def.States['Done?'];
-    expect(done.Choices).toEqual([{ Variable: '$.checkpoint.done', BooleanEquals: true, Next: 'Finalize' }]);
+    expect(done.Choices).toEqual([
+      { Variable: '$.checkpoint.done', BooleanEquals: true, Next: 'Finalize' },
+      { Variable: '$.continueAs', IsPresent: true, Next: 'Continue' },
+    ]);
     expect(done.Default).toBe('Chunk');
     expect(def.States.Finalize.Next).toBe('Outcome');
     expect(def.States.Imported.Type).toBe('Succeed');
+  });
+
+  it('continues a long run in a fresh execution of itself under the name the chunk gave, then ends this one successfully', () => {
+    const def = definitionOf(s.template);
+    const next = def.States.Continue as unknown as {
+      Type: string;
+      Resource: string;
+      Parameters: Record<string, string>;
+      Next: string;
+      Catch: Array<{ ErrorEquals: string[]; Next: string }>;
+    };
+    expect(next).toMatchObject({ Type: 'Task', Resource: 'arn:aws:states:::states:startExecution', Next: 'Continued' });
+    expect(next.Parameters).toEqual({ 'StateMachineArn.$': '$$.StateMachine.Id', 'Name.$': '$.continueAs', 'Input.$': '$' });
+    expect(next.Catch.map((c) => [c.ErrorEquals, c.Next])).toEqual([
+      [['StepFunctions.ExecutionAlreadyExistsException'], 'Continued'],
+      [['States.ALL'], 'FinalizeFailedRun'],
+    ]);
+    expect(def.States.Continued.Type).toBe('Succeed');
+    // The role may start executions of this state machine, and nothing else of Step Functions.
+    s.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [Match.objectLike({ Action: 'states:StartExecution', Resource: { Ref: Match.stringLikeRegexp('StateMachine') } })],
+      },
+    });
   });
 
   it('retries Lambda service errors patiently and chunk crashes a couple of times', () => {
     const retry = definitionOf(s.template).States.Chunk.Retry ?? [];
     const service = retry.find((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'));
     expect(service?.ErrorEquals).toEqual(LAMBDA_SERVICE_ERRORS);
-    expect(service?.MaxAttempts).toBeGreaterThanOrEqual(100);
+    // Runs no longer wait for each other by throttling (the queue): enough for a service hiccup, within one execution's quotas.
+    expect(service?.MaxAttempts).toBeGreaterThanOrEqual(20);
     expect(service?.BackoffRate).toBeGreaterThan(1);
     expect(service?.MaxDelaySeconds).toBeGreaterThan(0);
     const crash = retry.find((r) => r.ErrorEquals.includes('Sandbox.Timedout'));
@@ -283,7 +311,7 @@ describe('state machine', () => {
       {
         ErrorEquals: LAMBDA_SERVICE_ERRORS,
         IntervalSeconds: 5,
-        MaxAttempts: 500,
+        MaxAttempts: 40,
         BackoffRate: 2,
         MaxDelaySeconds: 300,
         JitterStrategy: 'FULL',
@@ -305,7 +333,11 @@ describe('state machine', () => {
 
   it('still finalizes a failed run into a report, then fails with the chunk error', () => {
     const def = definitionOf(s.template);
-    expect(def.States.Chunk.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FinalizeFailedRun' }]);
+    // States.ALL does not catch States.DataLimitExceeded: it has its own catcher.
+    expect(def.States.Chunk.Catch).toEqual([
+      { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: '$.error', Next: 'FinalizeFailedRun' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FinalizeFailedRun' },
+    ]);
     const finalizeFailed = def.States.FinalizeFailedRun;
     expect(finalizeFailed.ResultPath).toBe('$.summary');
     expect(finalizeFailed.Next).toBe('RunFailed');
