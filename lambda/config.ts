@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigurationError } from './errors.ts';
 
 /**
  * One configuration object for a run, validated once at the edge (CLI flags, Lambda payload, environment)
@@ -65,4 +66,29 @@ export type RunOptionsInput = z.input<typeof RunOptionsSchema>;
 
 export function parseRunOptions(input: unknown): RunOptions {
   return RunOptionsSchema.parse(input ?? {});
+}
+
+/** A host name (`crm.example.com`) or its subdomains (`*.example.com`): lowercase letters, digits, `-`, dots. */
+const ALLOWED_HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
+
+/**
+ * Hosts besides Bitrix24's cloud zones that a portal's redirect may move the webhook to (a self-hosted portal
+ * that changed its name): `crm.example.com`, or `*.example.com` for its subdomains. IP addresses, private and
+ * loopback addresses stay refused whatever this says. Operator configuration (the B24_ALLOWED_HOSTS variable),
+ * not a run option: a manual invocation must not be able to widen where the webhook code may go.
+ */
+export const AllowedHostsSchema = z.array(
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(ALLOWED_HOST, 'an allowed host is a host name (crm.example.com) or *.example.com, without scheme, port or path'),
+);
+
+/** `B24_ALLOWED_HOSTS`: names separated by commas or spaces (none when unset). Throws ConfigurationError. */
+export function parseAllowedHosts(text: string | undefined): string[] {
+  const names = (text ?? '').split(/[\s,]+/).filter(Boolean);
+  const parsed = AllowedHostsSchema.safeParse(names);
+  if (parsed.success) return parsed.data;
+  throw new ConfigurationError(`B24_ALLOWED_HOSTS: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
 }

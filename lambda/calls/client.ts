@@ -4,6 +4,7 @@ import type { BatchResult, PortalApi, PortalErrorBody, SendStats } from '../type
 import { BACKOFF_BASE_MS, backoffDelay } from './backoff.ts';
 import { batchBilling, methodOfKey, resetAt, timeOf, unwrapBatch } from './http/batchBody.ts';
 import { observeTimes } from './http/observe.ts';
+import { reachFrom } from './http/reach.ts';
 import { type Answer, WebhookTransport } from './http/transport.ts';
 import { classify, commandKind, haltMessage, isOversize, LIMIT_CODES, type LimitKind, networkFailure } from './http/verdict.ts';
 import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from './limits/throttle.ts';
@@ -22,7 +23,9 @@ import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from '.
  * - a batch too large or too slow (413, an HTML 5xx page, 504, a timeout, an answer past the body cap) is not re-sent as it was: it throws
  *   TransientError for the caller to send the work in smaller batches (`batch` splits reads itself);
  * - anything else: PortalError(code, description, status) ('' code for crm's "Not found").
- * A 302 (renamed portal) is followed by re-POSTing the same body to the Location, remembered for later.
+ * A 301–308 from a renamed portal is followed by re-POSTing the same body to the Location, remembered for
+ * later, only to a Bitrix24 cloud host or an allowed one with a whole webhook path (else PORTAL_MOVED halts).
+ * The webhook host itself is never an IP, private or link-local address; loopback only in local mode.
  * Nothing thrown or logged carries the webhook URL or code: messages are built from the host and redacted.
  *
  * The parts live in http/: the code table (verdict.ts), the HTTP exchange (transport.ts), reading answer
@@ -46,6 +49,16 @@ export interface ClientOptions {
    * as transient RESPONSE_TOO_LARGE (a batch's work goes again in smaller batches, as after a 413).
    */
   maxBodyBytes?: number;
+  /**
+   * The local sandbox: http:// and loopback hosts allowed (default: B24_LOCAL_MODE=1). Never inside a Lambda,
+   * whatever this says (the Runtime API listens on 127.0.0.1:9001).
+   */
+  localMode?: boolean;
+  /**
+   * Hosts besides Bitrix24's cloud zones a redirect may move the webhook to: names or `*.suffix` (default:
+   * B24_ALLOWED_HOSTS). Any other redirect halts the run with PORTAL_MOVED.
+   */
+  allowedHosts?: readonly string[];
   fetch?: typeof fetch;
   /** Local clock, ms (default Date.now). */
   now?: () => number;
@@ -101,6 +114,7 @@ export class PortalClient implements PortalApi {
       timeoutMs: this.timeoutMs,
       maxBodyBytes: opts.maxBodyBytes,
       log: (line) => this.log(line),
+      reach: reachFrom(opts),
     });
     this.host = this.transport.host;
     this.now = opts.now ?? Date.now;

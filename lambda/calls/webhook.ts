@@ -1,4 +1,5 @@
 import { RunHaltedError } from '../errors.ts';
+import { hostKind, type Reach, webhookHostProblem } from './http/reach.ts';
 
 /** The redaction lives in a module of its own (the Lambda logs use it too); re-exported for the client's callers. */
 export { redact } from '../redact.ts';
@@ -18,20 +19,23 @@ export interface Webhook {
   code: string;
 }
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
-
-/** True for 127.0.0.0/8, ::1 and localhost: the only hosts plain http:// is allowed for (the local sandbox). */
+/** Loopback hosts: the local sandbox's, allowed in local mode only (see http/reach.ts). */
 export function isLoopback(hostname: string): boolean {
-  return LOOPBACK.test(hostname);
+  return hostKind(hostname) === 'loopback';
 }
 
+/** Outside local mode, with no allowed hosts: the reach of a deployed run. */
+const STRICT: Reach = { localMode: false, allowedHosts: [] };
+
 /**
- * Checks the webhook URL's shape before any call and splits it. A trailing method (`…/profile.json`) is
- * dropped. Throws RunHaltedError('INVALID_WEBHOOK') with a message that never repeats the URL or code.
+ * Checks the webhook URL's shape and host before any call and splits it. A trailing method (`…/profile.json`)
+ * is dropped. The host must be a name (a portal), not an IP address, and never link-local or private; loopback
+ * and plain http only in `reach.localMode` (the sandbox). Throws RunHaltedError('INVALID_WEBHOOK'), a
+ * configuration error, with a message that never repeats the URL or code.
  *
  * @example parseWebhook('https://acme.bitrix24.ru/rest/1/abc123/') // → { base: '…/rest/1/abc123/', host: 'acme.bitrix24.ru', userId: 1, code: 'abc123' }
  */
-export function parseWebhook(url: string): Webhook {
+export function parseWebhook(url: string, reach: Reach = STRICT): Webhook {
   let u: URL;
   try {
     u = new URL(String(url).trim());
@@ -42,12 +46,8 @@ export function parseWebhook(url: string): Webhook {
   if (u.protocol !== 'https:' && u.protocol !== 'http:') {
     throw new RunHaltedError('INVALID_WEBHOOK', `the webhook URL for ${host} must use https://`);
   }
-  if (u.protocol === 'http:' && !isLoopback(u.hostname)) {
-    throw new RunHaltedError(
-      'INVALID_WEBHOOK',
-      `the webhook URL for ${host} uses plain http://; Bitrix24 portals require https:// (http is only allowed for a local sandbox on 127.0.0.1/localhost)`,
-    );
-  }
+  const problem = webhookHostProblem(u, reach);
+  if (problem) throw new RunHaltedError('INVALID_WEBHOOK', `the webhook URL for ${host} ${problem}`);
   if (u.username || u.password) {
     throw new RunHaltedError('INVALID_WEBHOOK', `the webhook URL for ${host} must not carry a user name or password`);
   }
@@ -62,13 +62,12 @@ export function parseWebhook(url: string): Webhook {
   return { base: `${u.protocol}//${host}/rest/${m[1]}/${m[2]}/`, host, userId: Number(m[1]), code };
 }
 
-/** The base URL to use after the portal answered 302 with `location` for a call to `current + method`. */
-export function rebase(current: string, location: string): string {
+/**
+ * The webhook base a redirect's `location` names (resolved against `current`): its `/rest/<user>/<code>/`
+ * prefix. Undefined when the Location has none: our token path is never copied onto another address.
+ */
+export function rebase(current: string, location: string): string | undefined {
   const next = new URL(location, current);
-  const path = next.pathname;
-  const rest = /^(.*\/rest\/\d+\/[^/]+\/)/.exec(path);
-  if (rest) return `${next.protocol}//${next.host}${rest[1]}`;
-  // The location names another host only: keep our path on it.
-  const old = new URL(current);
-  return `${next.protocol}//${next.host}${old.pathname}`;
+  const rest = /^(.*?\/rest\/\d+\/[^/]+\/)/.exec(`${next.pathname}/`);
+  return rest ? `${next.protocol}//${next.host}${rest[1]}` : undefined;
 }

@@ -66,7 +66,7 @@ describe('the answer body is capped', () => {
   for (const withLength of [false, true]) {
     it(`stops reading past the cap (${withLength ? 'with' : 'without'} content-length): a transient RESPONSE_TOO_LARGE`, async () => {
       const portal = await hugeAnswerServer(200 * MiB, withLength);
-      const client = createClient({ webhookUrl: portal.url, limits: options.limits, maxBodyBytes: MiB, maxRetries: 0 });
+      const client = createClient({ webhookUrl: portal.url, limits: options.limits, maxBodyBytes: MiB, maxRetries: 0, localMode: true });
       const e = await client.call('profile').catch((x: unknown) => x);
       expect(e).toBeInstanceOf(TransientError);
       expect((e as TransientError).code).toBe('RESPONSE_TOO_LARGE');

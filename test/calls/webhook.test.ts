@@ -16,10 +16,11 @@ describe('parseWebhook', () => {
     expect(parseWebhook(`https://acme.bitrix24.ru/rest/7/${SECRET}`).base).toBe(`https://acme.bitrix24.ru/rest/7/${SECRET}/`);
   });
 
-  it('refuses plain http except on loopback', () => {
+  it('refuses plain http except on loopback, and loopback itself outside local mode', () => {
     expect(() => parseWebhook(`http://acme.bitrix24.ru/rest/1/${SECRET}/`)).toThrow(/https/);
     for (const host of ['127.0.0.1:8080', '127.4.5.6', 'localhost:3000', '[::1]:9000']) {
-      expect(parseWebhook(`http://${host}/rest/1/${SECRET}/`).host).toBe(host);
+      expect(parseWebhook(`http://${host}/rest/1/${SECRET}/`, { localMode: true, allowedHosts: [] }).host).toBe(host);
+      expect(() => parseWebhook(`http://${host}/rest/1/${SECRET}/`)).toThrow(/loopback/);
     }
   });
 
@@ -57,14 +58,16 @@ describe('redact', () => {
   });
 });
 
-describe('rebase (302 from a renamed portal)', () => {
+describe('rebase (a redirect from a renamed portal)', () => {
   it('takes the new host and webhook path from the Location', () => {
     expect(rebase(`https://old.bitrix24.ru/rest/1/${SECRET}/`, `https://new.bitrix24.ru/rest/1/${SECRET}/batch.json`)).toBe(
       `https://new.bitrix24.ru/rest/1/${SECRET}/`,
     );
-    expect(rebase(`https://old.bitrix24.ru/rest/1/${SECRET}/`, 'https://new.bitrix24.ru/')).toBe(
-      `https://new.bitrix24.ru/rest/1/${SECRET}/`,
-    );
+  });
+
+  it('never copies our token path onto a Location that has none', () => {
+    expect(rebase(`https://old.bitrix24.ru/rest/1/${SECRET}/`, 'https://new.bitrix24.ru/')).toBeUndefined();
+    expect(rebase(`https://old.bitrix24.ru/rest/1/${SECRET}/`, '/login/?back=/rest/')).toBeUndefined();
   });
 });
 
