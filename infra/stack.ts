@@ -182,7 +182,8 @@ export class LeadImportStack extends Stack {
     chunk.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteParts',
-        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        // GetObject: the run's header is kept beside its parts (parts/<runId>/header.json) and read by every chunk.
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
         resources: [storage.objects(PREFIX.parts)],
       }),
     );
