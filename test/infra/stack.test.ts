@@ -190,13 +190,13 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('scopes the chunk to reading incoming/ and writing parts/', () => {
+  it('scopes the chunk to reading incoming/ and writing parts/ (and reading back the run header kept there)', () => {
     const bucketArn = { 'Fn::GetAtt': [logicalId(s.stack.bucket), 'Arn'] };
     const objects = (prefix: string) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}*`]] });
     const s3 = nonLogging('chunk').filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
     expect(s3).toEqual([
       expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objects('incoming/') }),
-      expect.objectContaining({ Action: ['s3:AbortMultipartUpload', 's3:PutObject'], Resource: objects('parts/') }),
+      expect.objectContaining({ Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], Resource: objects('parts/') }),
     ]);
   });
 
