@@ -1,10 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openPortal } from '../../lambda/calls/session.ts';
 import { parseRunOptions } from '../../lambda/config.ts';
 import { resolveHeader } from '../../lambda/payloads/header.ts';
 import { compileRows } from '../../lambda/payloads/compile.ts';
 import { startSandbox, type Sandbox } from '../../harness/sandbox/portal.ts';
 import type { ValidRow } from '../../lambda/types.ts';
+
+// The sandbox listens on loopback over http: the client allows that only in the explicit local mode.
+vi.stubEnv('B24_LOCAL_MODE', '1');
 
 let sb: Sandbox | undefined;
 afterEach(async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../lambda/calls/client.ts';
 import { loadCatalogue } from '../../lambda/calls/preflight.ts';
 import { parseRunOptions } from '../../lambda/config.ts';
@@ -8,6 +8,9 @@ import { resolveHeader } from '../../lambda/payloads/header.ts';
 import { compileRows } from '../../lambda/payloads/compile.ts';
 import { startSandbox, type Sandbox } from '../../harness/sandbox/portal.ts';
 import type { Catalogue, SourceRecord } from '../../lambda/types.ts';
+
+// The sandbox listens on loopback over http: the client allows that only in the explicit local mode.
+vi.stubEnv('B24_LOCAL_MODE', '1');
 
 const options = parseRunOptions({});
 let sb: Sandbox;

@@ -1,10 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { classify } from '../../lambda/calls/client.ts';
 import { createDiffPlanner } from '../../lambda/calls/planning/diff.ts';
 import { createSender } from '../../lambda/calls/sender.ts';
 import { parseRunOptions } from '../../lambda/config.ts';
 import { FAR, row, setup } from '../support/bitrix.ts';
 import { commandsOf, scripted, timeBlock, type Scripted } from '../support/realPortal.ts';
+
+// The sandbox listens on loopback over http: the client allows that only in the explicit local mode.
+vi.stubEnv('B24_LOCAL_MODE', '1');
 
 let portals: Scripted[] = [];
 afterEach(async () => {

@@ -1,10 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SendHaltedError } from '../../lambda/errors.ts';
 import { blindPlanner } from '../../lambda/calls/sender.ts';
 import { RunHaltedError } from '../../lambda/errors.ts';
 import { startSandbox, type Sandbox } from '../../harness/sandbox/portal.ts';
 import type { PlannedWrite, ValidRow, WritePlanner } from '../../lambda/types.ts';
 import { FAR, row, setup } from '../support/bitrix.ts';
+
+// The sandbox listens on loopback over http: the client allows that only in the explicit local mode.
+vi.stubEnv('B24_LOCAL_MODE', '1');
 
 let sb: Sandbox | undefined;
 afterEach(async () => {

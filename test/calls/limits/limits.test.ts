@@ -1,6 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../harness/sandbox/portal.ts';
 import { FAR, row, setup } from '../../support/bitrix.ts';
+
+// The sandbox listens on loopback over http: the client allows that only in the explicit local mode.
+vi.stubEnv('B24_LOCAL_MODE', '1');
 
 let sandboxes: Sandbox[] = [];
 afterEach(async () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../../../lambda/calls/client.ts';
 import { createDiffPlanner } from '../../../lambda/calls/planning/diff.ts';
 import { normaliseMulti } from '../../../lambda/calls/planning/normalise.ts';
@@ -10,6 +10,9 @@ import { resolveHeader } from '../../../lambda/payloads/header.ts';
 import { compileRows } from '../../../lambda/payloads/compile.ts';
 import { startSandbox, type Sandbox } from '../../../harness/sandbox/portal.ts';
 import type { LeadRecord, RowOutcome, ValidRow } from '../../../lambda/types.ts';
+
+// The sandbox listens on loopback over http: the client allows that only in the explicit local mode.
+vi.stubEnv('B24_LOCAL_MODE', '1');
 
 const FAST = { rate: 1000, burst: 1000, operatingLimit: 10_000, operatingWindow: 600, concurrency: 4 };
 let sb: Sandbox | undefined;
