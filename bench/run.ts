@@ -28,7 +28,7 @@ for (const file of benches) {
   const r = spawnSync(process.execPath, ['--import', TSX, join(HERE, file)], {
     stdio: 'inherit',
     // Figures only: the SDK's Node 22 notice would interleave with them.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env },
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', B24_LOCAL_MODE: '1', ...process.env },
   });
   const s = ((Date.now() - t0) / 1000).toFixed(1);
   if (r.status !== 0) {
