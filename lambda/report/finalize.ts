@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import type { PartKind } from '../run/keys.ts';
-import { EOL, PLAN_COLUMNS, buildSummary, reportHeader, reportKeys } from './lines.ts';
+import { EOL, PLAN_COLUMNS, buildSummary, reportHeader, reportKeys, formatRejectedSafe } from './lines.ts';
 import { encodeText } from '../rows/text.ts';
 import type { RunState, Summary } from '../run/state.ts';
 import type { ObjectStore } from '../stores/store.ts';
 
-const PART = /(\d{6})\.(report|rejected|plan)\.csv$/;
+const PART = /(\d{6})\.(report|rejected-safe|rejected|plan)\.csv$/;
 
 /**
  * Ends a run: streams the chunks' parts, in order, into report.csv, rejected.csv and (when rows went through
@@ -56,6 +56,13 @@ export async function finalizeRun(
       : Buffer.concat([cp.format?.bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), encodeText(cp.headerRaw + EOL, encoding)]);
   const charset = encoding === 'utf-8' ? 'utf-8' : 'windows-1251';
   await output.write(summary.report.rejected, concat(output, head, parts('rejected')), `text/csv; charset=${charset}`);
+  // The copy to open in a spreadsheet: the same rows, cell by cell, guarded like the report (UTF-8).
+  const safeHead = cp.headerRaw === undefined ? '' : formatRejectedSafe(cp.headerRaw, cp.format?.delimiter ?? ',');
+  await output.write(
+    summary.report.rejectedSafe!,
+    concat(output, Buffer.from(safeHead), parts('rejected-safe')),
+    'text/csv; charset=utf-8',
+  );
 
   await output.write(summary.report.summary, JSON.stringify(summary, null, 2) + '\n', 'application/json');
   if (all.length > 0) await output.remove(all);

@@ -128,6 +128,7 @@ export function reportKeys(state: Pick<RunState, 'reportPrefix'>): Summary['repo
   return {
     report: state.reportPrefix + REPORT_FILE,
     rejected: state.reportPrefix + REJECTED_FILE,
+    rejectedSafe: state.reportPrefix + REJECTED_SAFE_FILE,
     summary: state.reportPrefix + SUMMARY_FILE,
     plan: state.reportPrefix + PLAN_FILE,
   };

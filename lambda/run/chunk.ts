@@ -70,7 +70,7 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
     await src.batches.return?.(undefined);
     throw err;
   }
-  const parts = new ChunkParts(deps.output, state.partsPrefix, cp.part, src.format.encoding, deps.sender !== undefined);
+  const parts = new ChunkParts(deps.output, state.partsPrefix, cp.part, src.format, deps.sender !== undefined);
   const statsBefore = deps.sender ? copyStats(deps.sender.stats()) : undefined;
   const pipeline = new WindowPipeline(
     cp,

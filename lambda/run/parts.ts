@@ -1,4 +1,4 @@
-import { formatOutcome, formatPlan, formatRejected, isRejected } from '../report/lines.ts';
+import { formatOutcome, formatPlan, formatRejected, formatRejectedSafe, isRejected } from '../report/lines.ts';
 import type { TextEncoding } from '../rows/text.ts';
 import type { ObjectStore } from '../stores/store.ts';
 import type { RowOutcome } from '../types.ts';
@@ -12,11 +12,21 @@ import { PartWriter } from './partWriter.ts';
 export class ChunkParts {
   private readonly report: PartWriter;
   private readonly rejected: PartWriter;
+  private readonly rejectedSafe: PartWriter;
   private readonly plan: PartWriter | undefined;
+  private readonly delimiter: string;
 
-  constructor(output: ObjectStore, partsPrefix: string, part: number, encoding: TextEncoding, withPlan: boolean) {
+  constructor(
+    output: ObjectStore,
+    partsPrefix: string,
+    part: number,
+    format: { encoding: TextEncoding; delimiter: string },
+    withPlan: boolean,
+  ) {
+    this.delimiter = format.delimiter;
     this.report = new PartWriter(output, partKey(partsPrefix, part, 'report'), 'utf-8');
-    this.rejected = new PartWriter(output, partKey(partsPrefix, part, 'rejected'), encoding);
+    this.rejected = new PartWriter(output, partKey(partsPrefix, part, 'rejected'), format.encoding);
+    this.rejectedSafe = new PartWriter(output, partKey(partsPrefix, part, 'rejected-safe'), 'utf-8');
     this.plan = withPlan ? new PartWriter(output, partKey(partsPrefix, part, 'plan'), 'utf-8') : undefined;
   }
 
@@ -33,13 +43,17 @@ export class ChunkParts {
 
   private async addRest(wrote: Promise<void> | undefined, outcome: RowOutcome, raw: string, rejected: boolean): Promise<void> {
     if (wrote) await wrote;
-    if (rejected) await this.rejected.add(formatRejected(raw));
+    if (rejected) {
+      await this.rejected.add(formatRejected(raw));
+      await this.rejectedSafe.add(formatRejectedSafe(raw, this.delimiter));
+    }
     if (this.plan) await this.plan.add(formatPlan(outcome));
   }
 
   async end(): Promise<void> {
     await this.report.end();
     await this.rejected.end();
+    await this.rejectedSafe.end();
     await this.plan?.end();
   }
 
@@ -47,7 +61,8 @@ export class ChunkParts {
   abort(err: Error): Promise<unknown> {
     this.report.abort(err);
     this.rejected.abort(err);
+    this.rejectedSafe.abort(err);
     this.plan?.abort(err);
-    return Promise.allSettled([this.report.done, this.rejected.done, this.plan?.done]);
+    return Promise.allSettled([this.report.done, this.rejected.done, this.rejectedSafe.done, this.plan?.done]);
   }
 }

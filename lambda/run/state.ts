@@ -108,5 +108,5 @@ export interface Summary {
   limitErrors: Record<string, number>;
   rowsPerSecond: number;
   /** Where the files are; `plan` (plan.csv) exists when rows went through the portal (diff preview / changes). */
-  report: { report: string; rejected: string; summary: string; plan?: string };
+  report: { report: string; rejected: string; rejectedSafe?: string; summary: string; plan?: string };
 }
