@@ -527,7 +527,6 @@ function objectParam(params: Record<string, unknown>, name: string): Record<stri
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-
 function compare(a: unknown, b: unknown, numeric: boolean): number {
   if (a === b) return 0;
   if (a === null || a === undefined || a === '') return -1;
