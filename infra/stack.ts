@@ -1,4 +1,6 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,6 +14,7 @@ import { Handler } from './handler.ts';
 import { acknowledge, wildcardResourceFinding } from './nag.ts';
 import { PREFIX, Storage } from './storage.ts';
 import { Workflow } from './workflow.ts';
+import { QUEUE_PREFIX } from '../lambda/aws/runQueue.ts';
 
 /** The worker's Lambda timeout (the maximum) and the budget it gives itself, leaving time to write its part. */
 export const CHUNK_TIMEOUT = Duration.minutes(15);
@@ -95,14 +98,18 @@ export class LeadImportStack extends Stack {
     this.start = new Handler(this, 'Start', {
       ...common,
       entry: 'lambda/aws/startHandler.ts',
-      description: 'b24-lead-import start: one execution per uploaded CSV version',
+      description: 'b24-lead-import start: queues one run per uploaded CSV version and starts them one at a time',
       memoryMb: 256,
       timeout: Duration.seconds(30),
+      // The queue's dispatcher must never run twice at once (lambda/aws/runQueue.ts). Without any reservation
+      // (workerConcurrency=0, accounts whose quota refuses one) two uploads in the same second may both start.
+      reservedConcurrency: config.workerConcurrency > 0 ? 1 : undefined,
       environment: {
         ...limits,
         ...logEnv,
         STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
         DRY_RUN: String(config.dryRun),
+        BUCKET: this.bucket.bucketName,
       },
     });
 
@@ -117,10 +124,11 @@ export class LeadImportStack extends Stack {
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
     });
+    // No suffix filter: S3's is case-sensitive (incoming/A.CSV would never run); the handler checks .csv in any case.
     this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new LambdaDestination(this.start.fn), {
       prefix: PREFIX.incoming,
-      suffix: '.csv',
     });
+    this.queueTriggers();
 
     this.grantLeastPrivilege(storage, webhook);
 
@@ -138,6 +146,32 @@ export class LeadImportStack extends Stack {
     this.acknowledgeFindings(storage);
   }
 
+  /**
+   * The queue moves on when a run's execution ends, whatever the end (succeeded, failed, timed out, aborted:
+   * EventBridge sees what no Catch does), and every 15 minutes in case one of those events was lost.
+   */
+  private queueTriggers(): void {
+    const target = new targets.LambdaFunction(this.start.fn, {
+      event: events.RuleTargetInput.fromObject({ dispatch: true }),
+      retryAttempts: 8,
+      deadLetterQueue: this.deadLetters,
+    });
+    new events.Rule(this, 'RunEnded', {
+      description: 'b24-lead-import: an execution ended, start the next queued run',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.workflow.stateMachine.stateMachineArn], status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+      targets: [target],
+    });
+    new events.Rule(this, 'QueueTick', {
+      description: 'b24-lead-import: move the run queue on if an end event was lost',
+      schedule: events.Schedule.rate(Duration.minutes(15)),
+      targets: [target],
+    });
+  }
+
   /** Each remaining cdk-nag finding, named exactly, with the reason it is acceptable. */
   private acknowledgeFindings(storage: Storage): void {
     const prefixed = 'Object access is scoped to one key prefix of the import bucket; object keys are per run.';
@@ -147,6 +181,16 @@ export class LeadImportStack extends Stack {
     acknowledge(this.finalize, wildcardResourceFinding(this, storage.objects(PREFIX.parts)), prefixed);
     acknowledge(this.finalize, wildcardResourceFinding(this, storage.objects(PREFIX.reports)), prefixed);
     acknowledge(this.deadLetters, 'AwsSolutions-SQS3', 'This queue is the dead-letter destination itself.');
+    acknowledge(
+      this.start,
+      wildcardResourceFinding(this, this.bucket.arnForObjects(`${QUEUE_PREFIX}*`)),
+      'The run queue: one prefix of the import bucket, one small object per queued run.',
+    );
+    acknowledge(
+      this.start,
+      wildcardResourceFinding(this, this.executionsArn()),
+      "DescribeExecution on this state machine's executions only (a run's execution names are known, not fixed).",
+    );
     // CDK's singleton that applies S3 notifications (also to an imported bucket).
     const notifications = this.node.children.find((c) => c.node.id.startsWith('BucketNotificationsHandler'));
     if (notifications !== undefined) {
@@ -158,9 +202,42 @@ export class LeadImportStack extends Stack {
     }
   }
 
+  /** arn:…:execution:<state machine name>:* */
+  private executionsArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.workflow.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
   /** Explicit actions on prefix-scoped resources: no action wildcards, no bucket-wide object access. */
   private grantLeastPrivilege(storage: Storage, webhook: secretsmanager.ISecret): void {
     this.workflow.stateMachine.grantStartExecution(this.start.fn);
+    // The run queue (queue/ in the bucket) and whether a run's executions are still going (by name).
+    this.start.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'RunQueue',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        resources: [this.bucket.arnForObjects(`${QUEUE_PREFIX}*`)],
+      }),
+    );
+    this.start.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListQueue',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${QUEUE_PREFIX}*`] } },
+      }),
+    );
+    this.start.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WatchRuns',
+        actions: ['states:DescribeExecution'],
+        resources: [this.executionsArn()],
+      }),
+    );
     // start pins the object (HeadObject: size, ETag) before it starts the run; HeadObject is authorised by GetObject.
     this.start.role.addToPolicy(
       new iam.PolicyStatement({

@@ -29,7 +29,7 @@ export interface LocalFlowOptions {
   onChunk?: (state: RunState, execution: LocalExecution) => void;
   /** The chunk's clock (tests: a clock that ticks per call makes the time budget deterministic); also the execution timeout's. */
   now?: () => number;
-  /** The worker's reserved concurrency (concurrent chunks beyond it are throttled, as deployed); default: none. */
+  /** The worker's reserved concurrency (concurrent chunks beyond it are throttled), as deployed: default 1. */
   workerConcurrency?: number;
 }
 
@@ -37,7 +37,7 @@ export interface LocalFlow {
   /** The start handler, as S3 or a manual invocation calls it. */
   start(event: StartEvent): Promise<StartResult>;
   stateMachine: LocalStateMachine;
-  /** The execution a start reported, settled: its summary. */
+  /** The run a start reported (queued or started), settled: its summary, through every execution it continued in. */
   summaryOf(executionName: string): Promise<Summary>;
 }
 
@@ -67,9 +67,17 @@ export function createLocalFlow(options: LocalFlowOptions): LocalFlow {
     ...(options.chunkTimeoutMs !== undefined ? { chunkTimeoutMs: options.chunkTimeoutMs } : {}),
     ...(options.onChunk ? { onChunk: options.onChunk } : {}),
     ...(options.now ? { now: options.now } : {}),
-    ...(options.workerConcurrency !== undefined ? { chunkConcurrency: options.workerConcurrency } : {}),
+    chunkConcurrency: options.workerConcurrency ?? 1,
+    // EventBridge's "Execution Status Change" → start: the queue moves on to the next upload.
+    onEnd: async () => void (await start({ dispatch: true })),
   });
-  const start = createStartHandler({ env: readEnv(StartEnvSchema, env), store: storeFor('start'), sfn: stateMachine, log });
+  const start = createStartHandler({
+    env: readEnv(StartEnvSchema, env),
+    store: storeFor('start'),
+    sfn: stateMachine,
+    log,
+    ...(options.bucket ? { queueBucket: options.bucket } : {}),
+  });
 
   return {
     start: (event) => start(event),

@@ -137,11 +137,13 @@ export class LocalStateMachine implements ExecutionStarter {
     }
   }
 
-  /** The run's summary through every execution it continued in. */
-  async summaryOf(name: string): Promise<Summary> {
-    const execution = this.executions.get(name);
-    if (!execution) throw new Error(`no execution named ${name}`);
-    return execution.result;
+  /** The run's summary through every execution it continued in (waits for a queued run's execution to start). */
+  async summaryOf(name: string, waitMs = 600_000): Promise<Summary> {
+    for (const until = Date.now() + waitMs; !this.executions.has(name); ) {
+      if (Date.now() > until) throw new Error(`no execution named ${name}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return this.executions.get(name)!.result;
   }
 
   private async play(initial: RunState, execution: LocalExecution, arn: string): Promise<Summary> {

@@ -1,4 +1,4 @@
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, S3Event } from 'aws-lambda';
 import type { RunOptions } from '../config.ts';
 import { executionNameFor, INCOMING, partsPrefixFor, reportPrefixFor } from '../run/keys.ts';
@@ -8,6 +8,7 @@ import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 import { readEnv, StartEnvSchema, type StartEnv } from './env.ts';
 import { errorFields, type Logger } from './log.ts';
 import { lazyHandler } from './lazy.ts';
+import { dispatch, enqueue, type QueueDeps, serialized } from './runQueue.ts';
 import { manualRunOptions } from './overrides.ts';
 
 /** A manual backfill: start a run on an object already in the bucket (`key` as stored, not URL-encoded). */
@@ -23,12 +24,21 @@ export interface ManualStart {
   runTag?: string;
 }
 
-export type StartEvent = S3Event | ManualStart;
+/** An execution ended (EventBridge "Step Functions Execution Status Change"), or a poke: the queue moves on. */
+export interface DispatchEvent {
+  source?: 'aws.states' | string;
+  'detail-type'?: string;
+  detail?: { name?: string; status?: string };
+  dispatch?: true;
+}
+
+export type StartEvent = S3Event | ManualStart | DispatchEvent;
 
 export interface StartedRun {
   bucket: string;
   key: string;
-  status: 'started' | 'duplicate' | 'ignored';
+  /** `queued`: it runs when the runs uploaded before it are done (the deployment runs one at a time). */
+  status: 'started' | 'queued' | 'duplicate' | 'ignored';
   runId?: string;
   executionName?: string;
   reason?: string;
@@ -42,6 +52,8 @@ export interface StartResult {
 /** The narrow Step Functions edge (SFNClient in Lambda, the local state machine in tests and `npm start`). */
 export interface ExecutionStarter {
   startExecution(input: { stateMachineArn: string; name: string; input: string }): Promise<{ executionArn?: string }>;
+  /** By execution name (of STATE_MACHINE_ARN); throws ExecutionDoesNotExist for an unknown one. */
+  describeExecution(input: { name: string }): Promise<{ status?: string }>;
 }
 
 export interface StartDeps {
@@ -50,6 +62,8 @@ export interface StartDeps {
   store(bucket: string): ObjectStore;
   sfn: ExecutionStarter;
   log: Logger;
+  /** Where the run queue lives (the deployment's BUCKET); default: the bucket the event names. */
+  queueBucket?: string;
 }
 
 // The key helpers live in run/keys.ts (the CLI names the same keys); kept exported here for existing importers.
@@ -62,7 +76,13 @@ export interface StartTarget {
   /** From the S3 event: the version/ETag that was created (a later upload has its own event). */
   versionId?: string;
   etag?: string;
+  size?: number;
+  /** The event's order among the events of this key, and its time (the queue's order). */
+  sequencer?: string;
+  eventTime?: string;
   manual?: { dryRun?: boolean; options?: unknown; runTag?: string };
+  /** Why this record cannot be a run (a malformed key escape): reported, the event's other records still run. */
+  invalid?: string;
 }
 
 /** S3 event keys are URL-encoded, form style ('+' for spaces). */
@@ -70,16 +90,34 @@ export function decodeEventKey(key: string): string {
   return decodeURIComponent(key.replace(/\+/g, ' '));
 }
 
+/** An event record's key decoded, or why it cannot be (a malformed %-escape must not fail the other records). */
+function recordKey(raw: string): { key: string; invalid?: string } {
+  try {
+    return { key: decodeEventKey(raw) };
+  } catch {
+    return { key: raw, invalid: 'the key in the S3 event is not valid URL encoding' };
+  }
+}
+
 /** The objects an event names: every ObjectCreated record, or the manual payload. */
 export function startTargets(event: StartEvent): StartTarget[] {
   if ('Records' in event && Array.isArray(event.Records)) {
-    return event.Records.filter((r) => r.eventName?.startsWith('ObjectCreated')).map((r) => ({
-      bucket: r.s3.bucket.name,
-      key: decodeEventKey(r.s3.object.key),
-      ...(r.s3.object.versionId ? { versionId: r.s3.object.versionId } : {}),
-      ...(r.s3.object.eTag ? { etag: r.s3.object.eTag } : {}),
-    }));
+    return event.Records.filter((r) => r.eventName?.startsWith('ObjectCreated')).map((r) => {
+      const { key, invalid } = recordKey(r.s3.object.key);
+      const o = r.s3.object;
+      return {
+        bucket: r.s3.bucket.name,
+        key,
+        ...(o.versionId ? { versionId: o.versionId } : {}),
+        ...(o.eTag ? { etag: o.eTag } : {}),
+        ...(invalid ? { invalid } : {}),
+        ...(typeof o.size === 'number' && o.versionId ? { size: o.size } : {}),
+        ...(o.sequencer ? { sequencer: String(o.sequencer) } : {}),
+        ...(r.eventTime ? { eventTime: r.eventTime } : {}),
+      };
+    });
   }
+  if (isDispatch(event)) return [];
   const manual = event as ManualStart;
   if (typeof manual.bucket !== 'string' || typeof manual.key !== 'string' || !manual.bucket || !manual.key) {
     throw new Error('start: expected an S3 event or { "bucket", "key", "dryRun"?, "options"?, "runTag"? }');
@@ -98,6 +136,12 @@ export function startTargets(event: StartEvent): StartTarget[] {
 }
 
 const RUN_TAG = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** An execution's end (EventBridge) or `{ "dispatch": true }`: names no object, only moves the queue on. */
+export function isDispatch(event: StartEvent): event is DispatchEvent {
+  const e = event as DispatchEvent;
+  return e.dispatch === true || e.source === 'aws.states';
+}
 
 /**
  * What the run id is made of besides bucket and key: the object version, then ':dry-run' for a dry run (so a
@@ -126,28 +170,28 @@ export function runOptionsFor(env: StartEnv, manual?: StartTarget['manual'], man
 
 const unquote = (etag: string) => etag.replace(/^W\//, '').replace(/"/g, '');
 
-/** Heads, pins and starts one target. Duplicate deliveries (same version, same dry-run flag, same tag) map to the same execution name and stop there. */
+/**
+ * Pins one target and queues its run (the queue starts it when the runs before it are done). Duplicate
+ * deliveries (same version, same dry-run flag, same tag) map to the same run and stop there.
+ */
 export async function startOne(target: StartTarget, deps: StartDeps): Promise<StartedRun> {
   const { bucket, key } = target;
-  const skip = ignoreReason(key);
+  const skip = target.invalid ?? ignoreReason(key);
   if (skip) {
     deps.log.info('ignored object', { bucket, key, reason: skip });
     return { bucket, key, status: 'ignored', reason: skip };
   }
   const options = runOptionsFor(deps.env, target.manual, target.manual ? bucket : undefined);
-  const info: ObjectInfo = await deps.store(bucket).head(key);
-  if (target.etag && info.etag && !target.versionId && unquote(target.etag) !== unquote(info.etag)) {
-    // Unversioned bucket, object replaced since this event: the newer upload has its own event and run.
-    const reason = 'replaced since the event';
-    deps.log.info('ignored object', { bucket, key, reason });
-    return { bucket, key, status: 'ignored', reason };
+  const pinned = await pinTarget(target, deps);
+  if (typeof pinned === 'string') {
+    deps.log.info('ignored object', { bucket, key, reason: pinned });
+    return { bucket, key, status: 'ignored', reason: pinned };
   }
-  const pinned: ObjectInfo = { ...info, ...(target.versionId ? { versionId: target.versionId } : {}) };
   const runTag = target.manual?.runTag;
   const runId = runIdFor(
     bucket,
     key,
-    runVersionKey(pinned.versionId ?? pinned.etag ?? '', { dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) }),
+    runVersionKey(versionOf(target, pinned), { dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) }),
   );
   const state: RunState = newRunState({
     runId,
@@ -158,40 +202,87 @@ export async function startOne(target: StartTarget, deps: StartDeps): Promise<St
   });
   const name = executionNameFor(runId);
   const log = deps.log.child({ runId });
-  try {
-    await deps.sfn.startExecution({ stateMachineArn: deps.env.STATE_MACHINE_ARN, name, input: JSON.stringify(state) });
-  } catch (err) {
-    if (err instanceof ExecutionAlreadyExists) {
-      log.info('run already started for this object version', {
-        bucket,
-        key,
-        executionName: name,
-        dryRun: options.dryRun,
-        ...(runTag !== undefined ? { runTag } : {}),
-      });
-      return { bucket, key, status: 'duplicate', runId, executionName: name };
-    }
-    log.error('could not start the run', { bucket, key, ...errorFields(err) });
-    throw err;
+  const facts = { bucket, key, executionName: name, dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) };
+  if (await executionExists(deps.sfn, name)) {
+    log.info('run already started for this object version', facts);
+    return { bucket, key, status: 'duplicate', runId, executionName: name };
   }
-  log.info('run started', {
-    bucket,
-    key,
-    size: pinned.size,
-    executionName: name,
-    dryRun: options.dryRun,
-    ...(runTag !== undefined ? { runTag } : {}),
-  });
-  return { bucket, key, status: 'started', runId, executionName: name };
+  const entry = { runId, name, bucket, key, ...(target.sequencer ? { sequencer: target.sequencer } : {}), input: state };
+  if (!(await enqueue(queueDeps(deps, bucket), entry, target.eventTime ?? state.startedAt))) {
+    log.info('run already queued for this object version', facts);
+    return { bucket, key, status: 'duplicate', runId, executionName: name };
+  }
+  log.info('run queued', { ...facts, size: pinned.size });
+  return { bucket, key, status: 'queued', runId, executionName: name };
 }
 
-/** Builds the handler around its edges (the Lambda wires the real clients below; tests and `npm start` wire local ones). */
+/**
+ * The object version the run reads. An event with a versionId names its version, size and ETag: pinned as is
+ * (a HeadObject would see a later upload and fail the run with OBJECT_CHANGED). Otherwise HeadObject; in an
+ * unversioned bucket an object replaced since its event is not this event's to run (a string: why).
+ */
+async function pinTarget(target: StartTarget, deps: StartDeps): Promise<ObjectInfo | string> {
+  const { key } = target;
+  if (target.versionId && target.size !== undefined) {
+    return { key, size: target.size, versionId: target.versionId, ...(target.etag ? { etag: unquote(target.etag) } : {}) };
+  }
+  const info: ObjectInfo = await deps.store(target.bucket).head(key);
+  if (target.etag && info.etag && !target.versionId && unquote(target.etag) !== unquote(info.etag)) {
+    // Unversioned bucket, object replaced since this event: the newer upload has its own event and run.
+    return 'replaced since the event';
+  }
+  return { ...info, ...(target.versionId ? { versionId: target.versionId } : {}) };
+}
+
+/**
+ * What identifies the upload: its version; in an unversioned bucket the event's sequencer (an identical
+ * re-upload has the same ETag but is a new upload; the same event delivered twice has the same sequencer);
+ * for a manual start, the ETag.
+ */
+function versionOf(target: StartTarget, pinned: ObjectInfo): string {
+  if (pinned.versionId) return pinned.versionId;
+  if (target.sequencer) return `${pinned.etag ?? ''}:seq:${target.sequencer}`;
+  return pinned.etag ?? '';
+}
+
+async function executionExists(sfn: ExecutionStarter, name: string): Promise<boolean> {
+  try {
+    await sfn.describeExecution({ name });
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'ExecutionDoesNotExist') return false;
+    throw err;
+  }
+}
+
+function queueDeps(deps: StartDeps, bucket: string): QueueDeps {
+  return { store: deps.store(deps.queueBucket ?? bucket), sfn: deps.sfn, stateMachineArn: deps.env.STATE_MACHINE_ARN, log: deps.log };
+}
+
+/**
+ * Builds the handler around its edges (the Lambda wires the real clients below; tests and `npm start` wire local
+ * ones). Each event queues its runs, then moves the queue on; calls never overlap (one dispatcher at a time).
+ */
 export function createStartHandler(deps: StartDeps) {
-  return async (event: StartEvent, _context?: Context): Promise<StartResult> => {
+  // Without a configured queue bucket (local runs), the queues are in the buckets events named so far.
+  const queues = new Set<string>(deps.queueBucket ? [deps.queueBucket] : []);
+  return serialized(async (event: StartEvent, _context?: Context): Promise<StartResult> => {
     const runs: StartedRun[] = [];
     for (const target of startTargets(event)) runs.push(await startOne(target, deps));
-    return { runs };
-  };
+    const buckets = deps.queueBucket ? queues : new Set([...queues, ...runs.filter((r) => r.status !== 'ignored').map((r) => r.bucket)]);
+    for (const b of buckets) queues.add(b);
+    let active: string | undefined;
+    for (const bucket of buckets) {
+      try {
+        active = (await dispatch(queueDeps(deps, bucket))) ?? active;
+      } catch (err) {
+        // The runs stay queued: the next event (or the 15-minute tick) starts them.
+        deps.log.error('could not start the next queued run', { bucket, ...errorFields(err) });
+        throw err;
+      }
+    }
+    return { runs: runs.map((r) => (r.status === 'queued' && r.runId === active ? { ...r, status: 'started' } : r)) };
+  });
 }
 
 /** The Lambda entry point: S3 ObjectCreated event for incoming/**.csv, or a manual backfill payload. */
@@ -199,6 +290,17 @@ export const handler = lazyHandler(
   () => readEnv(StartEnvSchema),
   ({ env, store, log }) => {
     const sfn = new SFNClient({});
-    return createStartHandler({ env, store, sfn: { startExecution: (input) => sfn.send(new StartExecutionCommand(input)) }, log });
+    // Executions are named under the state machine: arn:…:stateMachine:<sm> → arn:…:execution:<sm>:<name>.
+    const executionArn = (name: string) => `${env.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
+    return createStartHandler({
+      env,
+      store,
+      sfn: {
+        startExecution: (input) => sfn.send(new StartExecutionCommand(input)),
+        describeExecution: ({ name }) => sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(name) })),
+      },
+      log,
+      ...(process.env.BUCKET ? { queueBucket: process.env.BUCKET } : {}),
+    });
   },
 );

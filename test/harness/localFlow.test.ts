@@ -259,8 +259,9 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     const target = { bucket: BUCKET, key: 'incoming/dry-then-real.csv' };
     const dry = await f.start({ ...target, dryRun: true });
     const real = await f.start({ ...target, dryRun: false });
+    // One run at a time: the real run waits in the queue behind the dry run.
     expect(dry.runs[0].status).toBe('started');
-    expect(real.runs[0].status).toBe('started');
+    expect(real.runs[0].status).toBe('queued');
     expect(real.runs[0].runId).not.toBe(dry.runs[0].runId);
     // The real run keeps the id an S3 event for this version gets (bucket, key, version only).
     const info = await store.head(target.key);
@@ -271,12 +272,13 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     expect(realAgain.runs[0]).toMatchObject({ status: 'duplicate', runId: real.runs[0].runId });
 
     const tagged = await f.start({ ...target, runTag: 'again-1' });
-    expect(tagged.runs[0].status).toBe('started');
+    expect(['started', 'queued']).toContain(tagged.runs[0].status);
     expect(new Set([dry, real, tagged].map((r) => r.runs[0].runId)).size).toBe(3);
     expect((await f.start({ ...target, runTag: 'again-1' })).runs[0].status).toBe('duplicate');
 
-    expect(f.stateMachine.executions.size).toBe(3);
     const summaries = await Promise.all([dry, real, tagged].map((r) => f.summaryOf(r.runs[0].executionName!)));
+    await f.stateMachine.settled();
+    expect(f.stateMachine.executions.size).toBe(3);
     // Without a portal the real runs stop at their first chunk (only dry runs can run), but they did start as real runs.
     expect(summaries.map((s) => [s.dryRun, s.rows, s.error !== undefined])).toEqual([
       [true, 3, false],

@@ -45,23 +45,22 @@ describe('bucket', () => {
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
       NoncurrentVersionExpiration: { NoncurrentDays: 30 },
     });
-    // A source CSV is never expired by a rule.
-    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual(['reports/', 'parts/']);
+    // Sources expire too since 7e2f594 (incomingRetentionDays); the run queue (queue/) is never expired by a rule.
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual(['incoming/', 'reports/', 'parts/']);
   });
 
-  it('notifies start only for ObjectCreated under incoming/ ending in .csv', () => {
+  it('notifies start for ObjectCreated under incoming/, whatever the case of the .csv (the handler filters it)', () => {
     const [notification] = Object.values(s.template.findResources('Custom::S3BucketNotifications'));
     const configs = notification.Properties.NotificationConfiguration.LambdaFunctionConfigurations;
     expect(configs).toHaveLength(1);
     expect(configs[0].Events).toEqual(['s3:ObjectCreated:*']);
     expect(configs[0].LambdaFunctionArn).toEqual({ 'Fn::GetAtt': [logicalId(s.stack.start.fn), 'Arn'] });
-    expect(configs[0].Filter.Key.FilterRules).toEqual(
-      expect.arrayContaining([
-        { Name: 'prefix', Value: 'incoming/' },
-        { Name: 'suffix', Value: '.csv' },
-      ]),
-    );
-    expect(configs[0].Filter.Key.FilterRules).toHaveLength(2);
+    // S3's filter as S3 applies it: a prefix and a suffix, both case-sensitive.
+    const rules = configs[0].Filter.Key.FilterRules as Array<{ Name: string; Value: string }>;
+    const admits = (key: string) =>
+      rules.every((r) => (r.Name.toLowerCase() === 'prefix' ? key.startsWith(r.Value) : key.endsWith(r.Value)));
+    expect(['incoming/a.csv', 'incoming/A.CSV', 'incoming/sub/b.Csv'].map(admits)).toEqual([true, true, true]);
+    expect(admits('reports/a.csv')).toBe(false);
   });
 });
 
@@ -109,7 +108,9 @@ describe('functions', () => {
       MAX_IDLE_CHUNKS: '12',
       BUCKET: { Ref: logicalId(s.stack.bucket) },
     });
-    expect(fnProps('start').ReservedConcurrentExecutions).toBeUndefined();
+    // The run queue's dispatcher runs one at a time.
+    expect(fnProps('start').ReservedConcurrentExecutions).toBe(1);
+    expect(fnProps('start').Environment.Variables.BUCKET).toEqual({ Ref: logicalId(s.stack.bucket) });
     expect(fnProps('start').Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: logicalId(s.stack.workflow.stateMachine) });
     expect(fnProps('start').Environment.Variables.DRY_RUN).toBe('false');
     expect(fnProps('finalize').Environment.Variables.BUCKET).toEqual({ Ref: logicalId(s.stack.bucket) });
@@ -169,13 +170,23 @@ describe('least privilege', () => {
   const nonLogging = (id: 'start' | 'chunk' | 'finalize') =>
     statementsOf(s.template, logicalId(s.stack[id].role)).filter((st) => !actionsOf(st).every((a) => a.startsWith('logs:')));
 
-  it('lets start only head sources and start executions of this state machine (and report to its dead-letter queue)', () => {
+  it('lets start only head sources, keep the run queue, start and watch executions of this state machine (and report to its dead-letter queue)', () => {
     const bucketArn = { 'Fn::GetAtt': [logicalId(s.stack.bucket), 'Arn'] };
     const all = nonLogging('start');
-    // start pins the source version with HeadObject (authorised by s3:GetObject), under incoming/ only.
+    // start pins the source version with HeadObject (authorised by s3:GetObject), under incoming/ only; the queue is queue/.
     const head = all.filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
-    expect(head).toEqual([expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/incoming/*']] } })]);
-    const statements = all.filter((st) => !head.includes(st));
+    expect(head).toEqual([
+      expect.objectContaining({
+        Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+        Resource: { 'Fn::Join': ['', [bucketArn, '/queue/*']] },
+      }),
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['queue/*'] } } }),
+      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/incoming/*']] } }),
+    ]);
+    const watch = all.filter((st) => actionsOf(st).includes('states:DescribeExecution'));
+    expect(watch).toHaveLength(1);
+    expect(JSON.stringify(watch[0].Resource)).toMatch(/:execution:/);
+    const statements = all.filter((st) => !head.includes(st) && !watch.includes(st));
     const start = statements.filter((st) => actionsOf(st).includes('states:StartExecution'));
     expect(start).toEqual([
       expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: logicalId(s.stack.workflow.stateMachine) } }),
