@@ -67,7 +67,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     expect(summary).toMatchObject({ rows: 20, dryRun: true, complete: true });
     expect(summary.counts.valid).toBe(20);
     const prefix = `reports/first.csv/${runs[0].runId}/`;
-    expect(await store.list(prefix)).toEqual([`${prefix}rejected.csv`, `${prefix}report.csv`, `${prefix}summary.json`]);
+    expect(await store.list(prefix)).toEqual([`${prefix}rejected.csv`, `${prefix}rejected.safe.csv`, `${prefix}report.csv`, `${prefix}summary.json`]);
     const report = (await text(store, `${prefix}report.csv`)).trimEnd().split(/\r\n/);
     expect(report).toHaveLength(21);
     expect(JSON.parse(await text(store, `${prefix}summary.json`))).toMatchObject({ rows: 20, runId: runs[0].runId });
@@ -225,7 +225,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     expect(second.runs[0]).toMatchObject({ status: 'duplicate', runId: first.runs[0].runId });
     expect(f.stateMachine.executions.size).toBe(1);
     await f.stateMachine.settled();
-    expect(await store.list('reports/twice.csv/')).toHaveLength(3);
+    expect(await store.list('reports/twice.csv/')).toHaveLength(4);
   });
 
   it('a key with spaces and non-ASCII characters works end to end', async () => {
@@ -238,7 +238,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     const summary = await f.summaryOf(runs[0].executionName!);
     expect(summary.rows).toBe(5);
     expect(summary.report.report).toBe(`reports/лиды май 2024 (копия)+1.csv/${runs[0].runId}/report.csv`);
-    expect(await store.list(`reports/лиды май 2024 (копия)+1.csv/`)).toHaveLength(3);
+    expect(await store.list(`reports/лиды май 2024 (копия)+1.csv/`)).toHaveLength(4);
   });
 
   it('a manual backfill payload starts a run, honouring dryRun and options', async () => {
@@ -286,7 +286,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
       [false, 0, true],
     ]);
     expect(summaries[1].error?.message).toMatch(/webhook/);
-    expect(await store.list('reports/dry-then-real.csv/')).toHaveLength(9);
+    expect(await store.list('reports/dry-then-real.csv/')).toHaveLength(12);
   });
 
   it('keys outside incoming/ and non-CSV keys are ignored', async () => {
