@@ -67,7 +67,12 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     expect(summary).toMatchObject({ rows: 20, dryRun: true, complete: true });
     expect(summary.counts.valid).toBe(20);
     const prefix = `reports/first.csv/${runs[0].runId}/`;
-    expect(await store.list(prefix)).toEqual([`${prefix}rejected.csv`, `${prefix}rejected.safe.csv`, `${prefix}report.csv`, `${prefix}summary.json`]);
+    expect(await store.list(prefix)).toEqual([
+      `${prefix}rejected.csv`,
+      `${prefix}rejected.safe.csv`,
+      `${prefix}report.csv`,
+      `${prefix}summary.json`,
+    ]);
     const report = (await text(store, `${prefix}report.csv`)).trimEnd().split(/\r\n/);
     expect(report).toHaveLength(21);
     expect(JSON.parse(await text(store, `${prefix}summary.json`))).toMatchObject({ rows: 20, runId: runs[0].runId });
