@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox } from '../harness/sandbox/portal.ts';
-import { progress, refusals, runCli, twoFieldImport } from './support/cliRun.ts';
+import { progress, runCli, runFigures, twoFieldImport } from './support/cliRun.ts';
 
 const i = process.argv.indexOf('--rows');
 const ROWS = i >= 0 ? Number(process.argv[i + 1]) : 4_800;
@@ -32,21 +32,8 @@ async function cloudRun(dir: string, concurrency?: string): Promise<Record<strin
     const file = await twoFieldImport(sb, ROWS, await mkdtemp(join(dir, 'run-')));
     const flags = concurrency ? ['--concurrency', concurrency] : [];
     const run = await runCli(file, flags, sb.webhookUrl, progress(sb, ROWS), 60_000);
-    const { http429, http503 } = refusals(sb);
-    const updated = run.summary.counts.updated ?? 0;
-    return {
-      command: `b24-lead-import leads.csv ${flags.join(' ')}`.trim(),
-      rows: ROWS,
-      updated,
-      exit: run.code,
-      wallSeconds: Number(run.seconds.toFixed(1)),
-      rowsPerS: Number((ROWS / run.seconds).toFixed(2)),
-      requests: sb.stats().requests,
-      http429,
-      http503,
-      retries: run.summary.retries,
-      ok: run.code === 0 && updated === ROWS && http429 === 0 && http503 === 0,
-    };
+    const figures = runFigures(run, sb, flags, ROWS);
+    return { ...figures, ok: run.code === 0 && figures.updated === ROWS && figures.http429 === 0 && figures.http503 === 0 };
   } finally {
     await sb.close();
   }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mulberry32 } from '../harness/sandbox/faults.ts';
 import { startSandbox } from '../harness/sandbox/portal.ts';
-import { progress, refusals, runCli, twoFieldImport } from './support/cliRun.ts';
+import { progress, runCli, twoFieldImport, runFigures } from './support/cliRun.ts';
 import { installVaryingCosts } from './support/varyingCosts.ts';
 
 function arg(name: string): string | undefined {
@@ -37,36 +37,26 @@ try {
   const flags = ['--rate', '2', '--burst', '50', '--operating-limit', '8', '--operating-window', '10'];
   if (CONCURRENCY) flags.push('--concurrency', CONCURRENCY);
   const run = await runCli(file, flags, sb.webhookUrl, progress(sb, ROWS));
-  const { http429, http503 } = refusals(sb);
   const booked = costs.booked();
   const budgetSeconds = booked.seconds / (LIMITS.operatingLimit / LIMITS.operatingWindow);
   const ofBudget = budgetSeconds / run.seconds;
-  const updated = run.summary.counts.updated ?? 0;
+  const figures = runFigures(run, sb, flags, ROWS);
   console.log(
     JSON.stringify(
       {
-        command: `b24-lead-import leads.csv ${flags.join(' ')}`,
-        rows: ROWS,
-        updated,
-        exit: run.code,
-        wallSeconds: Number(run.seconds.toFixed(1)),
-        rowsPerS: Number((ROWS / run.seconds).toFixed(2)),
+        ...figures,
         budgetRowsPerS: Number((ROWS / budgetSeconds).toFixed(2)),
         ofBudget: `${(ofBudget * 100).toFixed(1)} %`,
         bookedUpdateSeconds: Number(booked.seconds.toFixed(2)),
         updateCommands: booked.commands,
         pricedRequests: booked.requests,
         meanCostPerUpdate: Number((booked.seconds / Math.max(1, booked.commands)).toFixed(4)),
-        requests: sb.stats().requests,
-        http429,
-        http503,
-        retries: run.summary.retries,
       },
       null,
       2,
     ),
   );
-  const ok = run.code === 0 && updated === ROWS && ofBudget >= 0.95 && http429 === 0 && http503 === 0;
+  const ok = run.code === 0 && figures.updated === ROWS && ofBudget >= 0.95 && figures.http429 === 0 && figures.http503 === 0;
   console.log(ok ? 'varying bench: target met' : 'varying bench: TARGET MISSED');
   process.exitCode = ok ? 0 : 1;
 } finally {

@@ -76,6 +76,21 @@ export function refusals(sb: Sandbox): { http429: number; http503: number } {
   return { http429: r.OPERATION_TIME_LIMIT ?? 0, http503: (r.QUERY_LIMIT_EXCEEDED ?? 0) + (r.OVERLOAD_LIMIT ?? 0) };
 }
 
+/** The figures every CLI bench prints: the command, rows updated, wall time, rate, requests and refusals. */
+export function runFigures(run: CliRun, sb: Sandbox, flags: readonly string[], rows: number) {
+  return {
+    command: `b24-lead-import leads.csv ${flags.join(' ')}`.trim(),
+    rows,
+    updated: run.summary.counts.updated ?? 0,
+    exit: run.code,
+    wallSeconds: Number(run.seconds.toFixed(1)),
+    rowsPerS: Number((rows / run.seconds).toFixed(2)),
+    requests: sb.stats().requests,
+    ...refusals(sb),
+    retries: run.summary.retries,
+  };
+}
+
 /** A progress line for long benches. */
 export function progress(sb: Sandbox, rows: number): (seconds: number) => void {
   return (s) => {
