@@ -45,8 +45,33 @@ export type InputLimits = z.infer<typeof InputLimitsSchema>;
 
 export const RunOptionsSchema = z.object({
   dryRun: z.boolean().default(false),
-  /** Source text encoding; 'auto' = UTF-8 (BOM stripped) unless the bytes are not valid UTF-8, then windows-1251. */
-  encoding: z.enum(['auto', 'utf-8', 'windows-1251']).default('auto'),
+  /**
+   * Source text encoding; 'auto' = UTF-8 (BOM stripped) unless the bytes are not valid UTF-8, then the single-byte
+   * code page the text reads as (lambda/source/format.ts), refused when that guess is not safe.
+   */
+  encoding: z.enum(['auto', 'utf-8', 'windows-1251', 'windows-1252', 'macintosh']).default('auto'),
+  /**
+   * The file's decimal mark for amounts: 'auto' reads `12,50` and `12.50` alike but refuses a lone mark before
+   * exactly three digits (`12,500`: thousands or decimals?) unless the file's other amounts decide it.
+   */
+  decimalMark: z.enum(['auto', ',', '.']).default('auto'),
+  /** How a date written with slashes (`3/5/1990`) is read; 'auto' refuses it when both readings are dates. */
+  dateOrder: z.enum(['auto', 'DMY', 'MDY']).default('auto'),
+  /** ISO 3166 country for phones written without a country code (`8 912 …`); the portal's country when unset. */
+  phoneCountry: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]{2}$/, 'a phone country is a two-letter ISO 3166 code (RU, US, DE…)')
+    .optional(),
+  /** Columns nobody can write (unknown or read-only) are skipped with one warning instead of refusing the file. */
+  ignoreUnknown: z.boolean().default(false),
+  /** How long a portal outage is waited out before the run halts with every unsent row skipped, ms. */
+  outageWaitMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(6 * 60 * 60 * 1000),
   delimiter: z.enum(['auto', ',', ';', '\t']).default('auto'),
   /** params.REGISTER_SONET_EVENT: N by default, so a backfill posts no feed events. */
   sonet: z.enum(['Y', 'N']).default('N'),

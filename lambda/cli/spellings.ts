@@ -10,6 +10,17 @@ export const ENCODINGS: Record<string, string> = {
   windows1251: 'windows-1251',
   cp1251: 'windows-1251',
   win1251: 'windows-1251',
+  'windows-1252': 'windows-1252',
+  windows1252: 'windows-1252',
+  cp1252: 'windows-1252',
+  win1252: 'windows-1252',
+  latin1: 'windows-1252',
+  'iso-8859-1': 'windows-1252',
+  macintosh: 'macintosh',
+  mac: 'macintosh',
+  macroman: 'macintosh',
+  'mac-roman': 'macintosh',
+  'x-mac-roman': 'macintosh',
 };
 export const DELIMITERS: Record<string, string> = {
   auto: 'auto',

@@ -54,7 +54,7 @@ export async function finalizeRun(
     cp.headerRaw === undefined
       ? Buffer.alloc(0)
       : Buffer.concat([cp.format?.bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), encodeText(cp.headerRaw + EOL, encoding)]);
-  const charset = encoding === 'utf-8' ? 'utf-8' : 'windows-1251';
+  const charset = encoding;
   await output.write(summary.report.rejected, concat(output, head, parts('rejected')), `text/csv; charset=${charset}`);
   // The copy to open in a spreadsheet: the same rows, cell by cell, guarded like the report (UTF-8).
   const safeHead = cp.headerRaw === undefined ? '' : formatRejectedSafe(cp.headerRaw, cp.format?.delimiter ?? ',');

@@ -5,7 +5,7 @@ import type { SourceRecord } from '../types.ts';
 import { CR, LF } from './bytes.ts';
 import { RecordScanner } from './recordScanner.ts';
 import { splitCells } from './splitCells.ts';
-import { decodeBytes, latin1ToCp1251, type TextEncoding } from './text.ts';
+import { decodeBytes, latin1ToCodePage, type SingleByteEncoding, type TextEncoding } from './text.ts';
 
 /** What `readRecords` needs of the format (the checkpoint keeps exactly this). */
 export interface RecordFormat {
@@ -216,7 +216,7 @@ class RecordReader {
   }
 
   private decode(buf: Buffer, from: number, to: number): string {
-    return this.utf8 ? buf.toString('utf8', from, to) : decodeBytes(buf.subarray(from, to), 'windows-1251');
+    return this.utf8 ? buf.toString('utf8', from, to) : decodeBytes(buf.subarray(from, to), this.format.encoding as SingleByteEncoding);
   }
 
   /** Index in `pend` of the first byte after blank lines starting at `pos`; advances `line` over them. */
@@ -241,7 +241,8 @@ class RecordReader {
     if (re > s && pend[re - 1] === CR) re--;
     const raw = this.decode(pend, s, re);
     // windows-1251 is parsed as latin1: each cell is mapped to its Cyrillic text.
-    if (!this.utf8) for (let i = 0; i < cells.length; i++) cells[i] = latin1ToCp1251(cells[i]);
+    if (!this.utf8)
+      for (let i = 0; i < cells.length; i++) cells[i] = latin1ToCodePage(cells[i], this.format.encoding as SingleByteEncoding);
     this.out.push({ line: this.line, cells, raw, start: this.pendStart + s, end });
     this.line += countBreaks(pend, s, e);
     this.pos = end;

@@ -1,4 +1,5 @@
 import type { RunOptions } from '../config.ts';
+import type { TextEncoding } from '../rows/text.ts';
 import type { ObjectInfo } from '../stores/store.ts';
 import type { RowStatus, SendStats } from '../types.ts';
 
@@ -46,7 +47,7 @@ export interface Checkpoint {
   part: number;
   /** Resolved once on the first chunk and kept so later chunks can read from the middle. */
   format?: {
-    encoding: 'utf-8' | 'windows-1251';
+    encoding: TextEncoding;
     delimiter: ',' | ';' | '\t' /** The source starts with a UTF-8 BOM (rejected.csv keeps it). */;
     bom?: boolean;
   };

@@ -1,9 +1,10 @@
 import { FileRefusedError } from '../errors.ts';
 import type { RunOptions } from '../config.ts';
+import type { TextEncoding } from '../rows/text.ts';
 
 /** How the bytes of a source file are to be read. */
 export interface SourceFormat {
-  encoding: 'utf-8' | 'windows-1251';
+  encoding: TextEncoding;
   delimiter: ',' | ';' | '\t';
   /** Bytes of the UTF-8 BOM at the start (0 or 3). */
   bomLength: number;

@@ -54,7 +54,12 @@ describe('the flag table', () => {
   --out DIR                 where report.csv, rejected.csv and summary.json go
                             (default: <name>-report/ beside the input, e.g. leads.csv → leads-report/)
   --map FILE.json           header mapping, e.g. {"Phone number": "PHONE_MOBILE", "Company": "COMPANY_TITLE"}
-  --encoding ENC            utf-8 | windows-1251 (default: auto — UTF-8 unless the bytes are not UTF-8)
+  --encoding ENC            utf-8 | windows-1251 | windows-1252 | macintosh
+                            (default: auto — UTF-8, else the code page the text reads as; refused when unsure)
+  --decimal-mark M          , | . (default: auto — a lone mark before three digits, 12,500, is refused as ambiguous)
+  --date-order ORDER        DMY | MDY: how 3/5/1990 reads (default: refused when both readings are dates)
+  --phone-country CC        country of phones written without +code, e.g. RU (default: the portal's)
+  --ignore-unknown          skip columns nobody can write (unknown, read-only) with a warning instead of refusing
   --delimiter D             auto | , | ; | tab (default: auto)
   --sonet Y|N               post live-feed events for the updates (default: N)
   --no-diff                 write every row as is, without reading the leads first
@@ -68,6 +73,7 @@ describe('the flag table', () => {
   --concurrency N           batches in flight (default 4)
   --max-bytes N             refuse files larger than N bytes (default 2 GiB)
   --max-rows N              stop after N rows (default 5,000,000)
+  --outage-wait S           seconds a portal outage is waited out before the run halts (default 21,600 = 6 h)
   --max-cell-bytes N        a cell over N bytes makes its row invalid (default 65,536)
   -h, --help                show this help`);
   });
@@ -81,6 +87,9 @@ describe('the flag table', () => {
       sonet: 'Y',
       multifield: 'merge',
       encoding: 'auto',
+      'decimal-mark': ',',
+      'date-order': 'DMY',
+      'phone-country': 'RU',
       plan: 'standard',
     };
     try {
@@ -104,7 +113,11 @@ describe('the flag table', () => {
     ['max-rows', '0', '--max-rows: Too small'],
     ['max-cell-bytes', '0', '--max-cell-bytes: Too small'],
     ['max-cell-bytes', '', '--max-cell-bytes: "" is not a number'],
-    ['encoding', 'latin1', '--encoding: Invalid option'],
+    ['encoding', 'koi8-r', '--encoding: Invalid option'],
+    ['decimal-mark', ';', '--decimal-mark: Invalid option'],
+    ['date-order', 'YMD', '--date-order: Invalid option'],
+    ['phone-country', 'Russia', '--phone-country: a phone country is a two-letter'],
+    ['outage-wait', 'long', '--outage-wait: "long" is not a number'],
     ['delimiter', 'x', '--delimiter: Invalid option'],
     ['sonet', 'x', '--sonet: Invalid option'],
     ['multifield', 'x', '--multifield: Invalid option'],

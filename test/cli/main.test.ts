@@ -173,7 +173,7 @@ describe('b24-lead-import CLI', () => {
     const conc = await cli(['f.csv', '--dry-run', '--concurrency', '99']);
     expect(conc.code).toBe(2);
     expect(conc.stderr).toMatch(/--concurrency/);
-    const enc = await cli(['f.csv', '--dry-run', '--encoding', 'latin1']);
+    const enc = await cli(['f.csv', '--dry-run', '--encoding', 'koi8-r']);
     expect(enc.code).toBe(2);
     expect(enc.stderr).toMatch(/--encoding/);
     const none = await cli(['--dry-run']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
-import { decodeBytes, encodeText, latin1ToCp1251 } from '../../lambda/rows/text.ts';
+import { decodeBytes, encodeText, latin1ToCodePage } from '../../lambda/rows/text.ts';
 
 describe('rows/text', () => {
   const text = 'ID;Имя;€ 5\r\n';
@@ -18,7 +18,7 @@ describe('rows/text', () => {
 
   it('maps latin1 text (one char per byte) to the windows-1251 text of those bytes', () => {
     const bytes = iconv.encode('Иван, "x"', 'win1251');
-    expect(latin1ToCp1251(bytes.toString('latin1'))).toBe('Иван, "x"');
-    expect(latin1ToCp1251('plain ASCII')).toBe('plain ASCII');
+    expect(latin1ToCodePage(bytes.toString('latin1'), 'windows-1251')).toBe('Иван, "x"');
+    expect(latin1ToCodePage('plain ASCII', 'windows-1251')).toBe('plain ASCII');
   });
 });
