@@ -4,6 +4,8 @@ import { EOL, PLAN_COLUMNS, buildSummary, reportHeader, reportKeys, formatReject
 import { encodeText } from '../rows/text.ts';
 import type { RunState, Summary } from '../run/state.ts';
 import type { ObjectStore } from '../stores/store.ts';
+import { renderReportHtml } from './html.ts';
+import { type ProblemDigest, problemDigest } from './problems.ts';
 
 const PART = /(\d{6})\.(report|rejected-safe|rejected|plan)\.csv$/;
 
@@ -46,7 +48,8 @@ export async function finalizeRun(
     await output.write(summary.report.plan!, concat(output, reportHeader(PLAN_COLUMNS), planParts), 'text/csv; charset=utf-8');
   } else delete summary.report.plan;
 
-  await output.write(summary.report.report, concat(output, reportHeader(), parts('report')), 'text/csv; charset=utf-8');
+  const digest = problemDigest();
+  await output.write(summary.report.report, tap(concat(output, reportHeader(), parts('report')), digest.feed), 'text/csv; charset=utf-8');
 
   // rejected.csv is the user's own file minus the good rows: same header, same encoding, same BOM.
   const encoding = cp.format?.encoding ?? 'utf-8';
@@ -64,6 +67,7 @@ export async function finalizeRun(
     'text/csv; charset=utf-8',
   );
 
+  await writeHtml(output, summary, digest.result());
   await output.write(summary.report.summary, JSON.stringify(summary, null, 2) + '\n', 'application/json');
   if (all.length > 0) await output.remove(all);
   return summary;
@@ -86,6 +90,26 @@ async function readAll(store: ObjectStore, key: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of await store.read(key)) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
   return Buffer.concat(chunks);
+}
+
+/** report.html beside the CSVs, linking the files this run wrote (by name: they sit in the same folder). */
+async function writeHtml(output: ObjectStore, summary: Summary, problems: ProblemDigest): Promise<void> {
+  const key = summary.report.html!;
+  const files = Object.values(summary.report).map((k) => k.slice(k.lastIndexOf('/') + 1));
+  await output.write(key, renderReportHtml({ summary, problems, files }), 'text/html; charset=utf-8');
+}
+
+/** The same stream, each chunk also shown to `watch` on its way through. */
+function tap(stream: Readable, watch: (chunk: Buffer) => void): Readable {
+  return Readable.from(
+    (async function* () {
+      for await (const chunk of stream) {
+        watch(chunk as Buffer);
+        yield chunk as Buffer;
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 /** A header, then each part's bytes as they stream in. */

@@ -39,6 +39,8 @@ export const REJECTED_FILE = 'rejected.csv';
 /** rejected.csv's rows with their cells guarded like the report's: the copy to open in a spreadsheet. */
 export const REJECTED_SAFE_FILE = 'rejected.safe.csv';
 export const SUMMARY_FILE = 'summary.json';
+/** The run's report for a person: one self-contained page (lambda/report/html.ts). */
+export const HTML_FILE = 'report.html';
 
 /** Every status, so summary.json always shows all counts (0 included). */
 export const STATUSES: readonly RowStatus[] = ['updated', 'unchanged', 'valid', 'invalid', 'failed', 'skipped'];
@@ -131,6 +133,7 @@ export function reportKeys(state: Pick<RunState, 'reportPrefix'>): Summary['repo
     rejectedSafe: state.reportPrefix + REJECTED_SAFE_FILE,
     summary: state.reportPrefix + SUMMARY_FILE,
     plan: state.reportPrefix + PLAN_FILE,
+    html: state.reportPrefix + HTML_FILE,
   };
 }
 

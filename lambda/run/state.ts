@@ -84,6 +84,8 @@ export interface Checkpoint {
    * Absent = go on at once.
    */
   waitUntil?: number;
+  /** `waitUntil` as ISO 8601: the Wait state's `TimestampPath` takes no epoch numbers. Set and cleared with it. */
+  waitUntilIso?: string;
 }
 
 /** summary.json */
@@ -109,5 +111,5 @@ export interface Summary {
   limitErrors: Record<string, number>;
   rowsPerSecond: number;
   /** Where the files are; `plan` (plan.csv) exists when rows went through the portal (diff preview / changes). */
-  report: { report: string; rejected: string; rejectedSafe?: string; summary: string; plan?: string };
+  report: { report: string; rejected: string; rejectedSafe?: string; summary: string; plan?: string; html?: string };
 }
