@@ -1,4 +1,4 @@
-import { optionLines } from './flags.ts';
+import { optionLines } from '../options/flags.ts';
 
 /** `--help`: the options come from the flag table, the rest is written here. */
 export const USAGE = `Usage: b24-lead-import <file.csv> [options]

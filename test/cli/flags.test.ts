@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../lambda/errors.ts';
-import { FLAGS } from '../../lambda/cli/flags.ts';
+import { FLAGS } from '../../lambda/options/flags.ts';
 import { type CliIO, main, parseCli, USAGE } from '../../lambda/cli/main.ts';
 
 /** The flag table is the one definition of the flags: the usage text, parseArgs and the error names come from it. */

@@ -1,7 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import { PLAN_PRESETS } from '../config.ts';
 import { UsageError } from '../errors.ts';
-import { readMappingFile } from './mapping.ts';
 import { DELIMITERS, ENCODINGS, spelled } from './spellings.ts';
 
 /**
@@ -33,14 +32,21 @@ export interface SwitchFlag extends FlagBase {
   value?: boolean;
 }
 
-/** A flag with a value: `read` (or `load`) turns the text into the option's value; the text as is without either. */
+/** A flag with a value: `read` (or the caller's file loader) turns the text into the option's value; the text as is without either. */
 export interface ValueFlag extends FlagBase {
   type: 'string';
   /** Throws UsageError when the text cannot be read. */
   read?: (text: string, ctx: ReadContext) => unknown;
-  /** A read that opens a file: run after every `read`, so a mistyped number is reported before any file is opened. */
-  load?: (text: string, ctx: ReadContext) => Promise<unknown>;
+  /**
+   * The value names a file, opened by the caller's `loadFile` (the CLI reads the disk; object metadata has no
+   * disk to read, so there the flag is refused). Run after every `read`, so a mistyped number is reported before
+   * any file is opened.
+   */
+  file?: true;
 }
+
+/** Opens the file a `file` flag names and returns the option's value. Throws UsageError. */
+export type FileLoader = (text: string, ctx: ReadContext) => Promise<unknown>;
 
 export type Flag = SwitchFlag | ValueFlag;
 
@@ -90,7 +96,7 @@ export const FLAGS: readonly Flag[] = [
     type: 'string',
     hint: 'FILE.json',
     option: 'mapping',
-    load: (text, { flag, cwd }) => readMappingFile(text, cwd, flag),
+    file: true,
     help: ['header mapping, e.g. {"Phone number": "PHONE_MOBILE", "Company": "COMPANY_TITLE"}'],
   },
   {
@@ -212,17 +218,24 @@ export function flagFor(path: readonly string[]): string {
 /** What parseArgs returns for the table's flags. */
 export type FlagValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-/** The given flags as the input of parseRunOptions (unvalidated: the schema judges the values). */
-export async function optionsInput(values: FlagValues, cwd: string): Promise<Record<string, unknown>> {
+/**
+ * The given flags as the input of parseRunOptions (unvalidated: the schema judges the values). Without
+ * `loadFile`, a flag that names a file is refused.
+ */
+export async function optionsInput(values: FlagValues, cwd: string, loadFile?: FileLoader): Promise<Record<string, unknown>> {
   const raw: Record<string, unknown> = {};
   const given = FLAGS.filter((f) => f.option !== undefined && values[f.name] !== undefined);
   const text = (f: Flag) => String(values[f.name]);
   const ctx = (f: Flag) => ({ flag: `--${f.name}`, cwd });
   for (const f of given) {
     if (f.type === 'boolean') setOption(raw, f.option!, f.value);
-    else if (!f.load) setOption(raw, f.option!, f.read ? f.read(text(f), ctx(f)) : text(f));
+    else if (!f.file) setOption(raw, f.option!, f.read ? f.read(text(f), ctx(f)) : text(f));
   }
-  for (const f of given) if (f.type === 'string' && f.load) setOption(raw, f.option!, await f.load(text(f), ctx(f)));
+  for (const f of given) {
+    if (f.type !== 'string' || !f.file) continue;
+    if (!loadFile) throw new UsageError(`--${f.name}: names a file, which cannot be read from here`);
+    setOption(raw, f.option!, await loadFile(text(f), ctx(f)));
+  }
   return raw;
 }
 
