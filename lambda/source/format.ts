@@ -1,6 +1,7 @@
 import { FileRefusedError } from '../errors.ts';
 import type { RunOptions } from '../config.ts';
 import type { TextEncoding } from '../rows/text.ts';
+import { guessCodePage } from './codePage.ts';
 
 /** How the bytes of a source file are to be read. */
 export interface SourceFormat {
@@ -14,8 +15,11 @@ export interface SourceFormat {
   headerLine: number;
 }
 
-/** Excel's "sep=;" first line names the delimiter for Excel; it is not part of the data. */
-const SEP_LINE = /^sep=(,|;|\t)[ \t]*(\r\n|\n|\r)/i;
+/**
+ * Excel's "sep=;" first line names the delimiter for Excel; it is not part of the data. Excel (and tools
+ * copying it) also write it quoted, `"sep=;"`, then sometimes padded with delimiters.
+ */
+const SEP_LINE = /^(?:sep=(,|;|\t)|"sep=(,|;|\t)"[,;\t]*)[ \t]*(\r\n|\n|\r)/i;
 
 /** How many bytes of the file `detectFormat` wants to see. */
 export const HEAD_BYTES = 64 * 1024;
@@ -28,17 +32,16 @@ const DELIMITERS = [',', ';', '\t'] as const;
  *
  * @example detectFormat(Buffer.from('\uFEFFID;TITLE\r\n1;Hello\r\n'), { encoding: 'auto', delimiter: 'auto' })
  * // → { encoding: 'utf-8', delimiter: ';', bomLength: 3, headerOffset: 3, headerLine: 1 }
- * @throws FileRefusedError EMPTY_FILE | UNSUPPORTED_ENCODING | NOT_TEXT
+ * @throws FileRefusedError EMPTY_FILE | UNSUPPORTED_ENCODING | UNSURE_ENCODING | NOT_TEXT | EXCEL_HTML | EXCEL_XML
  */
 export function detectFormat(head: Buffer, options: Pick<RunOptions, 'encoding' | 'delimiter'>): SourceFormat {
   refuseUnreadable(head);
   const hasBom = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
   const body = hasBom ? head.subarray(3) : head;
   if (isBlank(body)) throw new FileRefusedError('EMPTY_FILE', 'the file is empty: there is not even a header line');
+  refuseMarkup(body);
 
-  let encoding: SourceFormat['encoding'];
-  if (options.encoding === 'auto') encoding = hasBom || isUtf8(body) ? 'utf-8' : 'windows-1251';
-  else encoding = options.encoding;
+  const encoding = options.encoding === 'auto' ? detectEncoding(body, hasBom) : options.encoding;
   // A BOM only means something to UTF-8; with a forced windows-1251 the user asked for those bytes as text.
   const bomLength = hasBom && encoding === 'utf-8' ? 3 : 0;
 
@@ -46,10 +49,56 @@ export function detectFormat(head: Buffer, options: Pick<RunOptions, 'encoding' 
   const text = body.toString('latin1');
   // (A BOM kept as text under a forced windows-1251 sits before any sep= line: then there is none to skip.)
   const sep = hasBom && bomLength === 0 ? null : SEP_LINE.exec(text);
-  const named = sep ? (sep[1] as SourceFormat['delimiter']) : undefined;
+  const named = sep ? ((sep[1] ?? sep[2]) as SourceFormat['delimiter']) : undefined;
   const delimiter = options.delimiter !== 'auto' ? options.delimiter : (named ?? guessDelimiter(sep ? text.slice(sep[0].length) : text));
   const headerOffset = bomLength + (sep ? sep[0].length : 0);
   return { encoding, delimiter, bomLength, headerOffset, headerLine: sep ? 2 : 1 };
+}
+
+/** UTF-8 when the bytes are (or a BOM says so), else the code page the text reads as; refused when unsure. */
+function detectEncoding(body: Buffer, hasBom: boolean): TextEncoding {
+  if (hasBom || isUtf8(body)) return 'utf-8';
+  const guess = guessCodePage(body);
+  if ('encoding' in guess) return guess.encoding;
+  const names = guess.unsure.join(', ');
+  throw new FileRefusedError(
+    'UNSURE_ENCODING',
+    `the file is not UTF-8, and its text reads as well in more than one code page (${names}): name the one it ` +
+      `was saved in with --encoding (${guess.unsure.join(' | ')}), or save it as "CSV UTF-8" and upload again`,
+  );
+}
+
+/** Save-as steps every spreadsheet refusal ends with. */
+const SAVE_AS_CSV = 'open it in Excel, choose File → Save As → "CSV UTF-8 (Comma delimited) (*.csv)", and upload that file';
+
+/**
+ * An HTML table or an Excel 2003 XML workbook with an .xls name (the portal's "Export to Excel" writes HTML):
+ * text, but not a CSV. Only the markup's own start counts, so a CSV whose first cell begins with `<` is read.
+ */
+function refuseMarkup(body: Buffer): void {
+  let i = 0;
+  while (i < body.length && (body[i] === 0x20 || body[i] === 0x09 || body[i] === 0x0a || body[i] === 0x0d)) i++;
+  if (body[i] !== 0x3c) return;
+  const start = body.toString('latin1', i, i + 4096);
+  if (
+    /^<\?xml\b/i.test(start) &&
+    /urn:schemas-microsoft-com:office:spreadsheet|<\?mso-application\s+progid="Excel\.Sheet"|<(ss:)?Workbook\b/i.test(start)
+  ) {
+    throw new FileRefusedError(
+      'EXCEL_XML',
+      `the file is an Excel 2003 XML workbook (SpreadsheetML, often named .xls or .xml), not a CSV: ${SAVE_AS_CSV}`,
+    );
+  }
+  if (
+    /^<(html|table|!doctype\s+html|meta|style|head|body)\b/i.test(start) ||
+    (/^<(\?xml|!--)/i.test(start) && /<(html|table)\b/i.test(start))
+  ) {
+    throw new FileRefusedError(
+      'EXCEL_HTML',
+      'the file is an HTML table saved with an .xls name (the portal\'s "Export to Excel" writes one), not a CSV: ' +
+        `${SAVE_AS_CSV}; or export the leads with the portal's "Export to CSV" and upload that file as it is`,
+    );
+  }
 }
 
 /** UTF-16/32 (BOM or NUL bytes), well-known binary formats and control-character soup are refused. */
@@ -86,8 +135,8 @@ function refuseUnreadable(head: Buffer): void {
 
 function binaryMagic(head: Buffer): string | undefined {
   const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
-  if (starts(0x50, 0x4b, 0x03, 0x04)) return 'a ZIP archive or an Excel workbook (.xlsx): save it as CSV first';
-  if (starts(0xd0, 0xcf, 0x11, 0xe0)) return 'an old Excel workbook (.xls): save it as CSV first';
+  if (starts(0x50, 0x4b, 0x03, 0x04)) return `an Excel workbook (.xlsx) or another ZIP archive: ${SAVE_AS_CSV}`;
+  if (starts(0xd0, 0xcf, 0x11, 0xe0)) return `an Excel 97-2003 workbook (.xls): ${SAVE_AS_CSV}`;
   if (starts(0x25, 0x50, 0x44, 0x46)) return 'a PDF document';
   if (starts(0x1f, 0x8b)) return 'a gzip archive';
   return undefined;
