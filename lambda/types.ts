@@ -33,6 +33,13 @@ export interface SourceRecord {
   /** Absolute byte offset in the source object where this record starts / just after it ends (incl. line break). */
   start: number;
   end: number;
+  /** Set by the reader at the end of the source: the record is part of a report footer after the data (rows/footer.ts). */
+  footer?: true;
+  /**
+   * Set by the reader: the record's bytes read badly in the file's code page and better in `readsAs`; `word` is
+   * the first badly read word, as read (source/codePage.ts).
+   */
+  encodingDoubt?: { readsAs: string; word: string };
 }
 
 /** A multifield entry as crm.lead.update takes it. */

@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 import { CsvError, Parser } from 'csv-parse';
 import { CsvCutShortError } from '../errors.ts';
 import type { SourceRecord } from '../types.ts';
+import { betterReading } from '../source/codePage.ts';
 import { CR, LF } from './bytes.ts';
+import { FooterHold } from './footer.ts';
 import { RecordScanner } from './recordScanner.ts';
 import { splitCells } from './splitCells.ts';
 import { decodeBytes, latin1ToCodePage, type SingleByteEncoding, type TextEncoding } from './text.ts';
@@ -115,6 +117,8 @@ class RecordReader {
   private fed: number;
   /** Set while a long record is read by the scanner instead of the parser. */
   private scan: RecordScanner | undefined;
+  /** Records that may be a report footer wait here until a data row or the end of the source decides. */
+  private readonly footer = new FooterHold();
 
   constructor(
     private readonly format: RecordFormat,
@@ -130,6 +134,28 @@ class RecordReader {
 
   /** Reads one chunk of the source, yielding each batch of records as soon as it is complete. */
   *take(chunk: Buffer): Generator<SourceRecord[]> {
+    yield* this.heldBeforeCutShort(this.read(chunk));
+  }
+
+  /** At the end of the source: the last records, or the error of a record left open. */
+  *end(): Generator<SourceRecord[]> {
+    yield* this.heldBeforeCutShort(this.finish());
+  }
+
+  /** A malformed record stops reading: the records before it, held ones too (no trailing footer), come first. */
+  private *heldBeforeCutShort(records: Generator<SourceRecord[]>): Generator<SourceRecord[]> {
+    try {
+      yield* records;
+    } catch (err) {
+      if (err instanceof CsvCutShortError) {
+        this.footer.release(this.out);
+        if (this.out.length > 0) yield this.flush();
+      }
+      throw err;
+    }
+  }
+
+  private *read(chunk: Buffer): Generator<SourceRecord[]> {
     let buf = chunk;
     while (buf.length > 0) {
       if (!this.scan) buf = yield* this.parse(buf);
@@ -142,17 +168,16 @@ class RecordReader {
     }
   }
 
-  /** At the end of the source: the last records, or the error of a record left open. */
-  *end(): Generator<SourceRecord[]> {
+  private *finish(): Generator<SourceRecord[]> {
     if (this.scan) {
       const ended = this.scan.finish();
       if (ended === 'unclosed') throw cutShortAt(this.scan.line, UNCLOSED_QUOTE);
       if (ended === 'record') this.pushScanned(this.scan);
     } else {
       const err = this.api.parse(undefined, true, this.push, noop);
-      if (this.out.length > 0) yield this.flush();
       if (err) throw this.cutShort(err);
     }
+    this.footer.end(this.out);
     if (this.out.length > 0) yield this.flush();
   }
 
@@ -240,10 +265,14 @@ class RecordReader {
     if (re > s && pend[re - 1] === LF) re--;
     if (re > s && pend[re - 1] === CR) re--;
     const raw = this.decode(pend, s, re);
-    // windows-1251 is parsed as latin1: each cell is mapped to its Cyrillic text.
-    if (!this.utf8)
-      for (let i = 0; i < cells.length; i++) cells[i] = latin1ToCodePage(cells[i], this.format.encoding as SingleByteEncoding);
-    this.out.push({ line: this.line, cells, raw, start: this.pendStart + s, end });
+    const rec: SourceRecord = { line: this.line, cells, raw, start: this.pendStart + s, end };
+    // A code page is parsed as latin1: each cell is mapped to its text.
+    if (!this.utf8) {
+      const encoding = this.format.encoding as SingleByteEncoding;
+      for (let i = 0; i < cells.length; i++) cells[i] = latin1ToCodePage(cells[i], encoding);
+      doubtEncoding(rec, pend.subarray(s, re), encoding);
+    }
+    this.footer.add(rec, this.out);
     this.line += countBreaks(pend, s, e);
     this.pos = end;
   };
@@ -253,7 +282,9 @@ class RecordReader {
     const bytes = sc.bytes();
     const raw = this.decode(bytes, 0, bytes.length - sc.breakBytes);
     const end = sc.start + bytes.length;
-    this.out.push({ line: sc.line, cells: splitCells(raw, this.format.delimiter), raw, start: sc.start, end });
+    const rec: SourceRecord = { line: sc.line, cells: splitCells(raw, this.format.delimiter), raw, start: sc.start, end };
+    if (!this.utf8) doubtEncoding(rec, bytes.subarray(0, bytes.length - sc.breakBytes), this.format.encoding as SingleByteEncoding);
+    this.footer.add(rec, this.out);
     this.line = sc.line + countBreaks(bytes, 0, bytes.length);
     this.pos = end;
     this.api = newParser(this.format);
@@ -278,6 +309,15 @@ class RecordReader {
 }
 
 /**
+ * Marks a record whose bytes read badly in the file's code page and better in another (detection saw only the
+ * file's head): it must not reach the portal as read.
+ */
+function doubtEncoding(rec: SourceRecord, bytes: Buffer, encoding: SingleByteEncoding): void {
+  const doubt = betterReading(bytes, encoding);
+  if (doubt) rec.encodingDoubt = doubt;
+}
+
+/**
  * Streams CSV records from `stream` (which starts at byte `offset` of the source), in batches, each record
  * with its physical start line and exact absolute byte offsets, so a later chunk can resume at `end`.
  * Blank lines are not records. A malformed file (an unclosed quote…) yields every record before the bad one,
@@ -285,6 +325,10 @@ class RecordReader {
  *
  * windows-1251 is parsed as latin1 (one byte = one char: offsets stay exact and the ASCII delimiter, quote
  * and line breaks are the same bytes), then each cell is mapped to its Cyrillic text.
+ *
+ * A report footer after the data (Salesforce's "Grand Totals (3 records)", "Confidential Information…") comes
+ * out marked `footer`, and a record that reads better in another code page than the file's marked
+ * `encodingDoubt`; both are decided here, where the bytes and the end of the source are known (see FooterHold).
  *
  * A huge record (a 10 MB cell) is a row problem, not a file problem: once a record is `scanRecordBytes` long,
  * csv-parse is dropped and `RecordScanner` finds the record's end by its quotes alone, keeping only its bytes;
