@@ -1,6 +1,6 @@
 import type { Summary } from '../run/state.ts';
 import type { ProblemDigest, ProblemRow } from './problems.ts';
-import { STATUSES } from './lines.ts';
+import { rowsNeedingAttention, STATUSES } from './lines.ts';
 
 /**
  * report.html: the run's report for a person, one self-contained page (styles and the one small script
@@ -82,7 +82,7 @@ function overview(s: Summary): string {
 
 function resultClass(s: Summary): string {
   if (s.refused || s.error || s.halted) return 'bad';
-  return s.complete && (s.counts.invalid ?? 0) + (s.counts.failed ?? 0) + (s.counts.skipped ?? 0) === 0 ? 'good' : 'warn';
+  return s.complete && rowsNeedingAttention(s) === 0 ? 'good' : 'warn';
 }
 
 /** One sentence: refused (and why), stopped (and why), or done with how many problems. */
@@ -90,7 +90,7 @@ export function resultText(s: Summary): string {
   if (s.refused) return `The file was refused: ${s.refused.code}: ${s.refused.message}`;
   if (s.error) return `The run failed: ${s.error.code}: ${s.error.message}`;
   if (s.halted) return `The run stopped: ${s.halted.code}: ${s.halted.message}`;
-  const bad = (s.counts.invalid ?? 0) + (s.counts.failed ?? 0) + (s.counts.skipped ?? 0);
+  const bad = rowsNeedingAttention(s);
   const cut = s.cutShort ? ` The file was cut short at line ${s.cutShort.line}: ${s.cutShort.message}` : '';
   if (bad === 0) return `All ${number(s.rows)} rows went through.${cut}`;
   return `${number(s.rows - bad)} of ${number(s.rows)} rows went through; ${number(bad)} need attention.${cut}`;

@@ -1,3 +1,4 @@
+import { FOOTER } from '../rows/footer.ts';
 import { splitCells } from '../rows/splitCells.ts';
 import type { RunState, Summary } from '../run/state.ts';
 import type { RowOutcome, RowStatus } from '../types.ts';
@@ -173,8 +174,15 @@ export function buildSummary(state: RunState, finishedAt: string, opts: { error?
  */
 export function exitCodeFor(summary: Summary): 0 | 1 | 2 {
   if (summary.refused) return 2;
-  const c = summary.counts;
-  const bad = (c.invalid ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0);
-  if (bad > 0 || !summary.complete) return 1;
+  if (rowsNeedingAttention(summary) > 0 || !summary.complete) return 1;
   return 0;
+}
+
+/**
+ * Rows that did not go through: invalid, failed and skipped ones, except the lines of a report footer after
+ * the data (skipped FOOTER: nothing there was to import). The one count the exit code and the reports share.
+ */
+export function rowsNeedingAttention(s: Pick<Summary, 'counts' | 'errorCodes'>): number {
+  const c = s.counts;
+  return (c.invalid ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0) - (s.errorCodes[FOOTER] ?? 0);
 }

@@ -1,5 +1,6 @@
 import type { Summary } from '../run/state.ts';
 import { resultText } from './html.ts';
+import { rowsNeedingAttention } from './lines.ts';
 
 /**
  * The message a run sends when it ends: one EventBridge event (source and detail-type below, documented in the
@@ -39,8 +40,7 @@ export function runResult(s: Summary): RunResult {
   if (s.refused) return 'refused';
   if (s.error) return 'failed';
   if (s.halted) return 'halted';
-  const bad = (s.counts.invalid ?? 0) + (s.counts.failed ?? 0) + (s.counts.skipped ?? 0);
-  return s.complete && bad === 0 ? 'complete' : 'incomplete';
+  return s.complete && rowsNeedingAttention(s) === 0 ? 'complete' : 'incomplete';
 }
 
 export function topErrorCodes(s: Summary, n = 5): RunEventDetail['topErrorCodes'] {
