@@ -142,6 +142,23 @@ export interface FieldSpec {
   items?: { ID: string; VALUE: string }[];
   /** Human labels (custom fields' formLabel/listLabel…) accepted as column names. */
   labels?: string[];
+  /** Standard fields' titles from crm.lead.fields (title, formLabel, listLabel: the portal's language), accepted as column names. */
+  titles?: string[];
+  /** crm_status: each code's name (crm.status.list NAME), so that a cell may give the name instead of the code. */
+  statusNames?: Record<string, string>;
+  /** crm_currency: the portal's currencies (crm.currency.list), code → full name, when it answered. */
+  currencies?: Record<string, string>;
+  /** user fields: the portal's users (user.get), when loaded, so that a cell may give a name or an e-mail. */
+  users?: PortalUser[];
+}
+
+/** One user as user.get returns it (the fields a name or e-mail is matched on). */
+export interface PortalUser {
+  ID: string;
+  NAME?: string;
+  LAST_NAME?: string;
+  SECOND_NAME?: string;
+  EMAIL?: string;
 }
 
 /** All fields a header may name: the built-in table, extended by the portal's crm.lead.fields when online. */

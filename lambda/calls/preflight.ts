@@ -158,13 +158,14 @@ export function buildCatalogue(
     if (Array.isArray(f.items)) {
       spec.items = f.items.map((i) => ({ ID: String(i.ID), VALUE: String(i.VALUE ?? '') }));
     }
-    if (f.isDynamic) {
-      const labels = unique(
-        [f.formLabel, f.listLabel, f.filterLabel, f.title].flatMap(labelTexts).filter((l) => l.toUpperCase() !== code.toUpperCase()),
-      );
-      if (labels.length) spec.labels = labels;
-      else delete spec.labels;
-    }
+    const names = unique(
+      [f.formLabel, f.listLabel, f.filterLabel, f.title].flatMap(labelTexts).filter((l) => l.toUpperCase() !== code.toUpperCase()),
+    );
+    // Custom fields' labels are the user's own names; standard fields' titles rank after the export's names.
+    if (f.isDynamic && names.length) spec.labels = names;
+    else delete spec.labels;
+    if (!f.isDynamic && names.length) spec.titles = names;
+    else delete spec.titles;
     fields.set(code, spec);
   }
   // ID is the key column: keep it even if a portal left it out of the description.

@@ -7,14 +7,17 @@ import type { Catalogue, FieldSpec } from '../types.ts';
  */
 
 /**
- * Multifield VALUE_TYPEs accepted per type (bitrix24-api.md §4, from the docs' crm_multifield table).
- * LINK has no documented list: the Open Channels link only uses USER.
+ * Multifield VALUE_TYPEs accepted per type: CCrmFieldMulti::GetEntityTypes() in the crm module's server code,
+ * which is what the portal checks and what its own import sample and export columns use (the docs' data-types
+ * page lists only some: WEB FACEBOOK, IM FACEBOOK and INSTAGRAM are there, VK and the rest are not). The portal's
+ * crm.status.list has no multifield lists (they are not crm_status directories), so this table is the source.
+ * IM OPENLINE and IMOL are Open Channel bindings (never written); LINK only knows USER.
  */
 export const MULTIFIELD_VALUE_TYPES: Record<'PHONE' | 'EMAIL' | 'WEB' | 'IM' | 'LINK', readonly string[]> = {
   PHONE: ['WORK', 'MOBILE', 'FAX', 'HOME', 'PAGER', 'MAILING', 'OTHER'],
   EMAIL: ['WORK', 'HOME', 'MAILING', 'OTHER'],
-  WEB: ['WORK', 'HOME', 'VK', 'LIVEJOURNAL', 'TWITTER', 'OTHER'],
-  IM: ['TELEGRAM', 'VK', 'SKYPE', 'VIBER', 'BITRIX24', 'OPENLINE', 'IMOL', 'ICQ', 'MSN', 'JABBER', 'OTHER'],
+  WEB: ['WORK', 'HOME', 'FACEBOOK', 'VK', 'LIVEJOURNAL', 'TWITTER', 'OTHER'],
+  IM: ['FACEBOOK', 'TELEGRAM', 'VK', 'SKYPE', 'VIBER', 'INSTAGRAM', 'BITRIX24', 'OPENLINE', 'IMOL', 'ICQ', 'MSN', 'JABBER', 'OTHER'],
   LINK: ['USER'],
 };
 

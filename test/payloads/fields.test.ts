@@ -87,11 +87,25 @@ describe('standardCatalogue', () => {
     expect(standardCatalogue().fields.has('UF_CRM_1')).toBe(false);
   });
 
-  it('lists the documented VALUE_TYPEs per multifield, LINK only USER', () => {
+  it("lists the server's VALUE_TYPEs per multifield (the docs' FACEBOOK and INSTAGRAM too), LINK only USER", () => {
     expect(MULTIFIELD_VALUE_TYPES.PHONE).toEqual(['WORK', 'MOBILE', 'FAX', 'HOME', 'PAGER', 'MAILING', 'OTHER']);
     expect(MULTIFIELD_VALUE_TYPES.EMAIL).toEqual(['WORK', 'HOME', 'MAILING', 'OTHER']);
-    expect(MULTIFIELD_VALUE_TYPES.WEB).toEqual(['WORK', 'HOME', 'VK', 'LIVEJOURNAL', 'TWITTER', 'OTHER']);
-    expect(MULTIFIELD_VALUE_TYPES.IM).toContain('TELEGRAM');
+    expect(MULTIFIELD_VALUE_TYPES.WEB).toEqual(['WORK', 'HOME', 'FACEBOOK', 'VK', 'LIVEJOURNAL', 'TWITTER', 'OTHER']);
+    expect(MULTIFIELD_VALUE_TYPES.IM).toEqual([
+      'FACEBOOK',
+      'TELEGRAM',
+      'VK',
+      'SKYPE',
+      'VIBER',
+      'INSTAGRAM',
+      'BITRIX24',
+      'OPENLINE',
+      'IMOL',
+      'ICQ',
+      'MSN',
+      'JABBER',
+      'OTHER',
+    ]);
     expect(MULTIFIELD_VALUE_TYPES.IM).not.toContain('WORK');
     expect(MULTIFIELD_VALUE_TYPES.LINK).toEqual(['USER']);
   });

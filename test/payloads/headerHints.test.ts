@@ -18,16 +18,16 @@ describe('refusal hints on real-world headers (offline catalogue)', () => {
     ['ASSIGNED_BY', 'ASSIGNED_BY_ID'],
     ['Contact', 'CONTACT_ID'],
     ['company', 'COMPANY_TITLE'],
-    ['Source', 'SOURCE_ID'],
+    ['Source ID', 'SOURCE_ID'],
   ])('%s → did you mean %s?', (header, code) => {
-    expect(refusal(['ID', header]).message).toContain(`unknown column "${header}" (did you mean ${code}?)`);
+    expect(refusal(['ID', header]).message).toContain(`"${header}" (column 2): did you mean ${code}?`);
   });
 
   it('a malformed UF_ code offline is explained as a bad code, not as missing from a portal nobody asked', () => {
     const m = refusal(['ID', 'UF_CRM_x-y', 'UF_LOYALTY']).message;
     expect(m).not.toContain('on the portal');
-    expect(m).toContain('unknown column "UF_CRM_x-y" (custom field codes are UF_CRM_ followed by letters, digits and _');
-    expect(m).toContain('unknown column "UF_LOYALTY" (custom field codes are UF_CRM_');
+    expect(m).toContain('"UF_CRM_x-y" (column 2): custom field codes are UF_CRM_ followed by letters, digits and _');
+    expect(m).toContain('"UF_LOYALTY" (column 3): custom field codes are UF_CRM_');
   });
 });
 
@@ -37,6 +37,6 @@ describe('a header split on the wrong delimiter', () => {
     ['ID;TITLE;NAME', ';'],
     ['ID,TITLE', ','],
   ])('%j names the delimiter it holds', (cell, d) => {
-    expect(refusal([cell]).message).toContain(`is that the file's delimiter? set --delimiter ${d})`);
+    expect(refusal([cell]).message).toContain(`is that the file's delimiter? set --delimiter ${d}`);
   });
 });

@@ -27,16 +27,16 @@ describe('columns that would write Open Channel bindings refuse the file', () =>
   it('names the field when the column reaches it through the mapping file', () => {
     const e = refusal(['ID', 'Chat'], { Chat: 'IM_OPENLINE' });
     expect(e.code).toBe('READ_ONLY_COLUMN');
-    expect(e.message).toContain('"Chat" (IM_OPENLINE)');
+    expect(e.message).toContain('"Chat" (column 2, IM_OPENLINE): ');
     expect(e.message).toContain(WHY);
     expect(e.message).not.toContain('UNKNOWN_COLUMN');
-    expect(refusal(['ID', 'Operator'], { Operator: 'LINK' }).message).toContain(`"Operator" (LINK): ${WHY}`);
-    expect(refusal(['ID', 'Operator'], { Operator: 'link_user' }).message).toContain(`"Operator" (LINK_USER): ${WHY}`);
+    expect(refusal(['ID', 'Operator'], { Operator: 'LINK' }).message).toContain(`"Operator" (column 2, LINK): ${WHY}`);
+    expect(refusal(['ID', 'Operator'], { Operator: 'link_user' }).message).toContain(`"Operator" (column 2, LINK_USER): ${WHY}`);
   });
   it('and through a label', () => {
     const catalogue = standardCatalogue();
     catalogue.fields.set('LINK', { code: 'LINK', type: 'crm_multifield', multiple: true, labels: ['Operator link'] });
-    expect(refusal(['ID', 'Operator link'], {}, catalogue).message).toContain(`"Operator link" (LINK): ${WHY}`);
+    expect(refusal(['ID', 'Operator link'], {}, catalogue).message).toContain(`"Operator link" (column 2, LINK): ${WHY}`);
   });
   it('ordinary IM columns still work, and the refusal never suggests a binding column', () => {
     expect(resolveHeader(['ID', 'IM', 'IM_TELEGRAM'], { mapping: {}, catalogue: standardCatalogue() })).toHaveLength(3);
