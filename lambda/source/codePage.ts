@@ -148,7 +148,14 @@ export function badWords(bytes: ArrayLike<number>, encoding: SingleByteEncoding)
 
 export type CodePageGuess =
   | { encoding: SingleByteEncoding }
-  | { unsure: readonly SingleByteEncoding[]; bad: Record<SingleByteEncoding, number>; words: number };
+  | {
+      /** The readings as good as the best one; every candidate when even the best one is garbled. */
+      unsure: readonly SingleByteEncoding[];
+      /** No reading is text: more than 1 word in 20 reads badly in each. */
+      garbled: boolean;
+      bad: Record<SingleByteEncoding, number>;
+      words: number;
+    };
 
 /**
  * The code page the bytes read as, or the candidates when none is clearly ahead: the winner has the fewest
@@ -161,12 +168,11 @@ export function guessCodePage(bytes: Buffer): CodePageGuess {
   const ranked = [...scores].sort((a, b) => a.bad - b.bad);
   const best = ranked[0];
   const differs = differingPages(bytes, best.encoding);
-  const clear = best.bad * 20 <= words && ranked.every((s) => !differs.has(s.encoding) || s.bad > 2 * best.bad);
-  if (clear) return { encoding: best.encoding };
+  const garbled = best.bad * 20 > words;
+  if (!garbled && ranked.every((s) => !differs.has(s.encoding) || s.bad > 2 * best.bad)) return { encoding: best.encoding };
   const bad = Object.fromEntries(scores.map((s) => [s.encoding, s.bad])) as Record<SingleByteEncoding, number>;
-  // The readings as good as the best one, or (when even the best is garbled) every reading.
   const rivals = ranked.filter((s) => s === best || (differs.has(s.encoding) && s.bad <= 2 * best.bad));
-  return { unsure: (rivals.length > 1 ? rivals : ranked).map((s) => s.encoding), bad, words };
+  return { unsure: garbled ? CODE_PAGES : rivals.map((s) => s.encoding), garbled, bad, words };
 }
 
 /** The code pages that read at least one of the bytes present differently from `encoding`. */

@@ -61,10 +61,13 @@ function detectEncoding(body: Buffer, hasBom: boolean): TextEncoding {
   const guess = guessCodePage(body);
   if ('encoding' in guess) return guess.encoding;
   const names = guess.unsure.join(', ');
+  const why = guess.garbled
+    ? `its text does not read as words in any code page we know (${names})`
+    : `its text reads as well in more than one code page (${names})`;
   throw new FileRefusedError(
     'UNSURE_ENCODING',
-    `the file is not UTF-8, and its text reads as well in more than one code page (${names}): name the one it ` +
-      `was saved in with --encoding (${guess.unsure.join(' | ')}), or save it as "CSV UTF-8" and upload again`,
+    `the file is not UTF-8, and ${why}: name the one it was saved in with --encoding ` +
+      `(${guess.unsure.join(' | ')}), or save it as "CSV UTF-8" and upload again`,
   );
 }
 

@@ -59,6 +59,13 @@ describe('detectFormat: which code page a non-UTF-8 file is in', () => {
     expect(e.message).toMatch(/CSV UTF-8/);
   });
 
+  it('refuses bytes that read as words in no code page (binary noise without NULs)', () => {
+    const noise = Buffer.from(Array.from({ length: 3000 }, (_, i) => 0x80 + ((i * 37) % 128)));
+    const e = refusal(() => detectFormat(noise, auto));
+    expect(e.code).toBe('UNSURE_ENCODING');
+    expect(e.message).toMatch(/does not read as words in any code page we know \(windows-1251, windows-1252, macintosh\)/);
+  });
+
   it('a forced code page is taken as given, even where detection would refuse', () => {
     const head = iconv.encode('ID;TITLE\r\n1;Tour à Paris\r\n', 'win1252');
     expect(detectFormat(head, { encoding: 'windows-1252', delimiter: 'auto' }).encoding).toBe('windows-1252');
