@@ -35,7 +35,12 @@ import { rowOutcome } from '../../report/outcome.ts';
 
 export interface DiffPlannerDeps {
   api: PortalApi;
-  options: Pick<RunOptions, 'multifield'>;
+  options: Pick<RunOptions, 'multifield' | 'phoneCountry'>;
+  /**
+   * The portal's country (ISO 3166), when known: phones without a country code are read in it unless the run
+   * names one (options.phoneCountry); neither → RU (phoneKey.ts).
+   */
+  portalCountry?: string;
   /** The field catalogue (the portal's, from preflight); types drive normalisation. Default: built-in. */
   catalogue?: Catalogue;
   /** Clock for the deadline, ms (default Date.now). */
@@ -58,10 +63,11 @@ export const COMMANDS_PER_BATCH = 50;
 export function createDiffPlanner(deps: DiffPlannerDeps): WritePlanner {
   const now = deps.now ?? Date.now;
   const mode = deps.options.multifield;
+  const phoneCountry = deps.options.phoneCountry ?? deps.portalCountry;
   return {
     async plan(rows: ValidRow[], deadline: number): Promise<PlannedWrite[]> {
       const { leads, failures } = await readLeads(deps.api, rows, deadline, now);
-      return planWindow(rows, leads, mode, deps.catalogue, failures);
+      return planWindow(rows, leads, mode, deps.catalogue, failures, phoneCountry);
     },
   };
 }
@@ -189,8 +195,14 @@ function catalogueOr(c: Catalogue | undefined): Catalogue {
  * @example planUpdate({ ID: '7', OPPORTUNITY: '12500.00' }, { …row, fields: { OPPORTUNITY: 12500 } }, 'merge')
  * // → { row, fields: null, changes: [] }
  */
-export function planUpdate(current: LeadRecord, row: ValidRow, mode: MultifieldMode, catalogue?: Catalogue): PlannedWrite {
-  return assemble(draftFor(current, row, mode, catalogueOr(catalogue)));
+export function planUpdate(
+  current: LeadRecord,
+  row: ValidRow,
+  mode: MultifieldMode,
+  catalogue?: Catalogue,
+  phoneCountry?: string,
+): PlannedWrite {
+  return assemble(draftFor(current, row, mode, catalogueOr(catalogue), phoneCountry));
 }
 
 /**
@@ -206,6 +218,7 @@ export function planWindow(
   mode: MultifieldMode,
   catalogue?: Catalogue,
   failures: ReadonlyMap<number, ReadFailure> = new Map(),
+  phoneCountry?: string,
 ): PlannedWrite[] {
   const cat = catalogueOr(catalogue);
   const state = new Map<number, LeadRecord>();
@@ -229,7 +242,7 @@ export function planWindow(
       drafts.push({ row, scalars: {}, scalarChanges: [], ops: new Map(), outcome: outcome(row, 'failed', 'NOT_FOUND', 'Not found') });
       continue;
     }
-    const draft = draftFor(current, row, mode, cat);
+    const draft = draftFor(current, row, mode, cat, phoneCountry);
     // The state after this row, with provisional IDs for the entries it adds.
     const next: LeadRecord = { ...current };
     for (const [code, value] of Object.entries(row.fields)) if (!draft.ops.has(code)) next[code] = value;
@@ -267,7 +280,7 @@ function outcome(row: ValidRow, status: RowOutcome['status'], errorCode: string,
   return rowOutcome(row, status, { errorCode, message });
 }
 
-function draftFor(current: LeadRecord, row: ValidRow, mode: MultifieldMode, cat: Catalogue): Draft {
+function draftFor(current: LeadRecord, row: ValidRow, mode: MultifieldMode, cat: Catalogue, phoneCountry: string | undefined): Draft {
   const scalars: LeadFields = {};
   const scalarChanges: string[] = [];
   const ops = new Map<string, Op[]>();
@@ -303,7 +316,7 @@ function draftFor(current: LeadRecord, row: ValidRow, mode: MultifieldMode, cat:
   }
   for (const type of [...ops.keys()]) {
     const values = Array.isArray(row.fields[type]) ? (row.fields[type] as MultifieldValue[]) : [];
-    ops.set(type, planMultifield(type, entriesOf(current, type), values, clearsByType.get(type) ?? [], mode));
+    ops.set(type, planMultifield(type, entriesOf(current, type), values, clearsByType.get(type) ?? [], mode, phoneCountry));
   }
   return { row, scalars, scalarChanges, ops };
 }

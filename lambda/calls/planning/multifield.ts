@@ -44,7 +44,8 @@ interface Wanted {
 
 /**
  * The operations that bring `current` (the lead's entries of one multifield type) to what the row asks.
- * `values` are the row's entries for that type; `clears` the VALUE_TYPEs to empty ('*' = all).
+ * `values` are the row's entries for that type; `clears` the VALUE_TYPEs to empty ('*' = all); `phoneCountry` the
+ * default country phones are read in (phoneKey.ts).
  *
  * @example planMultifield('PHONE', [{ ID: '7', VALUE_TYPE: 'WORK', VALUE: '+1 555 0100', TYPE_ID: 'PHONE' }],
  *   [{ VALUE: '15550100', VALUE_TYPE: 'WORK' }], [], 'merge') // → [] (already there)
@@ -55,8 +56,9 @@ export function planMultifield(
   values: readonly MultifieldValue[],
   clears: readonly string[],
   mode: MultifieldMode,
+  phoneCountry?: string,
 ): MultiOp[] {
-  const wanted = uniqueWanted(type, values);
+  const wanted = uniqueWanted(type, values, phoneCountry);
   // Bindings are system data: left out entirely, so nothing below can delete, rewrite or match them.
   const entries = current
     .filter((e) => !isOpenChannelEntry(type, e))
@@ -64,7 +66,7 @@ export function planMultifield(
       ID: String(e.ID),
       VALUE: String(e.VALUE ?? '').trim(),
       VALUE_TYPE: String(e.VALUE_TYPE ?? '').toUpperCase(),
-      key: normaliseMulti(type, String(e.VALUE ?? '')),
+      key: normaliseMulti(type, String(e.VALUE ?? ''), phoneCountry),
     }));
   const clearAll = clears.includes('*');
   const cleared = (vt: string) => clearAll || clears.includes(vt);
@@ -131,7 +133,7 @@ function wantedHere(wanted: readonly Wanted[], e: { key: string; VALUE_TYPE: str
 
 /** The row's values for one type, without repeats (same normalised value under the same VALUE_TYPE; in
  * merge mode a repeat under another VALUE_TYPE is also dropped by the "already there" test). */
-function uniqueWanted(type: string, values: readonly MultifieldValue[]): Wanted[] {
+function uniqueWanted(type: string, values: readonly MultifieldValue[], phoneCountry: string | undefined): Wanted[] {
   const out: Wanted[] = [];
   const seen = new Set<string>();
   for (const v of values) {
@@ -140,7 +142,7 @@ function uniqueWanted(type: string, values: readonly MultifieldValue[]): Wanted[
     const value = String(v.VALUE ?? '').trim();
     if (value === '') continue;
     const valueType = (v.VALUE_TYPE ?? defaultValueType(type)).toUpperCase();
-    const key = normaliseMulti(type, value);
+    const key = normaliseMulti(type, value, phoneCountry);
     const id = `${valueType}\u0000${key}`;
     if (seen.has(id)) continue;
     seen.add(id);

@@ -1,4 +1,5 @@
 import type { FieldSpec } from '../../types.ts';
+import { phoneKey } from './phoneKey.ts';
 
 /**
  * Canonical forms for comparing what the portal returns (crm.lead.list / crm.lead.get) with what a row
@@ -179,21 +180,19 @@ function money(text: string): string {
 
 /**
  * Canonical value of a multifield entry, per multifield type:
- * - PHONE: digits only. A leading "+" is NOT significant ("+1 (555) 010-0" ≡ "15550100"): the portal
- *   stores whatever was typed, people type the same number with and without "+", and treating them as
- *   different would add a second copy of the same number. (A national "8…" vs an international "+7…"
- *   form are different digit strings and stay different.)
+ * - PHONE: the E.164 number read with `phoneCountry` as the default country (phoneKey.ts): the portal stores
+ *   whatever was typed, and `8 (912) 345-67-89`, `+7 912 345-67-89` and `79123456789` are one phone; an
+ *   extension counts in one spelling. A number that is not a possible one compares by its digits ("+1 555" ≡
+ *   "1555").
  * - EMAIL: trimmed, case-insensitive (the local part is case-sensitive in theory, never in practice).
  * - WEB: scheme (http/https), "www." and trailing slashes dropped, host case-insensitive; path kept.
  * - IM and others: trimmed, case-insensitive.
  */
-export function normaliseMulti(type: string, value: string): string {
+export function normaliseMulti(type: string, value: string, phoneCountry?: string): string {
   const t = (value ?? '').trim();
   switch (type) {
-    case 'PHONE': {
-      const digits = t.replace(/\D/g, '');
-      return digits === '' ? t.toLowerCase() : digits;
-    }
+    case 'PHONE':
+      return phoneKey(t, phoneCountry);
     case 'EMAIL':
       return t.toLowerCase();
     case 'WEB': {

@@ -1,23 +1,31 @@
 import { quote } from '../quote.ts';
 import { portalEmailProblem } from './checkEmail.ts';
 import { Bad, type Parser } from './parser.ts';
+import { PHONE_DASHES, PHONE_SPACES, splitPhone } from './phoneParts.ts';
 
 // Phone numbers, e-mail addresses and web addresses: the multifield values with a shape to check (url is also a scalar type).
 
-const PHONE_CHARS = /^\+?[0-9 \u00A0\-().]+$/;
+const PHONE_CHARS = new RegExp(`^\\+?[0-9 \\-().${PHONE_SPACES}${PHONE_DASHES}]+$`);
 
-/** Digits with an optional leading +, spaces, dashes, parentheses, dots; 5–15 digits. Sent as written. */
+/**
+ * Digits with an optional leading +, spaces, dashes, parentheses, dots (non-breaking ones too); 5–15 digits,
+ * an extension (`доб. 123`, `ext. 123`, `x3651`, `#123`) allowed after them. Sent as written: the portal keeps
+ * what it is given, and planning compares numbers in E.164 (calls/planning/phoneKey.ts).
+ */
 export const parsePhone: Parser = (v) => {
-  if (PHONE_CHARS.test(v)) {
+  const { number } = splitPhone(v);
+  if (PHONE_CHARS.test(number)) {
     let digits = 0;
-    for (let i = 0; i < v.length; i++) {
-      const c = v.charCodeAt(i);
+    for (let i = 0; i < number.length; i++) {
+      const c = number.charCodeAt(i);
       if (c >= 48 && c <= 57) digits++;
     }
     if (digits >= 5 && digits <= 15) return v;
     return new Bad(`${quote(v)} is not a phone number (${digits} digits; a phone number has 5 to 15)`);
   }
-  return new Bad(`${quote(v)} is not a phone number (digits with an optional leading +, spaces, dashes, parentheses, dots)`);
+  return new Bad(
+    `${quote(v)} is not a phone number (digits with an optional leading +, spaces, dashes, parentheses, dots, and an extension such as "доб. 123" or "ext. 123")`,
+  );
 };
 
 const EMAIL = /^[\p{L}\p{N}!#$%&'*+/=?^_`{}~.-]+@(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+[\p{L}\p{N}-]*\p{L}[\p{L}\p{N}-]*$/u;

@@ -80,9 +80,10 @@ describe('scalar normalisation: portal value vs row value', () => {
 });
 
 describe('multifield value normalisation', () => {
-  it('phones: digits only, a leading + is not significant', () => {
+  it('phones: one E.164 number however written (a national 8… is the +7… number), a leading + not significant', () => {
     expect(normaliseMulti('PHONE', '+1 (555) 010-0100')).toBe(normaliseMulti('PHONE', '15550100100'));
-    expect(normaliseMulti('PHONE', '+7 999 123-45-67')).not.toBe(normaliseMulti('PHONE', '8 999 123-45-67'));
+    expect(normaliseMulti('PHONE', '+7 999 123-45-67')).toBe(normaliseMulti('PHONE', '8 999 123-45-67'));
+    expect(normaliseMulti('PHONE', '+7 999 123-45-67')).not.toBe(normaliseMulti('PHONE', '+7 999 123-45-68'));
   });
   it('e-mail: case-insensitive and trimmed', () => {
     expect(normaliseMulti('EMAIL', ' Bob@Example.COM ')).toBe(normaliseMulti('EMAIL', 'bob@example.com'));
