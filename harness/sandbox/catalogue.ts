@@ -295,3 +295,104 @@ export function buildStatuses(custom: StatusOptions = {}): StatusEntry[] {
   }
   return rows;
 }
+
+/** A currency of the sandbox portal, as crm.currency.list prints it (docs crm_currency; FULL_NAME in the request's language). */
+export interface CurrencyEntry {
+  CURRENCY: string;
+  AMOUNT_CNT: number;
+  AMOUNT: number;
+  BASE: 'Y' | 'N';
+  SORT: number;
+  FULL_NAME: string;
+  LID: string;
+  FORMAT_STRING: string;
+  DEC_POINT: string;
+  THOUSANDS_SEP: string;
+  DECIMALS: number;
+}
+
+/** Currencies of a Russian portal (base RUB), names in its language (ru). */
+export const DEFAULT_CURRENCIES: CurrencyEntry[] = [
+  currency('RUB', 1, 'Y', 100, 'Российский рубль', '# руб.'),
+  currency('USD', 90, 'N', 200, 'Доллар США', '$#'),
+  currency('EUR', 98, 'N', 300, 'Евро', '#€'),
+  currency('UAH', 2.2, 'N', 400, 'Гривна', '# грн.'),
+  currency('BYN', 28, 'N', 500, 'Белорусский рубль', '# руб.'),
+];
+
+function currency(code: string, amount: number, base: 'Y' | 'N', sort: number, name: string, format: string): CurrencyEntry {
+  return {
+    CURRENCY: code,
+    AMOUNT_CNT: 1,
+    AMOUNT: amount,
+    BASE: base,
+    SORT: sort,
+    FULL_NAME: name,
+    LID: 'ru',
+    FORMAT_STRING: format,
+    DEC_POINT: '.',
+    THOUSANDS_SEP: ' ',
+    DECIMALS: 2,
+  };
+}
+
+/** A user of the sandbox portal, as user.get prints it (the fields an import matches on, plus ACTIVE). */
+export interface UserEntry {
+  ID: string;
+  ACTIVE: boolean;
+  NAME: string;
+  LAST_NAME: string;
+  SECOND_NAME: string;
+  EMAIL: string;
+}
+
+/** The portal's users: the webhook's admin and a few employees, two of them namesakes. */
+export const DEFAULT_USERS: UserEntry[] = [
+  user(1, 'Админ', 'Портала', 'admin@example.com'),
+  user(5, 'Анна', 'Петрова', 'anna.petrova@example.com'),
+  user(7, 'Иван', 'Смирнов', 'ivan.smirnov@example.com'),
+  user(9, 'Иван', 'Смирнов', 'i.smirnov@example.com'),
+  user(12, 'John', 'Doe', 'john.doe@example.com'),
+  { ...user(13, 'Fired', 'Person', 'fired@example.com'), ACTIVE: false },
+];
+
+function user(id: number, name: string, last: string, email: string): UserEntry {
+  return { ID: String(id), ACTIVE: true, NAME: name, LAST_NAME: last, SECOND_NAME: '', EMAIL: email };
+}
+
+/** The methods this catalogue answers besides crm.lead.fields and crm.status.list (for routing and 404s). */
+export const CATALOGUE_METHODS: readonly string[] = ['crm.currency.list', 'user.get'];
+
+/** What a catalogue method answers: `result`, plus `total`/`next` for user.get's pages of 50. */
+export interface CatalogueAnswer {
+  result: unknown;
+  total?: number;
+  next?: number;
+}
+
+/**
+ * crm.currency.list (every currency, by SORT) and user.get (FILTER / filter on ACTIVE, ID, EMAIL, NAME,
+ * LAST_NAME, exact; pages of 50 by `start`; sorted by ID). Unknown methods are undefined (the caller's 404).
+ */
+export function catalogueCall(
+  method: string,
+  params: Record<string, unknown>,
+  data: { currencies: readonly CurrencyEntry[]; users: readonly UserEntry[] },
+): CatalogueAnswer | undefined {
+  if (method === 'crm.currency.list') return { result: [...data.currencies].sort((a, b) => a.SORT - b.SORT).map((c) => ({ ...c })) };
+  if (method !== 'user.get') return undefined;
+  const filter = (params.FILTER ?? params.filter ?? {}) as Record<string, unknown>;
+  const start = Math.max(0, Number.parseInt(String(params.start ?? 0), 10) || 0);
+  const rows = data.users
+    .filter((u) => Object.entries(filter).every(([k, v]) => matchesUser(u, k, v)))
+    .sort((a, b) => Number(a.ID) - Number(b.ID));
+  const out: CatalogueAnswer = { result: rows.slice(start, start + 50).map((u) => ({ ...u })), total: rows.length };
+  if (start + 50 < rows.length) out.next = start + 50;
+  return out;
+}
+
+function matchesUser(u: UserEntry, key: string, want: unknown): boolean {
+  const have = (u as unknown as Record<string, unknown>)[key.toUpperCase()];
+  if (key.toUpperCase() === 'ACTIVE') return String(have) === String(want === 'Y' || want === true || want === 'true' || want === '1');
+  return String(have ?? '').toLowerCase() === String(want ?? '').toLowerCase();
+}

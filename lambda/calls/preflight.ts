@@ -1,5 +1,5 @@
 import { RunHaltedError } from '../errors.ts';
-import type { Catalogue, FieldSpec, PortalApi, PortalErrorBody } from '../types.ts';
+import type { Catalogue, FieldSpec, PortalApi, PortalErrorBody, PortalUser } from '../types.ts';
 import { command } from './encode.ts';
 
 /**
@@ -15,8 +15,10 @@ import { command } from './encode.ts';
 /** The status lists every lead import may need (crm.lead.fields' statusType values). */
 export const LEAD_STATUS_TYPES = ['STATUS', 'SOURCE', 'HONORIFIC'] as const;
 
-/** crm.status.list's fixed page size. */
+/** crm.status.list's (and user.get's) fixed page size. */
 const PAGE = 50;
+/** user.get pages per extra batch request. */
+const PAGE_ROUND = 50;
 /** Next pages fetched per status list per extra batch round. */
 const PAGES_AHEAD = 4;
 
@@ -61,11 +63,13 @@ export interface StatusEntry {
  * resolveHeader(cells, { mapping, catalogue }) // now refuses unknown UF_CRM_* columns, accepts labels
  * @throws RunHaltedError PREFLIGHT_FAILED when the portal does not answer crm.lead.fields or a status list
  */
-export async function loadCatalogue(api: PortalApi, base: Catalogue): Promise<Catalogue> {
+export async function loadCatalogue(api: PortalApi, base: Catalogue, opts: { users?: boolean } = {}): Promise<Catalogue> {
   const baseTypes = [...base.fields.values()].map((s) => s.statusType).filter((t): t is string => !!t);
   const initialTypes = unique([...LEAD_STATUS_TYPES, ...baseTypes]);
 
-  const cmd: Record<string, string> = { fields: 'crm.lead.fields' };
+  // The currency list rides in the same batch: a portal (or webhook) that cannot answer it only loses currency names.
+  const cmd: Record<string, string> = { fields: 'crm.lead.fields', currencies: 'crm.currency.list' };
+  if (opts.users) cmd.u0 = userCommand(0);
   for (const [i, type] of initialTypes.entries()) cmd[`s${i}_0`] = statusCommand(type, 0);
   const first = await api.batch(cmd, { halt: false });
   failOn('fields', first.errors.fields, 'crm.lead.fields');
@@ -124,7 +128,68 @@ export async function loadCatalogue(api: PortalApi, base: Catalogue): Promise<Ca
     more = next;
   }
 
-  return buildCatalogue(base, portalFields, statuses);
+  const catalogue = buildCatalogue(
+    base,
+    portalFields,
+    statuses,
+    currencyNames(first.errors.currencies ? undefined : first.result.currencies),
+  );
+  if (!opts.users || first.errors.u0) return catalogue;
+  return withUsers(catalogue, await moreUsers(api, entriesOf<PortalUser>(first.result.u0, 'ID')));
+}
+
+/**
+ * The portal's active users, for a responsible-person column given as names or e-mails. Only when the header
+ * has such a column (the caller asks): a portal with 5,000 users costs two more batch requests (50 pages each).
+ * The first page rode in the preflight batch; the rest are fetched PAGE_ROUND pages per request.
+ */
+async function moreUsers(api: PortalApi, first: PortalUser[]): Promise<PortalUser[]> {
+  const users = [...first];
+  let full = first.length >= PAGE;
+  while (full) {
+    const round: Record<string, string> = {};
+    for (let p = 0; p < PAGE_ROUND; p++) round[`u${p}`] = userCommand(users.length + p * PAGE);
+    const answer = await api.batch(round, { halt: false });
+    full = false;
+    for (let p = 0; p < PAGE_ROUND; p++) {
+      const page = answer.errors[`u${p}`] ? [] : entriesOf<PortalUser>(answer.result[`u${p}`], 'ID');
+      const known = new Set(users.map((u) => String(u.ID)));
+      const fresh = page.filter((u) => !known.has(String(u.ID)));
+      users.push(...fresh);
+      // Stop at a short page, or at one that brings nothing new (a portal ignoring `start`).
+      full = page.length >= PAGE && fresh.length > 0;
+      if (!full) break;
+    }
+  }
+  return users;
+}
+
+/** The catalogue with the users on every user-typed field (ASSIGNED_BY_ID…). */
+export function withUsers(catalogue: Catalogue, users: readonly PortalUser[]): Catalogue {
+  const fields = new Map(catalogue.fields);
+  const list = users.map((u) => ({ ...u, ID: String(u.ID) }));
+  for (const [code, spec] of fields) if (spec.type === 'user' && !spec.readOnly) fields.set(code, { ...spec, users: list });
+  return { ...catalogue, fields };
+}
+
+function userCommand(start: number): string {
+  return command('user.get', { sort: 'ID', order: 'ASC', FILTER: { ACTIVE: true }, start });
+}
+
+/**
+ * crm.currency.list → code → full name (the answer's FULL_NAME, in the request's language); undefined when the
+ * portal did not answer it, so currency cells are checked as codes only.
+ */
+export function currencyNames(answer: unknown): Record<string, string> | undefined {
+  const list = Array.isArray(answer) ? answer : answer && typeof answer === 'object' ? Object.values(answer) : undefined;
+  if (!list) return undefined;
+  const out: Record<string, string> = {};
+  for (const c of list) {
+    if (!c || typeof c !== 'object' || typeof (c as { CURRENCY?: unknown }).CURRENCY !== 'string') continue;
+    const { CURRENCY, FULL_NAME } = c as { CURRENCY: string; FULL_NAME?: unknown };
+    out[CURRENCY] = typeof FULL_NAME === 'string' ? FULL_NAME.trim() : '';
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**
@@ -134,6 +199,7 @@ export function buildCatalogue(
   base: Catalogue,
   portalFields: Record<string, PortalFieldDescription>,
   statuses: ReadonlyMap<string, readonly StatusEntry[]>,
+  currencies?: Record<string, string>,
 ): Catalogue {
   const fields = new Map<string, FieldSpec>();
   for (const [code, f] of Object.entries(portalFields)) {
@@ -150,11 +216,13 @@ export function buildCatalogue(
     if (spec.type === 'crm_status' && statusType) {
       spec.statusType = statusType;
       const list = statuses.get(statusType);
-      if (list)
-        spec.statusCodes = unique(
-          list.filter((s) => s.ENTITY_ID === undefined || s.ENTITY_ID === statusType).map((s) => String(s.STATUS_ID)),
-        );
+      if (list) {
+        const own = list.filter((s) => s.ENTITY_ID === undefined || s.ENTITY_ID === statusType);
+        spec.statusCodes = unique(own.map((s) => String(s.STATUS_ID)));
+        spec.statusNames = Object.fromEntries(own.map((s) => [String(s.STATUS_ID), typeof s.NAME === 'string' ? s.NAME : '']));
+      }
     }
+    if (spec.type === 'crm_currency' && currencies) spec.currencies = currencies;
     if (Array.isArray(f.items)) {
       spec.items = f.items.map((i) => ({ ID: String(i.ID), VALUE: String(i.VALUE ?? '') }));
     }
@@ -198,8 +266,13 @@ function statusCommand(type: string, start: number): string {
 }
 
 function entries(value: unknown): StatusEntry[] {
+  return entriesOf<StatusEntry>(value, 'STATUS_ID');
+}
+
+/** A list answer (a JSON list, or an object keyed 0…n) → its entries that have `key`. */
+function entriesOf<T>(value: unknown, key: string): T[] {
   const list = Array.isArray(value) ? value : value && typeof value === 'object' ? Object.values(value) : [];
-  return list.filter((e): e is StatusEntry => !!e && typeof e === 'object' && 'STATUS_ID' in e);
+  return list.filter((e): e is T => !!e && typeof e === 'object' && key in e);
 }
 
 function failOn(key: string, error: PortalErrorBody | undefined, what: string, result?: Record<string, unknown>): void {

@@ -89,7 +89,8 @@ function fakePortal(statuses: Record<string, ReturnType<typeof statusList>>, fie
           const type = String((p.filter as Record<string, string>).ENTITY_ID);
           const start = Number(p.start ?? 0);
           result[key] = (statuses[type] ?? []).slice(start, start + 50);
-        } else throw new Error(`unexpected ${method}`);
+        } else if (method === 'crm.currency.list') result[key] = [{ CURRENCY: 'RUB', FULL_NAME: 'Российский рубль', BASE: 'Y' }];
+        else throw new Error(`unexpected ${method}`);
       }
       return { result, errors };
     },
@@ -110,7 +111,7 @@ describe('loadCatalogue', () => {
       Object.values(requests[0])
         .map((c) => c.split('?')[0])
         .sort(),
-    ).toEqual(['crm.lead.fields', 'crm.status.list', 'crm.status.list', 'crm.status.list']);
+    ).toEqual(['crm.currency.list', 'crm.lead.fields', 'crm.status.list', 'crm.status.list', 'crm.status.list']);
     expect(cat.fromPortal).toBe(true);
     expect(cat.fields.get('STATUS_ID')?.statusCodes).toHaveLength(7);
     expect(cat.fields.get('HONORIFIC')?.statusCodes).toEqual(['NEW', 'HONORIFIC_1', 'HONORIFIC_2', 'HONORIFIC_3']);
