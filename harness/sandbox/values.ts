@@ -90,9 +90,32 @@ export function formatInt(v: unknown): string | null {
   return String(phpInt(v));
 }
 
-/** `double` (OPPORTUNITY): two decimals, as a string. */
+/**
+ * `double` (OPPORTUNITY, DECIMAL(18,2)): two decimals, as a string. PHP casts the value to a float and writes it
+ * into the SQL as its shortest decimal text ("1.005"); MySQL rounds that text to the column's scale half away from
+ * zero, so 1.005 is stored 1.01 (a binary toFixed(2) would say 1.00, since the double is 1.00499…).
+ */
 export function formatMoney(v: unknown): string {
-  return phpFloat(v).toFixed(2);
+  return decimalAtScale(String(phpFloat(v)), 2);
+}
+
+/** A decimal text ("10.005", "1e-7") rounded to `scale` places half away from zero, printed with exactly that many. */
+function decimalAtScale(text: string, scale: number): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(text);
+  if (!m) return (0).toFixed(scale);
+  const [, minus, int, frac = '', exp = '0'] = m;
+  const digits = BigInt(int + frac);
+  const shift = Number(exp) - frac.length + scale; // value × 10^scale = digits × 10^shift
+  let units: bigint;
+  if (shift >= 0) units = digits * 10n ** BigInt(shift);
+  else {
+    const divisor = 10n ** BigInt(-shift);
+    units = digits / divisor;
+    if ((digits % divisor) * 2n >= divisor) units += 1n;
+  }
+  const body = units.toString().padStart(scale + 1, '0');
+  const out = scale > 0 ? `${body.slice(0, -scale)}.${body.slice(-scale)}` : body;
+  return minus && units !== 0n ? `-${out}` : out;
 }
 
 /** A scalar request value as text; objects/arrays are not scalars (undefined). */

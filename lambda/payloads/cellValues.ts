@@ -1,8 +1,10 @@
 import type { LeadFields } from '../types.ts';
 import { addProblem, type CellFault, type CellProblem } from './cellProblems.ts';
 import { applyClear } from './clearMarker.ts';
-import type { ColumnPlan } from './columnPlan.ts';
+import { checkCurrencies, type SignedAmount } from './currencyCheck.ts';
 import { addMultifieldValues } from './multifieldCells.ts';
+import type { ValuePlan } from './valuePlan.ts';
+import { Bad } from './values/parser.ts';
 
 /** What a row's (non-ID) cells come to. */
 export interface RowValues {
@@ -13,6 +15,10 @@ export interface RowValues {
   addressSet: string[] | undefined;
   /** Made on the first problem; a row with any is rejected. */
   problems: CellProblem[] | undefined;
+  /** What the report says about values sent otherwise than written (rounded, a sign taken off); made on first use. */
+  warnings: string[] | undefined;
+  /** Amount cells that carried a currency sign, made on first use (checked against CURRENCY_ID at the row's end). */
+  signed: SignedAmount[] | undefined;
 }
 
 /**
@@ -20,11 +26,12 @@ export interface RowValues {
  * (the clear marker), taken as text, or parsed by the column's schema. `problems` carries the ID's, if any.
  */
 export function valuesReader(
-  plans: readonly ColumnPlan[],
+  plans: readonly ValuePlan[],
   marker: string,
   findDefect: (cell: string) => CellFault | undefined,
 ): (cells: readonly string[], line: number, problems: CellProblem[] | undefined) => RowValues {
-  const readCell = (plan: ColumnPlan, cell: string | undefined, line: number, row: RowValues): void => {
+  const currencyHeader = plans.find((p) => p.code === 'CURRENCY_ID')?.header;
+  const readCell = (plan: ValuePlan, cell: string | undefined, line: number, row: RowValues): void => {
     if (cell === undefined || cell === '') return;
     const defect = findDefect(cell);
     if (defect) {
@@ -40,7 +47,8 @@ export function valuesReader(
     if (text === marker) {
       if (plan.clearRefusal) row.problems = addProblem(row.problems, 'INVALID_VALUE', line, plan.header, plan.clearRefusal);
       else row.clears = applyClear(plan, row.fields, row.clears);
-    } else if (plan.schema === undefined) row.fields[plan.code] = text;
+    } else if (plan.amount) readAmount(plan, text, line, row);
+    else if (plan.schema === undefined) row.fields[plan.code] = text;
     else {
       const r = plan.schema.safeParse(text);
       if (!r.success) row.problems = addProblem(row.problems, 'INVALID_VALUE', line, plan.header, r.error.issues[0].message);
@@ -49,8 +57,31 @@ export function valuesReader(
     }
   };
   return (cells, line, problems) => {
-    const row: RowValues = { fields: {}, clears: undefined, addressSet: undefined, problems };
+    const row: RowValues = { fields: {}, clears: undefined, addressSet: undefined, problems, warnings: undefined, signed: undefined };
     for (let p = 0; p < plans.length; p++) readCell(plans[p], cells[plans[p].index], line, row);
+    if (row.signed) {
+      const checked = checkCurrencies(row.signed, row.fields, currencyHeader, line);
+      if (checked.problems) row.problems = [...(row.problems ?? []), ...checked.problems];
+      if (checked.warnings.length > 0) row.warnings = [...(row.warnings ?? []), ...checked.warnings];
+    }
     return row;
   };
+}
+
+/** An amount cell: its number, and the row's note when it is rounded or carried a currency sign. */
+function readAmount(plan: ValuePlan, text: string, line: number, row: RowValues): void {
+  const r = plan.amount!(text);
+  if (r instanceof Bad) {
+    row.problems = addProblem(row.problems, 'INVALID_VALUE', line, plan.header, r.reason);
+    return;
+  }
+  row.fields[plan.code] = r.value;
+  if (r.rounding) {
+    row.warnings ??= [];
+    row.warnings.push(`line ${line}, ${plan.header}: ${r.rounding}`);
+  }
+  if (r.sign) {
+    row.signed ??= [];
+    row.signed.push({ code: plan.code, header: plan.header, cell: text, sign: r.sign });
+  }
 }

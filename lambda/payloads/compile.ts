@@ -5,12 +5,12 @@ import { defectFinder } from './cellDefects.ts';
 import { addProblem, rejectedForProblems } from './cellProblems.ts';
 import { valuesReader } from './cellValues.ts';
 import { clearMarkerOf } from './clearMarker.ts';
-import { planColumn } from './columnPlan.ts';
 import type { Column } from './header.ts';
 import { EMPTY_ID, idReader } from './idCell.ts';
 import { allEmpty, emptyRow, shapeChecker } from './rowShape.ts';
 import { rowWarner } from './rowWarnings.ts';
 import { BOM, withoutBoms } from './strayBoms.ts';
+import { planValues } from './valuePlan.ts';
 
 /**
  * Rows → payloads: one record's cells → a ValidRow (a crm.lead.update payload) or an `invalid` RowOutcome.
@@ -18,8 +18,14 @@ import { BOM, withoutBoms } from './strayBoms.ts';
  * every row.
  */
 
-/** What compileRows reads from the run options. */
-type RowOptions = Pick<RunOptions, 'clearMarker'> & { input: Pick<RunOptions['input'], 'maxCellBytes'> };
+/**
+ * What compileRows reads from the run options. `decimalMark` is the run's setting or the mark decided for the
+ * file from its amounts (decideDecimalMark): either way ambiguous amounts are read by it. Phones are sent as
+ * written, so `phoneCountry` is the planner's (calls/planning), not compile's.
+ */
+export type RowOptions = Pick<RunOptions, 'clearMarker' | 'decimalMark' | 'dateOrder'> & {
+  input: Pick<RunOptions['input'], 'maxCellBytes'>;
+};
 
 /**
  * Builds the row checker for one header.
@@ -47,7 +53,8 @@ export function compileRows(
   const findDefect = defectFinder(options.input.maxCellBytes);
   const checkShape = shapeChecker(columns, headerLength);
   const readId = idReader(marker, findDefect);
-  const readValues = valuesReader(columns.filter((c) => c !== idColumn).map(planColumn), marker, findDefect);
+  const plans = columns.filter((c) => c !== idColumn).map((c) => planValues(c, options));
+  const readValues = valuesReader(plans, marker, findDefect);
   const warningsOf = rowWarner(columns, headerLength);
   const headerAt = new Map(columns.map((c) => [c.index, c.header]));
 
@@ -67,6 +74,7 @@ export function compileRows(
     if (values.problems) return rejectedForProblems(record, idCell.trim(), values.problems);
 
     const warnings = warningsOf(cells, line, values.addressSet, bomNotes);
+    if (values.warnings) warnings.push(...values.warnings);
     // No problems, so the ID was read (a fault would be one).
     return { ok: true, row: { line, id: id as number, fields: values.fields, clears: values.clears ?? [], warnings, raw: record.raw } };
   };

@@ -1,10 +1,11 @@
+import type { RunOptions } from '../config.ts';
 import type { FieldSpec } from '../types.ts';
 import { parseTitle } from './titleCell.ts';
 import { parseCurrency, enumParser, statusParser } from './values/codes.ts';
 import { parseUrl } from './values/contacts.ts';
-import { parseDate, parseDateTime } from './values/dates.ts';
+import { dateParser, dateTimeParser } from './values/dates.ts';
 import { idParser } from './values/ids.ts';
-import { parseDouble, parseInteger, parseOpportunity } from './values/numbers.ts';
+import { doubleParser, parseInteger } from './values/numbers.ts';
 import { type Parser, parseString, SEPARATOR } from './values/parser.ts';
 import { parseBoolean, parseChar } from './values/yesNo.ts';
 
@@ -32,6 +33,22 @@ export function isSplittable(type: string): boolean {
   return SPLITTABLE.has(type);
 }
 
+/** Whether a column of this field takes several values in one cell. */
+export function splitsValues(spec: Pick<FieldSpec, 'type' | 'multiple'>): boolean {
+  return spec.multiple === true && isSplittable(spec.type);
+}
+
+/** The run options that change how a value is read: the decimal mark of amounts, the order of slash dates. */
+export type ValueOptions = Pick<RunOptions, 'decimalMark' | 'dateOrder'>;
+
+/** What a file means when the run says nothing: marks and slash dates are read only when unambiguous. */
+export const DEFAULT_VALUE_OPTIONS: ValueOptions = { decimalMark: 'auto', dateOrder: 'auto' };
+
+/** Field types whose parser depends on ValueOptions. */
+export function readsWithOptions(type: string): boolean {
+  return type === 'double' || type === 'date' || type === 'datetime';
+}
+
 /** What separates the values of a multiple field: CONTACT_IDS and the like also take commas, semicolons or spaces. */
 export function listSeparator(type: string): string | RegExp {
   return isIdType(type) ? ID_LIST_SEPARATOR : SEPARATOR;
@@ -51,7 +68,7 @@ const ID_NOUNS: Record<string, string> = {
 };
 
 /** The parser for one value of a (non-multifield) field, by its type; `parseString` for types we do not check. */
-export function scalarParser(spec: FieldSpec): Parser {
+export function scalarParser(spec: FieldSpec, values: ValueOptions = DEFAULT_VALUE_OPTIONS): Parser {
   if (spec.items && spec.items.length > 0) return enumParser(spec.items);
   switch (spec.type) {
     case 'user':
@@ -62,16 +79,16 @@ export function scalarParser(spec: FieldSpec): Parser {
     case 'integer':
       return spec.code.startsWith('UF_') ? parseInteger : idParser('an ID');
     case 'double':
-      // The portal checks OPPORTUNITY against a plain-decimal pattern; custom doubles go through the UF manager.
-      return spec.code === 'OPPORTUNITY' ? parseOpportunity : parseDouble;
+      // One value of a (multiple) custom double; single amounts, OPPORTUNITY first, are read by amountCell.ts.
+      return doubleParser(values.decimalMark);
     case 'char':
       return parseChar;
     case 'boolean':
       return parseBoolean;
     case 'date':
-      return parseDate;
+      return dateParser(values.dateOrder);
     case 'datetime':
-      return parseDateTime;
+      return dateTimeParser(values.dateOrder);
     case 'crm_status':
       return statusParser(spec.code, spec.statusCodes);
     case 'crm_currency':

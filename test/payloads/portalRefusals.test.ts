@@ -49,10 +49,28 @@ describe('OPPORTUNITY is sent as a plain decimal (^-?\\d+(\\.\\d+)?$) or refused
   ])('%s is sent as %s', (cell, n) => {
     expect(sent(cell)).toBe(n);
   });
-  it.each(['1e21', '1e-7', '123456789012345678901234', '0.0000001'])('%s is refused: String() would print an exponent', (cell) => {
+  it.each(['1e21', '123456789012345678901234'])('%s is refused: String() would print an exponent', (cell) => {
     const o = invalid(check(['5', cell], 6));
     expect(o.errorCode).toBe('INVALID_VALUE');
     expect(o.message).toMatch(new RegExp(`^line 6, OPPORTUNITY: "${cell.replace('+', '\\+')}" cannot be sent as a plain decimal`));
+  });
+});
+
+describe('OPPORTUNITY is rounded to the two decimals the portal keeps (DECIMAL(18,2)), half away from zero', () => {
+  const check = checker(['ID', 'OPPORTUNITY']);
+  it.each([
+    ['1e-7', 0],
+    ['0.0000001', 0],
+    ['10.0051', 10.01],
+    ['1,0049', 1],
+    ['-2.6750', -2.68],
+  ])('%s is sent as %s, with a warning naming the line and column', (cell, n) => {
+    const row = valid(check(['5', cell], 4));
+    expect(row.fields.OPPORTUNITY).toBe(n);
+    expect(row.warnings).toEqual([`line 4, OPPORTUNITY: "${cell}" is sent as ${n}: the portal keeps 2 decimals`]);
+  });
+  it('two decimals or fewer: no warning', () => {
+    expect(valid(check(['5', '12,50'])).warnings).toEqual([]);
   });
 });
 
