@@ -104,7 +104,9 @@ export function skippedNotice(skipped: readonly SkippedColumn[]): string | undef
     return `${reason}: ${names.join(', ')}`;
   });
   const n = skipped.length;
-  return `${n} ${n === 1 ? 'column' : 'columns'} skipped (not written): ${parts.join('; ')}`;
+  const text = `${n} ${n === 1 ? 'column' : 'columns'} skipped (not written): ${parts.join('; ')}`;
+  // Thousands of skipped columns must not make a megabyte warning.
+  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 1)}…`;
 }
 
 /** A header cell as messages quote it: at most 80 characters, control characters shown as \uXXXX, never copied. */
