@@ -65,7 +65,7 @@ describe('CLI on s3://bucket/key through the SDK standard settings', () => {
     expect(code).toBe(1); // one invalid ID
     expect(io.out()).toMatch(/report: +s3:\/\/leads\/reports\/may\.csv\/[0-9a-f]{16}\/report\.csv/);
     const keys = await store.list('reports/may.csv/');
-    expect(keys.map((k) => k.split('/').pop())).toEqual(['rejected.csv', 'rejected.safe.csv', 'report.csv', 'summary.json']);
+    expect(keys.map((k) => k.split('/').pop())).toEqual(['rejected.csv', 'rejected.safe.csv', 'report.csv', 'report.html', 'summary.json']);
     const summaryKey = keys.find((k) => k.endsWith('summary.json'))!;
     let json = '';
     for await (const c of await store.read(summaryKey)) json += String(c);

@@ -235,7 +235,7 @@ describe('runChunk / driveRun (dry run)', () => {
 
   it('removes the parts after finalizing', async () => {
     const r = await run(sampleCsv(10), { dryRun: true }, { chunkRows: 2 });
-    expect((await readdir(r.out)).sort()).toEqual(['rejected.csv', 'rejected.safe.csv', 'report.csv', 'summary.json']);
+    expect((await readdir(r.out)).sort()).toEqual(['rejected.csv', 'rejected.safe.csv', 'report.csv', 'report.html', 'summary.json']);
   });
 });
 
