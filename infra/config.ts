@@ -56,6 +56,11 @@ export const DeployConfigSchema = z.object({
   dryRun: bool.default(false),
   /** Worker chunks in a row that finish no row (the portal defers everything) before the run halts with NO_PROGRESS. */
   maxIdleChunks: int(1, 1000).default(DEFAULT_MAX_IDLE_CHUNKS),
+  /**
+   * Hours a run waits out an unreachable portal (between chunks, in a Wait state) before it halts with every
+   * unsent row skipped; unset = the run option's default (lambda/config.ts outageWaitMs). A manual start may shorten it.
+   */
+  outageWaitHours: z.coerce.number().min(0).max(72).optional(),
   /** Days a report stays under reports/. */
   reportRetentionDays: int(1, 3650).default(90),
   /** Days a leftover chunk part stays under parts/ (finalize deletes them; leftovers come from crashed runs). */

@@ -110,6 +110,7 @@ export class LeadImportStack extends Stack {
         STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
         DRY_RUN: String(config.dryRun),
         BUCKET: this.bucket.bucketName,
+        ...(config.outageWaitHours !== undefined ? { OUTAGE_WAIT_MS: String(Math.round(config.outageWaitHours * 3600_000)) } : {}),
       },
     });
 

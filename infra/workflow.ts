@@ -32,8 +32,10 @@ export interface WorkflowProps {
 /**
  * The run as a standard workflow:
  * Chunk ⟲ (until checkpoint.done) → Finalize → Succeed, or Fail when the summary says refused/halted/cut short.
- * A chunk that fails for good (also States.DataLimitExceeded, which States.ALL does not catch) is caught into
- * $.error and Finalize still runs, so the report says why; then Fail. A chunk that sets $.continueAs ends this
+ * While the portal is unreachable the checkpoint carries waitUntilIso and WaitForPortal holds the execution
+ * (not a Lambda) until then. A chunk that fails for good (also States.DataLimitExceeded, which States.ALL does
+ * not catch) is caught into $.error; SkipRest reports the rows after the checkpoint `skipped` and
+ * FinalizeFailedRun writes the report, so it has a line per row and says why; then Fail. A chunk that sets $.continueAs ends this
  * execution's share of a long run: Continue starts this state machine again with the state under that name
  * (the parts keep accumulating under the same prefix; only the last execution finalizes), then Continued.
  */
@@ -44,50 +46,24 @@ export class Workflow extends Construct {
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
 
-    const chunk = new tasks.LambdaInvoke(this, 'Chunk', {
-      lambdaFunction: props.chunk,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      comment: 'Process one chunk of rows from the checkpoint; returns the next RunState.',
-    });
-    for (const retrier of CHUNK_RETRIERS) chunk.addRetry(toRetryProps(retrier));
-
-    const finalizeRetry = toRetryProps(FINALIZE_RETRIER);
-
+    const chunk = chunkTask(this, 'Chunk', props.chunk, 'Process one chunk of rows from the checkpoint; returns the next RunState.');
     const finalize = new tasks.LambdaInvoke(this, 'Finalize', {
       lambdaFunction: props.finalize,
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
       comment: 'Merge the report parts into report.csv, rejected.csv, summary.json; output = Summary.',
     });
-    finalize.addRetry(finalizeRetry);
-
-    // After a failure the state keeps $.error (for the Fail state) and the summary lands beside it.
-    const finalizeFailed = new tasks.LambdaInvoke(this, 'FinalizeFailedRun', {
-      lambdaFunction: props.finalize,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      resultPath: '$.summary',
-      comment: 'Write the report of a run whose chunks failed; the summary records the error.',
-    });
-    finalizeFailed.addRetry(finalizeRetry);
-
-    const runFailed = new sfn.Fail(this, 'RunFailed', {
-      comment: 'A chunk failed after its retries; the report under reports/ says how far the run got.',
-      errorPath: '$.error.Error',
-      causePath: '$.error.Cause',
-    });
+    finalize.addRetry(toRetryProps(FINALIZE_RETRIER));
     const reportFailed = new sfn.Fail(this, 'ReportFailed', {
       comment: 'Finalize itself failed: the parts stay under parts/ until the lifecycle rule expires them.',
       errorPath: '$.finalizeError.Error',
       causePath: '$.finalizeError.Cause',
     });
-    // States.ALL does not match States.DataLimitExceeded: it needs its own catcher, before the wildcard.
-    chunk.addCatch(finalizeFailed, { errors: ['States.DataLimitExceeded'], resultPath: '$.error' });
-    chunk.addCatch(finalizeFailed, { errors: ['States.ALL'], resultPath: '$.error' });
-    finalizeFailed.addCatch(reportFailed, { errors: ['States.ALL'], resultPath: '$.finalizeError' });
-    finalizeFailed.next(runFailed);
     finalize.addCatch(reportFailed, { errors: ['States.ALL'], resultPath: '$.finalizeError' });
+    const skipRest = failedRun(this, props, reportFailed);
+    // States.ALL does not match States.DataLimitExceeded: it needs its own catcher, before the wildcard.
+    chunk.addCatch(skipRest, { errors: ['States.DataLimitExceeded'], resultPath: '$.error' });
+    chunk.addCatch(skipRest, { errors: ['States.ALL'], resultPath: '$.error' });
 
     // A finished run that did not import everything still fails the execution, so the alarm fires.
     const outcome = new sfn.Choice(this, 'Outcome')
@@ -96,11 +72,18 @@ export class Workflow extends Construct {
       .when(sfn.Condition.isPresent('$.cutShort'), incomplete(this, 'CsvCutShort', '$.cutShort.message'))
       .otherwise(new sfn.Succeed(this, 'Imported'));
 
-    const carryOn = continueRun(this, finalizeFailed);
+    const next = new sfn.Choice(this, 'Continue?')
+      .when(sfn.Condition.isPresent('$.continueAs'), continueRun(this, skipRest))
+      .otherwise(chunk);
+    // The portal is unreachable: the execution waits, no Lambda runs (the checkpoint says until when, ISO 8601).
+    const waitForPortal = new sfn.Wait(this, 'WaitForPortal', {
+      comment: 'The portal is unreachable: try again at checkpoint.waitUntilIso (the chunk halts the run past its outage wait).',
+      time: sfn.WaitTime.timestampPath('$.checkpoint.waitUntilIso'),
+    });
     const loop = new sfn.Choice(this, 'Done?')
       .when(sfn.Condition.booleanEquals('$.checkpoint.done', true), finalize.next(outcome))
-      .when(sfn.Condition.isPresent('$.continueAs'), carryOn)
-      .otherwise(chunk);
+      .when(sfn.Condition.isPresent('$.checkpoint.waitUntilIso'), waitForPortal.next(next))
+      .otherwise(next);
     const definition = chunk.next(loop);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -182,6 +165,56 @@ function continueRun(scope: Construct, failed: sfn.IChainable): sfn.IChainable {
   start.addCatch(continued, { errors: ['StepFunctions.ExecutionAlreadyExistsException'], resultPath: '$.continued' });
   start.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
   return start.next(continued);
+}
+
+/** A LambdaInvoke of the worker (Chunk, SkipRest) with the chunk retriers of infra/retryPolicy.ts. */
+function chunkTask(scope: Construct, id: string, fn: lambda.IFunction, comment: string): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, {
+    lambdaFunction: fn,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    comment,
+  });
+  for (const retrier of CHUNK_RETRIERS) task.addRetry(toRetryProps(retrier));
+  return task;
+}
+
+/**
+ * The failure path, entered with the caught error in $.error. A failed run still reports every row: SkipRest
+ * (the worker again, given $.error) reads the rest of the file without the portal, each row `skipped` RUN_FAILED,
+ * until done; then FinalizeFailedRun writes the report and RunFailed ends the execution with the chunk's error.
+ * If even SkipRest fails, the report stops at the checkpoint ($.skipError; $.error stays the chunk's).
+ */
+function failedRun(scope: Construct, props: WorkflowProps, reportFailed: sfn.IChainable): sfn.IChainable {
+  // After a failure the state keeps $.error (for the Fail state) and the summary lands beside it.
+  const finalizeFailed = new tasks.LambdaInvoke(scope, 'FinalizeFailedRun', {
+    lambdaFunction: props.finalize,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+    resultPath: '$.summary',
+    comment: 'Write the report of a run whose chunks failed; the summary records the error.',
+  });
+  finalizeFailed.addRetry(toRetryProps(FINALIZE_RETRIER));
+  finalizeFailed.addCatch(reportFailed, { errors: ['States.ALL'], resultPath: '$.finalizeError' });
+  finalizeFailed.next(
+    new sfn.Fail(scope, 'RunFailed', {
+      comment: 'A chunk failed after its retries; the report under reports/ says how far the run got.',
+      errorPath: '$.error.Error',
+      causePath: '$.error.Cause',
+    }),
+  );
+  const skipRest = chunkTask(
+    scope,
+    'SkipRest',
+    props.chunk,
+    'The run failed: report the rows after the checkpoint as skipped (nothing is sent); returns the next RunState.',
+  );
+  skipRest.addCatch(finalizeFailed, { errors: ['States.DataLimitExceeded'], resultPath: '$.skipError' });
+  skipRest.addCatch(finalizeFailed, { errors: ['States.ALL'], resultPath: '$.skipError' });
+  skipRest.next(
+    new sfn.Choice(scope, 'Skipped?').when(sfn.Condition.booleanEquals('$.checkpoint.done', true), finalizeFailed).otherwise(skipRest),
+  );
+  return skipRest;
 }
 
 function incomplete(scope: Construct, error: string, causePath: string): sfn.Fail {

@@ -29,6 +29,8 @@ export interface LocalFlowOptions {
   onChunk?: (state: RunState, execution: LocalExecution) => void;
   /** The chunk's clock (tests: a clock that ticks per call makes the time budget deterministic); also the execution timeout's. */
   now?: () => number;
+  /** The Wait state on the test's clock (see LocalStateMachineOptions.wait); default a timer. */
+  wait?: (until: number) => Promise<void>;
   /** The worker's reserved concurrency (concurrent chunks beyond it are throttled), as deployed: default 1. */
   workerConcurrency?: number;
 }
@@ -67,6 +69,7 @@ export function createLocalFlow(options: LocalFlowOptions): LocalFlow {
     ...(options.chunkTimeoutMs !== undefined ? { chunkTimeoutMs: options.chunkTimeoutMs } : {}),
     ...(options.onChunk ? { onChunk: options.onChunk } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.wait ? { wait: options.wait } : {}),
     chunkConcurrency: options.workerConcurrency ?? 1,
     // EventBridge's "Execution Status Change" → start: the queue moves on to the next upload.
     onEnd: async () => void (await start({ dispatch: true })),

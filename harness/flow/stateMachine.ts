@@ -51,6 +51,11 @@ export interface LocalStateMachineOptions {
   timeoutMs?: number;
   /** The worker's reserved concurrency: attempts beyond it fail as Lambda.TooManyRequestsException. Default none. */
   chunkConcurrency?: number;
+  /**
+   * The Wait state (WaitForPortal): resolves once the clock reaches `until` (epoch ms). Default: a timer for
+   * `until - now()`; tests on a compressed clock move their clock instead.
+   */
+  wait?: (until: number) => Promise<void>;
   /** After an execution ended (EventBridge's "Execution Status Change" in AWS). */
   onEnd?: (execution: LocalExecution) => void | Promise<void>;
 }
@@ -79,10 +84,11 @@ class ExecutionEnded extends Error {
 
 /**
  * The state machine of infra/workflow.ts played in-process, over the same handlers and the same JSON:
- * Chunk ⟲ until checkpoint.done → Finalize; a chunk that names `continueAs` hands the run on to a fresh
- * execution of this machine (Continue → Continued); a failed chunk is retried from its input checkpoint by the
- * deployed retriers (infra/retryPolicy.ts; retries follow at once, the intervals are not waited out), then
- * caught into `error` and finalized; Finalize is retried by its retrier. It enforces the service quotas
+ * Chunk ⟲ until checkpoint.done → Finalize; a checkpoint with `waitUntilIso` (the portal is unreachable) goes
+ * through WaitForPortal on this machine's clock (`wait`); a chunk that names `continueAs` hands the run on to a
+ * fresh execution of this machine (Continue → Continued); a failed chunk is retried from its input checkpoint by
+ * the deployed retriers (infra/retryPolicy.ts; retries follow at once, the intervals are not waited out), then
+ * caught into `error`, the rest of the file reported skipped (SkipRest ⟲) and finalized; Finalize is retried by its retrier. It enforces the service quotas
  * (payloads ≤ 256 KiB as States.DataLimitExceeded, 25,000 history events, the run timeout on `now`) and, when
  * given, the worker's reserved concurrency. Names are unique like Step Functions execution names, so a
  * duplicate start is rejected with ExecutionAlreadyExists.
@@ -173,16 +179,25 @@ export class LocalStateMachine implements ExecutionStarter {
     let state = initial;
     // The first Chunk runs unconditionally, like the definition (chunk.next(loop)).
     for (;;) {
-      const chunk = await step.task(CHUNK_RETRIERS, state, (s, remaining) => this.invokeChunk(s, remaining, execution), {
-        catchesDataLimit: true,
-      });
-      if (!chunk.ok) return step.finalizeFailed(state, chunk.error);
+      const chunk = await step.chunk(state);
+      if (!chunk.ok) return step.skipRest(state, chunk.error);
       state = chunk.value;
       this.options.onChunk?.(state, execution);
       step.pass(2); // Done? (Choice)
       if (state.checkpoint.done) return step.finalize(state);
+      if (state.checkpoint.waitUntilIso !== undefined) await step.wait(state.checkpoint.waitUntilIso);
+      step.pass(2); // Continue? (Choice)
       if (state.continueAs) return step.continueAs(state, arn);
     }
+  }
+
+  /** WaitForPortal: until the timestamp on this machine's clock (a time in the past goes on at once, as in AWS). */
+  async waitUntil(iso: string): Promise<void> {
+    const until = Date.parse(iso);
+    if (Number.isNaN(until)) throw new StatesError('States.Runtime', `the Wait state's TimestampPath holds no ISO 8601 timestamp: ${iso}`);
+    if (this.options.wait) return this.options.wait(until);
+    const ms = until - this.now();
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   /** One chunk attempt: refused as throttled when the worker's reserved concurrency is in use. */
@@ -267,6 +282,35 @@ class Steps {
     }
   }
 
+  /** The Chunk state (and SkipRest: the same function), with its retriers and the DataLimitExceeded catcher. */
+  chunk(state: RunState): Promise<TaskResult<RunState>> {
+    return this.task(CHUNK_RETRIERS, state, (s, remaining) => this.machine.invokeChunk(s, remaining, this.execution), {
+      catchesDataLimit: true,
+    });
+  }
+
+  /** WaitForPortal (entered, exited), then the timeout check: the wait counts toward the execution's time. */
+  async wait(iso: string): Promise<void> {
+    this.pass(2);
+    await this.guardAsync(() => this.machine.waitUntil(iso));
+    this.machine.checkTimeout(this.execution);
+  }
+
+  /**
+   * The caught chunk failure: SkipRest ⟲ (the chunk with `error`: every row after the checkpoint `skipped`)
+   * until done → FinalizeFailedRun → RunFailed. A SkipRest that fails for good goes to FinalizeFailedRun as is.
+   */
+  async skipRest(state: RunState, error: { Error: string; Cause: string }): Promise<{ status: ExecutionStatus; summary: Summary }> {
+    let current = { ...state, error } as RunState;
+    for (;;) {
+      const skipped = await this.chunk(current);
+      if (!skipped.ok) return this.finalizeFailed(current, error);
+      current = skipped.value;
+      this.pass(2); // Skipped? (Choice)
+      if (current.checkpoint.done) return this.finalizeFailed(current, error);
+    }
+  }
+
   /** FinalizeFailedRun (the state keeps `error`, the summary lands beside it) → RunFailed. */
   async finalizeFailed(state: RunState, error: { Error: string; Cause: string }): Promise<{ status: ExecutionStatus; summary: Summary }> {
     this.execution.error = error;
@@ -293,7 +337,7 @@ class Steps {
       });
       return {};
     });
-    if (!started.ok) return this.finalizeFailed(state, started.error);
+    if (!started.ok) return this.skipRest(state, started.error);
     this.execution.continuedAs = name;
     this.pass(3); // Continued (Succeed) entered and exited, ExecutionSucceeded
     return { status: 'SUCCEEDED' };
@@ -312,6 +356,15 @@ class Steps {
     this.execution.maxStateBytes = Math.max(this.execution.maxStateBytes, Buffer.byteLength(json));
     checkPayload(json, where);
     return json;
+  }
+
+  private async guardAsync(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (err instanceof StatesError) throw new ExecutionEnded('FAILED', err);
+      throw err;
+    }
   }
 
   /** Quotas end the execution (no Catch sees them). */

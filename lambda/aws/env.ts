@@ -6,6 +6,9 @@ import { ConfigurationError } from '../errors.ts';
 /** A positive number from an environment string; unset or empty means "use the default". */
 const num = z.preprocess((v) => (v === undefined || v === '' ? undefined : Number(v)), z.number().positive().optional());
 
+/** A whole number ≥ 0 from an environment string (0 is meaningful); unset or empty means "use the default". */
+const whole = z.preprocess((v) => (v === undefined || v === '' ? undefined : Number(v)), z.number().int().nonnegative().optional());
+
 const LogLevel = z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']);
 export type LogLevel = z.infer<typeof LogLevel>;
 
@@ -16,6 +19,8 @@ const Common = z.object({
   PORTAL_BURST: num,
   OPERATING_LIMIT: num,
   OPERATING_WINDOW: num,
+  /** How long a run waits out an unreachable portal before it halts, ms (run option outageWaitMs; default 6 h). */
+  OUTAGE_WAIT_MS: whole,
 });
 
 const bool = z
@@ -58,14 +63,21 @@ export function readEnv<S extends z.ZodType>(schema: S, env: Env = process.env):
   return parsed.data;
 }
 
-/** Run option defaults the deployment sets (portal plan limits); a manual payload's `options` may only tighten them (overrides.ts). */
+/**
+ * Run option defaults the deployment sets (portal plan limits, the outage wait); a manual payload's `options` may
+ * only tighten them (overrides.ts).
+ */
 export function envOptionDefaults(env: z.infer<typeof Common> & { DRY_RUN?: boolean }): RunOptionsInput {
   const limits: Record<string, number> = {};
   if (env.PORTAL_RATE !== undefined) limits.rate = env.PORTAL_RATE;
   if (env.PORTAL_BURST !== undefined) limits.burst = Math.floor(env.PORTAL_BURST);
   if (env.OPERATING_LIMIT !== undefined) limits.operatingLimit = env.OPERATING_LIMIT;
   if (env.OPERATING_WINDOW !== undefined) limits.operatingWindow = env.OPERATING_WINDOW;
-  return { ...(env.DRY_RUN ? { dryRun: true } : {}), ...(Object.keys(limits).length > 0 ? { limits } : {}) };
+  return {
+    ...(env.DRY_RUN ? { dryRun: true } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...(env.OUTAGE_WAIT_MS !== undefined ? { outageWaitMs: env.OUTAGE_WAIT_MS } : {}),
+  };
 }
 
 /**

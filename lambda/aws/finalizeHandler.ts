@@ -3,15 +3,12 @@ import { finalizeRun } from '../report/finalize.ts';
 import type { RunState, Summary } from '../run/state.ts';
 import type { ObjectStore } from '../stores/store.ts';
 import { FinalizeEnvSchema, readEnv, type FinalizeEnv } from './env.ts';
-import { redactText, type Logger } from './log.ts';
+import { type CaughtError, describeCaught } from './caught.ts';
+import type { Logger } from './log.ts';
 import { lazyHandler } from './lazy.ts';
 import { withHeader } from './runHeader.ts';
 
-/** Step Functions' caught error: `Cause` is the Lambda's error JSON ({ errorType, errorMessage, … }) or text. */
-export interface CaughtError {
-  Error?: string;
-  Cause?: string;
-}
+export { type CaughtError, describeCaught } from './caught.ts';
 
 /** Finalize's input: the last RunState, plus the caught error when the chunk loop failed. */
 export type FinalizeEvent = RunState & { error?: CaughtError };
@@ -20,19 +17,6 @@ export interface FinalizeDeps {
   env: FinalizeEnv;
   store(bucket: string): ObjectStore;
   log: Logger;
-}
-
-/** The failed chunk's error as the report states it: a code and a human message (secrets masked). */
-export function describeCaught(error: CaughtError): { code: string; message: string } {
-  const code = error.Error || 'CHUNK_FAILED';
-  let message = error.Cause ?? '';
-  try {
-    const cause = JSON.parse(message) as { errorMessage?: unknown };
-    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
-  } catch {
-    // Not JSON: keep the text as is.
-  }
-  return { code, message: redactText(message || code) };
 }
 
 /** Builds the finalize step around its store. */

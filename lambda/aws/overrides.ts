@@ -12,7 +12,7 @@ export interface ManualRequest {
  * start must not be able to raise rate, burst or the operating budget (a flood ends in an OVERLOAD_LIMIT block
  * of the whole portal), lift the input limits (a 1 GB cell in memory) or make a dry-run deployment write.
  * Every limit is the tighter of the two: the smaller number, except operatingWindow, where the longer window
- * spreads the same budget thinner. Options that are no limit (mapping, multifield, sonet…) are the request's.
+ * spreads the same budget thinner, and the outage wait (a manual run may give up sooner, not later). Options that are no limit (mapping, multifield, sonet…) are the request's.
  * Pure: neither argument is changed.
  *
  * @example boundedRunOptions(parseRunOptions({ limits: { rate: 2 } }), parseRunOptions({ limits: { rate: 50 } })).limits.rate // → 2
@@ -23,6 +23,8 @@ export function boundedRunOptions(deployment: RunOptions, request: RunOptions): 
   return {
     ...request,
     dryRun: deployment.dryRun || request.dryRun,
+    // A longer wait would hold the run (and the queue behind it) past what the operator chose.
+    outageWaitMs: Math.min(deployment.outageWaitMs, request.outageWaitMs),
     limits: {
       rate: Math.min(d.rate, r.rate),
       burst: Math.min(d.burst, r.burst),

@@ -32,7 +32,8 @@ export async function openPortal(
   const api = createClient({ ...extra, webhookUrl, limits: options.limits });
   const catalogue = await loadCatalogue(api, standardCatalogue());
   const planner = options.diff ? createDiffPlanner({ api, options, catalogue }) : blindPlanner();
-  const sender = createSender({ api, planner, options });
+  // One clock for the client and the sender (the outage rule times failures on it).
+  const sender = createSender({ api, planner, options, ...(extra.now ? { now: extra.now } : {}) });
   return { api, sender, catalogue, host: api.host };
 }
 

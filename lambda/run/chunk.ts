@@ -2,7 +2,8 @@ import { CsvCutShortError, FileRefusedError } from '../errors.ts';
 import { compileRows } from '../payloads/compile.ts';
 import { resolveHeader } from '../payloads/header.ts';
 import type { ObjectStore } from '../stores/store.ts';
-import type { Catalogue, LeadSender, RowCheck, SendStats, SourceRecord } from '../types.ts';
+import { rowOutcome } from '../report/outcome.ts';
+import type { Catalogue, LeadSender, RowCheck, RowOutcome, SendStats, SourceRecord } from '../types.ts';
 import { type ChunkSource, openChunkSource } from './chunkSource.ts';
 import { ChunkJournal } from './journal.ts';
 import { haltIfOutageOutlasted, recordOutage } from './outage.ts';
@@ -65,7 +66,9 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
 
   let journal: ChunkJournal | undefined;
   try {
-    journal = deps.sender && !state.options.dryRun ? await ChunkJournal.open(deps.output, state.partsPrefix, src.line) : undefined;
+    // A halted run sends nothing, but rows an earlier attempt applied keep that outcome (not `skipped`).
+    const journaled = !state.options.dryRun && (deps.sender !== undefined || cp.halted !== undefined);
+    journal = journaled ? await ChunkJournal.open(deps.output, state.partsPrefix, src.line) : undefined;
   } catch (err) {
     await src.batches.return?.(undefined);
     throw err;
@@ -110,9 +113,18 @@ async function compileCheck(
     const columns = resolveHeader(header, { mapping: state.options.mapping, catalogue });
     return compileRows(columns, state.options, catalogue, header.length);
   } catch (err) {
+    // A halted run reads on without the portal: a header only the portal's fields resolve (its labels) is no
+    // reason to refuse the file now; every remaining row is simply skipped with the halt's reason.
+    const halted = cp.halted;
+    if (halted && err instanceof FileRefusedError) return (r) => ({ ok: false, outcome: haltedRecord(r, halted) });
     await src.batches.return?.(undefined);
     throw err;
   }
+}
+
+/** A record of a halted run that was not validated (no catalogue to validate it against): skipped, with the reason. */
+function haltedRecord(r: SourceRecord, halted: { code: string; message: string }): RowOutcome {
+  return rowOutcome({ line: r.line, id: '', warnings: [] }, 'skipped', { errorCode: halted.code, message: halted.message });
 }
 
 interface ReadLimits {

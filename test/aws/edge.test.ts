@@ -35,6 +35,18 @@ describe('handler environment', () => {
     for (const bad of ['0', '1.5', 'x']) expect(() => readEnv(ChunkEnvSchema, { MAX_IDLE_CHUNKS: bad })).toThrow(/MAX_IDLE_CHUNKS/);
   });
 
+  it('OUTAGE_WAIT_MS sets the outage wait of S3-started runs; a manual payload may shorten it, never lengthen it', () => {
+    const env = readEnv(StartEnvSchema, { STATE_MACHINE_ARN: 'arn:x', OUTAGE_WAIT_MS: '600000' });
+    expect(envOptionDefaults(env)).toEqual({ outageWaitMs: 600_000 });
+    expect(runOptionsFor(env).outageWaitMs).toBe(600_000);
+    expect(runOptionsFor(env, { options: { outageWaitMs: 60_000 } }).outageWaitMs).toBe(60_000);
+    expect(runOptionsFor(env, { options: { outageWaitMs: 24 * 3600_000 } }).outageWaitMs).toBe(600_000);
+    // Unset: the run option's default (6 hours); 0 is allowed (halt at the first outage), a fraction is not.
+    expect(runOptionsFor(readEnv(StartEnvSchema, { STATE_MACHINE_ARN: 'arn:x' })).outageWaitMs).toBe(6 * 3600_000);
+    expect(readEnv(StartEnvSchema, { STATE_MACHINE_ARN: 'arn:x', OUTAGE_WAIT_MS: '0' }).OUTAGE_WAIT_MS).toBe(0);
+    expect(() => readEnv(StartEnvSchema, { STATE_MACHINE_ARN: 'arn:x', OUTAGE_WAIT_MS: '1.5' })).toThrow(/OUTAGE_WAIT_MS/);
+  });
+
   it('fails loudly naming a bad or missing variable', () => {
     expect(() => readEnv(ChunkEnvSchema, { PORTAL_RATE: 'fast' })).toThrow(/PORTAL_RATE/);
     expect(() => readEnv(StartEnvSchema, {})).toThrow(/STATE_MACHINE_ARN/);

@@ -81,7 +81,8 @@ describe('local state machine: the service quotas', () => {
   it('a chunk output over 256 KiB fails as States.DataLimitExceeded, caught into the report of the checkpoint before it', async () => {
     const { execution, finalized } = await play(async (state) => ({ ...state, big: 'x'.repeat(MAX_PAYLOAD_BYTES) }) as RunState);
     expect(execution.error?.Error).toBe('States.DataLimitExceeded');
-    expect(execution.invocations).toBe(1); // no retrier matches it
+    // No retrier matches it: the Chunk attempt, then SkipRest (the same function) meets it too, and is caught.
+    expect(execution.invocations).toBe(2);
     expect(finalized).toHaveLength(1);
     expect((finalized[0] as { big?: string }).big).toBeUndefined();
     expect(execution.status).toBe('FAILED');
@@ -91,7 +92,7 @@ describe('local state machine: the service quotas', () => {
     const { execution, result, finalized } = await play(async (state) => state);
     expect(result).toEqual({ failed: 'States.Runtime' });
     expect(execution.events).toBeGreaterThan(25_000);
-    expect(execution.invocations).toBeGreaterThan(3000);
+    expect(execution.invocations).toBeGreaterThan(2500);
     expect(finalized).toHaveLength(0);
   });
 

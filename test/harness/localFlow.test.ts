@@ -166,8 +166,9 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     const summary = await f.summaryOf(runs[0].executionName!);
     const execution = f.stateMachine.executions.get(runs[0].executionName!)!;
     expect(execution.error?.Error).toBe('Error');
-    // An ordinary error is retried 3 times (States.TaskFailed retrier) before it is caught: 4 failed invocations.
-    expect(failures).toBe(4);
+    // An ordinary error is retried 3 times (States.TaskFailed retrier) before it is caught: 4 failed invocations;
+    // SkipRest cannot read the source either (4 more), so the report stops at the checkpoint.
+    expect(failures).toBe(8);
     expect(execution.invocations).toBeGreaterThanOrEqual(5);
     expect(summary.complete).toBe(false);
     expect(summary.error).toEqual({ code: 'Error', message: 'access denied to the source' });
@@ -217,7 +218,8 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     const failed = await g.summaryOf(second.runs[0].executionName!);
     const execution = g.stateMachine.executions.get(second.runs[0].executionName!)!;
     expect(execution.error?.Error).toBe('ObjectChangedError');
-    expect([fatal, execution.invocations]).toEqual([1, 1]);
+    // Neither the Chunk nor SkipRest (which meets the replaced source too) is retried.
+    expect([fatal, execution.invocations]).toEqual([2, 2]);
     expect(failed.error?.code).toBe('ObjectChangedError');
   });
 
@@ -284,11 +286,12 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     const summaries = await Promise.all([dry, real, tagged].map((r) => f.summaryOf(r.runs[0].executionName!)));
     await f.stateMachine.settled();
     expect(f.stateMachine.executions.size).toBe(3);
-    // Without a portal the real runs stop at their first chunk (only dry runs can run), but they did start as real runs.
-    expect(summaries.map((s) => [s.dryRun, s.rows, s.error !== undefined])).toEqual([
-      [true, 3, false],
-      [false, 0, true],
-      [false, 0, true],
+    // Without a portal the real runs fail at their first chunk (only dry runs can run), but they did start as real
+    // runs; every row still has its line, skipped RUN_FAILED.
+    expect(summaries.map((s) => [s.dryRun, s.rows, s.error !== undefined, s.counts.skipped ?? 0])).toEqual([
+      [true, 3, false, 0],
+      [false, 3, true, 3],
+      [false, 3, true, 3],
     ]);
     expect(summaries[1].error?.message).toMatch(/webhook/);
     expect(await store.list('reports/dry-then-real.csv/')).toHaveLength(12);
@@ -325,10 +328,11 @@ describe('local state machine: the retry policy of infra/retryPolicy.ts, played 
   }
   const named = (name: string) => () => Object.assign(new Error(name), { name });
 
+  // A caught failure runs SkipRest (the chunk function again) before the report: one more invocation.
   it('retries a crashed worker twice, then catches it into the report', async () => {
     expect(await play([named('Runtime.ExitError')])).toEqual({ invocations: 2, error: undefined, errorReported: false });
     expect(await play(Array.from({ length: 3 }, () => named('Sandbox.Timedout')))).toEqual({
-      invocations: 3,
+      invocations: 4,
       error: 'Sandbox.Timedout',
       errorReported: true,
     });
@@ -340,12 +344,13 @@ describe('local state machine: the retry policy of infra/retryPolicy.ts, played 
       () => new RunHaltedError('OVERLOAD_LIMIT', 'halted'),
       () => new NoProgressError('stuck'),
     ]) {
-      expect(await play([fatal, fatal])).toEqual({ invocations: 1, error: fatal().name, errorReported: true });
+      // The Chunk once, SkipRest once (it fails the same way, is not retried either, and the run is finalized).
+      expect(await play([fatal, fatal])).toEqual({ invocations: 2, error: fatal().name, errorReported: true });
     }
   });
 
   it('retries any other error 3 times and waits out the Lambda service patiently', async () => {
-    expect(await play(Array.from({ length: 4 }, () => named('Error')))).toEqual({ invocations: 4, error: 'Error', errorReported: true });
+    expect(await play(Array.from({ length: 4 }, () => named('Error')))).toEqual({ invocations: 5, error: 'Error', errorReported: true });
     expect(await play(Array.from({ length: 20 }, () => named('Lambda.TooManyRequestsException')))).toEqual({
       invocations: 21,
       error: undefined,

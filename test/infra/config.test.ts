@@ -24,6 +24,12 @@ describe('deploy parameters', () => {
     expect(c).toMatchObject({ memoryMb: 2048, workerConcurrency: 2, tracing: true, portalRate: 1.5, logRetentionDays: 90 });
   });
 
+  it('outageWaitHours: unset by default (the run option decides), 0–72 hours from the command line', () => {
+    expect(parseDeployConfig({}).outageWaitHours).toBeUndefined();
+    expect(parseDeployConfig({ outageWaitHours: '1.5' }).outageWaitHours).toBe(1.5);
+    expect(() => parseDeployConfig({ outageWaitHours: '100' })).toThrow(/outageWaitHours/);
+  });
+
   it('accepts workerConcurrency 0 (no reservation) but not a negative one', () => {
     expect(parseDeployConfig({ workerConcurrency: '0' }).workerConcurrency).toBe(0);
     expect(() => parseDeployConfig({ workerConcurrency: '-1' })).toThrow(/workerConcurrency/);

@@ -75,8 +75,9 @@ describe('one execution fits its quotas even when every chunk spends all its ret
   const retries = CHUNK_RETRIERS.reduce((n, r) => n + r.maxAttempts, 0);
 
   it('history: ≤ 25,000 events over the chunks one execution runs before it hands on', () => {
-    // Per chunk: entered/exited (2), 3 per attempt, the Done? choice (2); then start, finalize and end.
-    const perChunk = 2 + 3 * (1 + retries) + 2;
+    // Per chunk: entered/exited (2), 3 per attempt, the Done? choice (2), WaitForPortal (2), Continue? (2); then
+    // start, finalize and end.
+    const perChunk = 2 + 3 * (1 + retries) + 2 + 2 + 2;
     const finalize = 2 + 3 * (1 + FINALIZE_RETRIER.maxAttempts) + 6;
     expect(DEFAULT_SEGMENT_LIMITS.maxChunks * perChunk + finalize + 1).toBeLessThanOrEqual(25_000);
   });

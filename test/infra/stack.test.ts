@@ -113,6 +113,8 @@ describe('functions', () => {
     expect(fnProps('start').Environment.Variables.BUCKET).toEqual({ Ref: logicalId(s.stack.bucket) });
     expect(fnProps('start').Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: logicalId(s.stack.workflow.stateMachine) });
     expect(fnProps('start').Environment.Variables.DRY_RUN).toBe('false');
+    // No outageWaitHours in the context: the run option's own default (6 h) applies.
+    expect(fnProps('start').Environment.Variables.OUTAGE_WAIT_MS).toBeUndefined();
     expect(fnProps('finalize').Environment.Variables.BUCKET).toEqual({ Ref: logicalId(s.stack.bucket) });
   });
 
@@ -260,11 +262,19 @@ describe('state machine', () => {
     const done = def.States['Done?'];
     expect(done.Choices).toEqual([
       { Variable: '$.checkpoint.done', BooleanEquals: true, Next: 'Finalize' },
-      { Variable: '$.continueAs', IsPresent: true, Next: 'Continue' },
+      { Variable: '$.checkpoint.waitUntilIso', IsPresent: true, Next: 'WaitForPortal' },
     ]);
-    expect(done.Default).toBe('Chunk');
+    expect(done.Default).toBe('Continue?');
+    const next = def.States['Continue?'];
+    expect(next.Choices).toEqual([{ Variable: '$.continueAs', IsPresent: true, Next: 'Continue' }]);
+    expect(next.Default).toBe('Chunk');
     expect(def.States.Finalize.Next).toBe('Outcome');
     expect(def.States.Imported.Type).toBe('Succeed');
+  });
+
+  it("waits out an unreachable portal in a Wait state on the checkpoint's ISO timestamp: no Lambda runs meanwhile", () => {
+    const def = definitionOf(s.template);
+    expect(def.States.WaitForPortal).toMatchObject({ Type: 'Wait', TimestampPath: '$.checkpoint.waitUntilIso', Next: 'Continue?' });
   });
 
   it('continues a long run in a fresh execution of itself under the name the chunk gave, then ends this one successfully', () => {
@@ -280,7 +290,7 @@ describe('state machine', () => {
     expect(next.Parameters).toEqual({ 'StateMachineArn.$': '$$.StateMachine.Id', 'Name.$': '$.continueAs', 'Input.$': '$' });
     expect(next.Catch.map((c) => [c.ErrorEquals, c.Next])).toEqual([
       [['StepFunctions.ExecutionAlreadyExistsException'], 'Continued'],
-      [['States.ALL'], 'FinalizeFailedRun'],
+      [['States.ALL'], 'SkipRest'],
     ]);
     expect(def.States.Continued.Type).toBe('Succeed');
     // The role may start executions of this state machine, and nothing else of Step Functions.
@@ -342,13 +352,24 @@ describe('state machine', () => {
     expect([states.Finalize.Retry, states.FinalizeFailedRun.Retry]).toEqual([[finalize], [finalize]]);
   });
 
-  it('still finalizes a failed run into a report, then fails with the chunk error', () => {
+  it('still finalizes a failed run into a report with a line per row (SkipRest first), then fails with the chunk error', () => {
     const def = definitionOf(s.template);
     // States.ALL does not catch States.DataLimitExceeded: it has its own catcher.
     expect(def.States.Chunk.Catch).toEqual([
-      { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: '$.error', Next: 'FinalizeFailedRun' },
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'FinalizeFailedRun' },
+      { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: '$.error', Next: 'SkipRest' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SkipRest' },
     ]);
+    // SkipRest is the chunk function again (with $.error: every row after the checkpoint skipped), until done.
+    const skip = def.States.SkipRest;
+    expect(skip.Parameters?.FunctionName).toEqual(def.States.Chunk.Parameters?.FunctionName);
+    expect(skip.Retry).toEqual(def.States.Chunk.Retry);
+    expect(skip.Next).toBe('Skipped?');
+    expect(skip.Catch).toEqual([
+      { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: '$.skipError', Next: 'FinalizeFailedRun' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.skipError', Next: 'FinalizeFailedRun' },
+    ]);
+    expect(def.States['Skipped?'].Choices).toEqual([{ Variable: '$.checkpoint.done', BooleanEquals: true, Next: 'FinalizeFailedRun' }]);
+    expect(def.States['Skipped?'].Default).toBe('SkipRest');
     const finalizeFailed = def.States.FinalizeFailedRun;
     expect(finalizeFailed.ResultPath).toBe('$.summary');
     expect(finalizeFailed.Next).toBe('RunFailed');
