@@ -75,8 +75,8 @@ export const RunOptionsSchema = z.object({
   delimiter: z.enum(['auto', ',', ';', '\t']).default('auto'),
   /** params.REGISTER_SONET_EVENT: N by default, so a backfill posts no feed events. */
   sonet: z.enum(['Y', 'N']).default('N'),
-  /** User header → field code (e.g. "Phone number" → "PHONE_MOBILE"). */
-  mapping: z.record(z.string(), z.string()).default({}),
+  /** User header → field code (e.g. "Phone number" → "PHONE_MOBILE"); null skips the column. */
+  mapping: z.record(z.string(), z.string().nullable()).default({}),
   /** A cell equal to this clears the field explicitly (an empty cell leaves it unchanged). */
   clearMarker: z.string().default('#N/A'),
   /** Read current lead state and write only what differs. */

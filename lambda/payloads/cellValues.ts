@@ -3,7 +3,7 @@ import { addProblem, type CellFault, type CellProblem } from './cellProblems.ts'
 import { applyClear } from './clearMarker.ts';
 import { checkCurrencies, type SignedAmount } from './currencyCheck.ts';
 import { addMultifieldValues } from './multifieldCells.ts';
-import type { ValuePlan } from './valuePlan.ts';
+import type { ColumnPlan } from './columnPlan.ts';
 import { Bad } from './values/parser.ts';
 
 /** What a row's (non-ID) cells come to. */
@@ -26,12 +26,12 @@ export interface RowValues {
  * (the clear marker), taken as text, or parsed by the column's schema. `problems` carries the ID's, if any.
  */
 export function valuesReader(
-  plans: readonly ValuePlan[],
+  plans: readonly ColumnPlan[],
   marker: string,
   findDefect: (cell: string) => CellFault | undefined,
 ): (cells: readonly string[], line: number, problems: CellProblem[] | undefined) => RowValues {
   const currencyHeader = plans.find((p) => p.code === 'CURRENCY_ID')?.header;
-  const readCell = (plan: ValuePlan, cell: string | undefined, line: number, row: RowValues): void => {
+  const readCell = (plan: ColumnPlan, cell: string | undefined, line: number, row: RowValues): void => {
     if (cell === undefined || cell === '') return;
     const defect = findDefect(cell);
     if (defect) {
@@ -69,7 +69,7 @@ export function valuesReader(
 }
 
 /** An amount cell: its number, and the row's note when it is rounded or carried a currency sign. */
-function readAmount(plan: ValuePlan, text: string, line: number, row: RowValues): void {
+function readAmount(plan: ColumnPlan, text: string, line: number, row: RowValues): void {
   const r = plan.amount!(text);
   if (r instanceof Bad) {
     row.problems = addProblem(row.problems, 'INVALID_VALUE', line, plan.header, r.reason);

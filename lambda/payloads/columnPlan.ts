@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { type AmountReader, amountReader } from './amountCell.ts';
 import { ADDRESS_FIELDS } from './fields.ts';
 import type { Column } from './header.ts';
 import { multifieldCellParser } from './multifieldCells.ts';
-import { isSplittable, listSeparator, scalarParser } from './scalarParser.ts';
+import { DEFAULT_VALUE_OPTIONS, listSeparator, scalarParser, splitsValues, type ValueOptions } from './scalarParser.ts';
 import { TITLE_CLEAR_REFUSAL } from './titleCell.ts';
 import { Bad, type CellValue, listOf, parseString } from './values/parser.ts';
 
@@ -24,9 +25,12 @@ export interface ColumnPlan {
   address: boolean;
   /** Why the clear marker may not empty this column (TITLE: the portal requires it), if it may not. */
   clearRefusal?: string;
+  /** A single amount (OPPORTUNITY, a custom double): read by amountCell.ts (decimal mark, rounding, currency sign) instead of `schema`. */
+  amount?: AmountReader;
 }
 
-export function planColumn(column: Column): ColumnPlan {
+/** How one column is read, with the run's value options (the decided decimal mark, the order of slash dates). */
+export function planColumn(column: Column, values: ValueOptions = DEFAULT_VALUE_OPTIONS): ColumnPlan {
   const { index, header, code, spec, valueType } = column;
   const address = ADDRESS_FIELDS.includes(code);
   if (valueType !== undefined) {
@@ -40,13 +44,24 @@ export function planColumn(column: Column): ColumnPlan {
       address,
     };
   }
-  const parse = scalarParser(spec);
-  // Types we do not know (money, file, crm bindings…) pass through whole, even when multiple.
+  const parse = scalarParser(spec, values);
   if (code === 'TITLE') return { index, header, code, schema: zodFrom(parse), address, clearRefusal: TITLE_CLEAR_REFUSAL };
-  if (!spec.multiple || !isSplittable(spec.type)) {
+  if (spec.type === 'double' && !spec.multiple && !spec.items?.length) {
+    return { index, header, code, schema: undefined, address, amount: amountReader(spec, values.decimalMark) };
+  }
+  // Types we do not know (money, file, crm bindings…) pass through whole, even when multiple.
+  if (!splitsValues(spec)) {
     return { index, header, code, schema: parse === parseString ? undefined : zodFrom(parse), address };
   }
   return { index, header, code, schema: zodFrom(listOf(parse, listSeparator(spec.type))), address };
+}
+
+/**
+ * The cells a file's decimal mark is decided from (decideDecimalMark): its amount columns (double fields, custom
+ * ones included). For a pre-scan of the file before compileRows.
+ */
+export function amountIndexes(columns: readonly Column[]): number[] {
+  return columns.filter((c) => c.valueType === undefined && c.spec.type === 'double').map((c) => c.index);
 }
 
 /**

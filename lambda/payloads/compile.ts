@@ -10,7 +10,7 @@ import { EMPTY_ID, idReader } from './idCell.ts';
 import { allEmpty, emptyRow, shapeChecker } from './rowShape.ts';
 import { rowWarner } from './rowWarnings.ts';
 import { BOM, withoutBoms } from './strayBoms.ts';
-import { planValues } from './valuePlan.ts';
+import { planColumn } from './columnPlan.ts';
 
 /**
  * Rows → payloads: one record's cells → a ValidRow (a crm.lead.update payload) or an `invalid` RowOutcome.
@@ -53,7 +53,7 @@ export function compileRows(
   const findDefect = defectFinder(options.input.maxCellBytes);
   const checkShape = shapeChecker(columns, headerLength);
   const readId = idReader(marker, findDefect);
-  const plans = columns.filter((c) => c !== idColumn).map((c) => planValues(c, options));
+  const plans = columns.filter((c) => c !== idColumn).map((c) => planColumn(c, options));
   const readValues = valuesReader(plans, marker, findDefect);
   const warningsOf = rowWarner(columns, headerLength);
   const headerAt = new Map(columns.map((c) => [c.index, c.header]));

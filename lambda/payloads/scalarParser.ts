@@ -1,7 +1,7 @@
 import type { RunOptions } from '../config.ts';
 import type { FieldSpec } from '../types.ts';
 import { parseTitle } from './titleCell.ts';
-import { parseCurrency, enumParser, statusParser } from './values/codes.ts';
+import { currencyParser, enumParser, statusParser, userParser } from './values/codes.ts';
 import { parseUrl } from './values/contacts.ts';
 import { dateParser, dateTimeParser } from './values/dates.ts';
 import { idParser } from './values/ids.ts';
@@ -73,6 +73,8 @@ export function scalarParser(spec: FieldSpec, values: ValueOptions = DEFAULT_VAL
   switch (spec.type) {
     case 'user':
     case 'employee':
+      // A name or e-mail maps to the user's ID through the portal's user list, when the preflight loaded it.
+      return userParser(spec.users, idParser(ID_NOUNS[spec.type]));
     case 'crm_company':
     case 'crm_contact':
       return idParser(ID_NOUNS[spec.type]);
@@ -90,9 +92,9 @@ export function scalarParser(spec: FieldSpec, values: ValueOptions = DEFAULT_VAL
     case 'datetime':
       return dateTimeParser(values.dateOrder);
     case 'crm_status':
-      return statusParser(spec.code, spec.statusCodes);
+      return statusParser(spec.code, spec.statusCodes, spec.statusNames);
     case 'crm_currency':
-      return parseCurrency;
+      return currencyParser(spec.currencies);
     case 'url':
       return parseUrl;
     default:
