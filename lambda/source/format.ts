@@ -2,6 +2,7 @@ import { FileRefusedError } from '../errors.ts';
 import type { RunOptions } from '../config.ts';
 import type { TextEncoding } from '../rows/text.ts';
 import { guessCodePage } from './codePage.ts';
+import { ENCRYPTED_CSV_MESSAGE, isEncryptedWorkbook, SAVE_AS_CSV as SAVE_AS_STEP } from './workbookKind.ts';
 
 /** How the bytes of a source file are to be read. */
 export interface SourceFormat {
@@ -32,7 +33,7 @@ const DELIMITERS = [',', ';', '\t'] as const;
  *
  * @example detectFormat(Buffer.from('\uFEFFID;TITLE\r\n1;Hello\r\n'), { encoding: 'auto', delimiter: 'auto' })
  * // → { encoding: 'utf-8', delimiter: ';', bomLength: 3, headerOffset: 3, headerLine: 1 }
- * @throws FileRefusedError EMPTY_FILE | UNSUPPORTED_ENCODING | UNSURE_ENCODING | NOT_TEXT | EXCEL_HTML | EXCEL_XML
+ * @throws FileRefusedError EMPTY_FILE | UNSUPPORTED_ENCODING | UNSURE_ENCODING | NOT_TEXT | XLSX_ENCRYPTED | EXCEL_HTML | EXCEL_XML
  */
 export function detectFormat(head: Buffer, options: Pick<RunOptions, 'encoding' | 'delimiter'>): SourceFormat {
   refuseUnreadable(head);
@@ -72,7 +73,7 @@ function detectEncoding(body: Buffer, hasBom: boolean): TextEncoding {
 }
 
 /** Save-as steps every spreadsheet refusal ends with. */
-const SAVE_AS_CSV = 'open it in Excel, choose File → Save As → "CSV UTF-8 (Comma delimited) (*.csv)", and upload that file';
+const SAVE_AS_CSV = `open it in Excel, choose ${SAVE_AS_STEP}, and upload that file`;
 
 /**
  * An HTML table or an Excel 2003 XML workbook with an .xls name (the portal's "Export to Excel" writes HTML):
@@ -112,6 +113,8 @@ function refuseUnreadable(head: Buffer): void {
       'the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as "CSV UTF-8" or windows-1251 and upload again',
     );
   }
+  // Excel's password protection wraps the workbook in the same OLE container as an .xls: say which it is.
+  if (isEncryptedWorkbook(head)) throw new FileRefusedError('XLSX_ENCRYPTED', ENCRYPTED_CSV_MESSAGE);
   const magic = binaryMagic(head);
   if (magic) throw new FileRefusedError('NOT_TEXT', `the file is not a CSV text file: it looks like ${magic}`);
   let nul = 0;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import { FileRefusedError } from '../../lambda/errors.ts';
 import { detectFormat, guessDelimiter, isUtf8 } from '../../lambda/source/format.ts';
+import { encryptedWorkbook } from './xlsxFile.ts';
 
 const auto = { encoding: 'auto', delimiter: 'auto' } as const;
 
@@ -76,6 +77,14 @@ describe('detectFormat: encoding', () => {
     expect(e.message).toMatch(/Excel/);
     const controls = Buffer.from('\x01\x02\x03\x04\x05\x06\x07\x08ID\x0e\x0f\x10\x11');
     expect(refusal(() => detectFormat(controls, auto)).code).toBe('NOT_TEXT');
+  });
+
+  it('a password-protected workbook is named as one, not as an .xls, with the save-as steps', () => {
+    const e = refusal(() => detectFormat(encryptedWorkbook(), auto));
+    expect(e.code).toBe('XLSX_ENCRYPTED');
+    expect(e.message).toMatch(/password-protected \(encrypted\) Excel workbook, not a CSV: .*"CSV UTF-8 \(Comma delimited\)/);
+    const xls = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(600)]);
+    expect(refusal(() => detectFormat(xls, auto)).message).toMatch(/Excel 97-2003 workbook \(\.xls\)/);
   });
 
   it('refuses an empty head, a lone BOM and blank lines as EMPTY_FILE', () => {
