@@ -8,6 +8,7 @@ import type { ObjectStore } from '../stores/store.ts';
 import { defaultOutDir, outputClash } from './outDir.ts';
 import type { Parsed } from './parse.ts';
 import { openS3Source, parseS3Url } from './s3Source.ts';
+import { stageWorkbook } from './workbookInput.ts';
 
 /** Where a run reads and writes, resolved against the working folder. */
 export interface Target {
@@ -48,16 +49,30 @@ export interface RunInput {
   output: ObjectStore;
   state: RunState;
   where(key: string): string;
+  /** Ends what opening the input started (an .xlsx input's converted CSV is removed); call once the run ends. */
+  close?(): Promise<void>;
 }
 
-/** A local file: its folder is the source, the report goes to the out folder. */
+/**
+ * A local file: its folder is the source, the report goes to the out folder. An .xlsx workbook is read as the CSV
+ * of its first sheet (cli/workbookInput.ts), under the workbook's own name.
+ */
 export async function openLocalInput(target: Target, options: RunOptions): Promise<RunInput> {
-  const source = new FsStore(dirname(target.file));
+  const folder = new FsStore(dirname(target.file));
   const output = new FsStore(target.outDir);
-  const info = await source.head(basename(target.file));
-  const state = newRunState({ source: { bucket: '', ...info }, reportPrefix: '', partsPrefix: '.parts/', options });
-  return { source, output, state, where: (key) => join(target.outDir, key) };
+  const found = await folder.head(basename(target.file));
+  const staged = await stageWorkbook(folder, found, options);
+  const info = staged?.info ?? found;
+  const state = newRunState({
+    source: { bucket: '', ...info },
+    reportPrefix: '',
+    partsPrefix: '.parts/',
+    options: staged?.options ?? options,
+  });
+  return { source: staged?.source ?? folder, output, state, where: (key) => join(target.outDir, key), ...closing(staged) };
 }
+
+const closing = (staged: { close(): Promise<void> } | undefined) => (staged ? { close: () => staged.close() } : {});
 
 /**
  * s3://bucket/key: read from S3 (standard SDK settings), report back to the same bucket under reports/, or to
@@ -67,17 +82,20 @@ export async function openS3Input(target: Target, options: RunOptions): Promise<
   const s3 = await openS3Source(target.file);
   const toFolder = Boolean(target.out);
   const prefixes = toFolder ? { reportPrefix: '', partsPrefix: '.parts/' } : s3;
+  // An .xlsx object is converted to a local CSV; the run id and the report still belong to the S3 object.
+  const staged = await stageWorkbook(s3.source, s3.info, options);
   const state = newRunState({
     runId: s3.runId,
-    source: { bucket: s3.bucket, ...s3.info },
+    source: { bucket: s3.bucket, ...(staged?.info ?? s3.info) },
     reportPrefix: prefixes.reportPrefix,
     partsPrefix: prefixes.partsPrefix,
-    options,
+    options: staged?.options ?? options,
   });
   return {
-    source: s3.source,
+    source: staged?.source ?? s3.source,
     output: toFolder ? new FsStore(target.outDir) : s3.output,
     state,
     where: toFolder ? (key) => join(target.outDir, key) : s3.where,
+    ...closing(staged),
   };
 }

@@ -139,7 +139,9 @@ describe('refusals', () => {
 
   it('a workbook cut short, and a ZIP that is a workbook in name only', async () => {
     const book = xlsxOf([leads]);
-    expect((await refusal(book.subarray(0, book.length - 30))).code).toBe('XLSX_UNREADABLE');
+    const cut = book.subarray(0, book.length - 30);
+    expect(workbookKind(cut)).toBe('damaged');
+    expect((await refusal(cut)).message).toMatch(/^the workbook cannot be read \(it is not a complete ZIP archive/);
     const hollow = zipOf([['xl/workbook.xml', '<workbook/>']]);
     const err = await refusal(hollow);
     expect(err.code).toBe('XLSX_UNREADABLE');
@@ -154,6 +156,8 @@ describe('what is a workbook', () => {
     const xls = Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.from('Workbook', 'utf16le')]);
     expect(workbookKind(xls)).toBeUndefined();
     expect(workbookKind(zipOf([['word/document.xml', '<w:document/>']]))).toBeUndefined();
+    // A ZIP header and nothing an Office file starts with: not a damaged workbook, just not a CSV.
+    expect(workbookKind(Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(100, 1)]))).toBeUndefined();
   });
 
   it('the ZIP directory: names and unpacked sizes, without unpacking', () => {
