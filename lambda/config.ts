@@ -64,6 +64,11 @@ export const RunOptionsSchema = z.object({
     .toUpperCase()
     .regex(/^[A-Z]{2}$/, 'a phone country is a two-letter ISO 3166 code (RU, US, DE…)')
     .optional(),
+  /**
+   * What finds a row's lead: ID (the default), or for rows without one EMAIL, PHONE or a custom field (code or
+   * label): the lead that holds the row's key (lambda/calls/matching/).
+   */
+  match: z.string().trim().min(1).default('ID'),
   /** Columns nobody can write (unknown or read-only) are skipped with one warning instead of refusing the file. */
   ignoreUnknown: z.boolean().default(false),
   /** How long a portal outage is waited out before the run halts with every unsent row skipped, ms. */

@@ -1,3 +1,4 @@
+import type { MatchKey } from './calls/matching/keys.ts';
 /**
  * The shared vocabulary of the pipeline: source → rows → payloads → calls → report.
  * Every module talks in these types; nothing here does I/O.
@@ -64,6 +65,8 @@ export interface ValidRow {
   /** Non-fatal notes (e.g. partial address), carried to the report's message. */
   warnings: string[];
   raw: string;
+  /** `--match`: the row has no ID (`id` is 0 until matched) and its lead is the one that holds this key. */
+  key?: MatchKey;
 }
 
 /** Result of validating one record. */

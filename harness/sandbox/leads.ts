@@ -6,6 +6,10 @@
  */
 import type { LeadRecord, PortalMultifield } from '../../lambda/types.ts';
 import {
+  CATALOGUE_METHODS,
+  catalogueCall,
+  DEFAULT_CURRENCIES,
+  DEFAULT_USERS,
   MULTIFIELD_CODES,
   MULTIFIELD_NAMES,
   buildFieldMap,
@@ -15,6 +19,7 @@ import {
   type StatusOptions,
   type UserFieldOption,
 } from './catalogue.ts';
+import { DuplicateSearch, matchesMultiFieldFilter, prepareMultiFieldFilter } from './duplicates.ts';
 import { asList, phpInt } from './query.ts';
 import { formatDate, formatDateTime, formatInt, formatMoney, isoAt, scalarText } from './values.ts';
 
@@ -85,6 +90,12 @@ export class LeadStore {
   private readonly log: LedgerEntry[] = [];
   private nextId = 1;
   private nextFmId = 1001;
+  private seeds = 0;
+  /** crm.duplicate.findbycomm's index, rebuilt when a write or a seed changed the leads. */
+  private readonly duplicates = new DuplicateSearch(
+    () => this.all(),
+    () => `${this.log.length}:${this.seeds}`,
+  );
 
   constructor(private readonly opts: LeadStoreOptions) {
     this.fieldMap = buildFieldMap(opts.userFields);
@@ -93,6 +104,7 @@ export class LeadStore {
 
   /** Creates leads (seeding, not an API call): any field, incl. read-only ones, multifields as values. */
   seed(leads: Array<Record<string, unknown>>): number[] {
+    this.seeds++;
     return leads.map((input) => {
       const wanted = phpInt(input.ID);
       const id = wanted > 0 && !this.rows.has(wanted) ? wanted : this.nextId;
@@ -148,13 +160,26 @@ export class LeadStore {
         return { result: structuredClone(this.fieldMap) };
       case 'crm.status.list':
         return this.statusList(params);
-      default:
+      case 'crm.duplicate.findbycomm':
+        return this.duplicates.findByComm(params);
+      default: {
+        const answer = catalogueCall(method, params, { currencies: DEFAULT_CURRENCIES, users: DEFAULT_USERS });
+        if (answer) return answer;
         throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
+      }
     }
   }
 
   /** Methods `call` knows (for routing and 404s). */
-  static readonly methods = ['crm.lead.update', 'crm.lead.get', 'crm.lead.list', 'crm.lead.fields', 'crm.status.list'];
+  static readonly methods = [
+    'crm.lead.update',
+    'crm.lead.get',
+    'crm.lead.list',
+    'crm.lead.fields',
+    'crm.status.list',
+    'crm.duplicate.findbycomm',
+    ...CATALOGUE_METHODS,
+  ];
 
   private update(params: Record<string, unknown>, ctx: CallContext): true {
     const id = phpInt(param(params, 'id'));
@@ -198,7 +223,9 @@ export class LeadStore {
     const select = (asList(param(params, 'select')) ?? []).map((s) => String(s));
     const startRaw = param(params, 'start');
     const start = phpInt(startRaw);
-    let rows = this.candidates(filter).filter((r) => this.matches(r, filter));
+    // EMAIL / PHONE / WEB / IM conditions as CCrmEntityHelper::PrepareMultiFieldFilter reads them (duplicates.ts).
+    const { filter: plain, fm } = prepareMultiFieldFilter(filter);
+    let rows = this.candidates(plain).filter((r) => this.matches(r, plain) && matchesMultiFieldFilter(r, fm));
     rows = this.sort(rows, order);
     const keys = this.selectKeys(select);
     const offset = Math.max(0, start);

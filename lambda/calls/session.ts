@@ -3,6 +3,8 @@ import { ConfigurationError } from '../errors.ts';
 import { standardCatalogue } from '../payloads/fields.ts';
 import type { Catalogue, LeadSender, PortalApi } from '../types.ts';
 import { createClient, type ClientOptions } from './client.ts';
+import { matchSpecOf } from '../payloads/header.ts';
+import { matchingPlanner } from './matching/planner.ts';
 import { createDiffPlanner } from './planning/diff.ts';
 import { loadCatalogue } from './preflight.ts';
 import { blindPlanner, createSender } from './sender.ts';
@@ -30,8 +32,11 @@ export async function openPortal(
   extra: Omit<ClientOptions, 'webhookUrl' | 'limits'> = {},
 ): Promise<PortalSession> {
   const api = createClient({ ...extra, webhookUrl, limits: options.limits });
-  const catalogue = await loadCatalogue(api, standardCatalogue());
-  const planner = options.diff ? createDiffPlanner({ api, options, catalogue }) : blindPlanner();
+  // The user list rides in the preflight's one batch (responsible person by name or e-mail); more pages only past 50 users.
+  const catalogue = await loadCatalogue(api, standardCatalogue(), { users: true });
+  const write = options.diff ? createDiffPlanner({ api, options, catalogue }) : blindPlanner();
+  const match = matchSpecOf(options.match, catalogue);
+  const planner = match ? matchingPlanner(write, api, match, extra.now) : write;
   // One clock for the client and the sender (the outage rule times failures on it).
   const sender = createSender({ api, planner, options, ...(extra.now ? { now: extra.now } : {}) });
   return { api, sender, catalogue, host: api.host };

@@ -13,6 +13,7 @@ export function printSummary(io: CliIO, s: Summary, where: (key: string) => stri
     const codes = Object.entries(s.errorCodes).map(([c, n]) => `${c} ${n}`);
     if (codes.length > 0) lines.push(`  codes: ${codes.join(', ')}`);
   }
+  for (const notice of s.notices ?? []) lines.push(`  warning: ${notice}`);
   if (s.cutShort) lines.push(`  cut short: ${s.cutShort.message}`);
   if (s.halted) lines.push(`  halted: ${s.halted.code}: ${s.halted.message}`);
   if (s.error) lines.push(`  run failed: ${s.error.code}: ${s.error.message}`);
@@ -22,5 +23,6 @@ export function printSummary(io: CliIO, s: Summary, where: (key: string) => stri
   lines.push(`  rejected: ${where(s.report.rejected)}`);
   lines.push(`  summary:  ${where(s.report.summary)}`);
   if (s.report.plan) lines.push(`  plan:     ${where(s.report.plan)}`);
+  if (s.report.html) lines.push(`  page:     ${where(s.report.html)}`);
   (s.refused || s.error ? io.stderr : io.stdout).write(lines.join('\n') + '\n');
 }

@@ -134,6 +134,13 @@ export const FLAGS: readonly Flag[] = [
     help: ["country of phones written without +code, e.g. RU (default: the portal's)"],
   },
   {
+    name: 'match',
+    type: 'string',
+    hint: 'FIELD',
+    option: 'match',
+    help: ['ID | EMAIL | PHONE | UF_CRM_… (or its label): how rows without an ID find their lead (default: ID)'],
+  },
+  {
     name: 'ignore-unknown',
     type: 'boolean',
     option: 'ignoreUnknown',

@@ -2,7 +2,7 @@ import type { SourceRecord, RowCheck } from '../types.ts';
 import { invalidRow } from './invalidRow.ts';
 
 /** Problem codes in order of precedence: a row's errorCode is the first present. */
-const PROBLEM_ORDER = ['CELL_TOO_LARGE', 'CONTROL_CHARACTER', 'INVALID_ID', 'INVALID_VALUE'] as const;
+const PROBLEM_ORDER = ['CELL_TOO_LARGE', 'CONTROL_CHARACTER', 'INVALID_ID', 'INVALID_KEY', 'INVALID_VALUE'] as const;
 export type ProblemCode = (typeof PROBLEM_ORDER)[number];
 
 /** What is wrong with one cell: a code and the reason, before the `line, column:` prefix. */

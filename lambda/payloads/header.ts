@@ -3,6 +3,8 @@ import { FieldIndex, type Resolved } from './fieldIndex.ts';
 import { type HeaderProblem, headerRefusal, shown, skippedNotice, type SkippedColumn } from './headerProblems.ts';
 import { isOpenChannelColumn, OPEN_CHANNEL_REASON } from './openChannel.ts';
 import type { Catalogue, FieldSpec } from '../types.ts';
+import { FileRefusedError } from '../errors.ts';
+import { isKeyType, keyColumn, keyFieldCode, type MatchSpec } from '../calls/matching/keys.ts';
 
 export { closest } from './fieldIndex.ts';
 export type { SkippedColumn } from './headerProblems.ts';
@@ -28,6 +30,8 @@ export interface HeaderOptions {
   catalogue: Catalogue;
   /** Skip unknown and read-only columns (one warning) instead of refusing the file (`--ignore-unknown`). */
   ignoreUnknown?: boolean;
+  /** `--match`: the field that finds a row's lead when it has no ID (ID, EMAIL, PHONE, a custom field's code or label). */
+  match?: string;
 }
 
 /** The header read: the columns written, the columns skipped, and the one warning that lists the skipped ones. */
@@ -76,7 +80,12 @@ export function readHeader(cells: string[], opts: HeaderOptions): HeaderPlan {
   });
 
   const kept = settleDuplicates(columns, problems, skipped);
-  if (!kept.some((c) => c.code === 'ID')) problems.push({ code: 'MISSING_ID_COLUMN', header: '', index: -1, text: '' });
+  const match = matchSpecOf(opts.match, opts.catalogue);
+  if (!match && !kept.some((c) => c.code === 'ID')) problems.push({ code: 'MISSING_ID_COLUMN', header: '', index: -1, text: '' });
+  if (match && !keyColumn(match, kept)) {
+    const text = `--match ${opts.match!.trim()} finds leads by ${keyFieldCode(match)}, and no column of the header holds it`;
+    problems.push({ code: 'MISSING_KEY_COLUMN', header: '', index: -1, text });
+  }
 
   const refused = opts.ignoreUnknown ? skipIgnorable(problems, skipped) : problems;
   if (refused.length > 0) throw headerRefusal(refused);
@@ -84,6 +93,33 @@ export function readHeader(cells: string[], opts: HeaderOptions): HeaderPlan {
   const planned = offline ? kept.map(markUnchecked) : kept;
   const notice = skippedNotice(skipped);
   return { columns: planned, skipped, notices: notice ? [notice] : [] };
+}
+
+/**
+ * `--match` as a MatchSpec: undefined for ID (the default); EMAIL and PHONE; a custom field by code or label, of a
+ * type whose stored value a cell can say. Pure.
+ *
+ * @throws FileRefusedError INVALID_MATCH naming the field and why
+ */
+export function matchSpecOf(match: string | undefined, catalogue: Catalogue): MatchSpec | undefined {
+  const name = (match ?? 'ID').trim();
+  const upper = name.toUpperCase();
+  if (upper === 'ID') return undefined;
+  if (upper === 'EMAIL' || upper === 'PHONE') return { kind: upper };
+  const resolved = new FieldIndex(catalogue, false).resolve(name, true);
+  if (resolved.kind !== 'field' || !resolved.code.startsWith('UF_')) {
+    throw new FileRefusedError(
+      'INVALID_MATCH',
+      `--match ${name}: leads are found by ID, EMAIL, PHONE or a custom field (UF_CRM_…, or its label)`,
+    );
+  }
+  if (!isKeyType(resolved.spec.type) || resolved.spec.multiple) {
+    throw new FileRefusedError(
+      'INVALID_MATCH',
+      `--match ${name}: ${resolved.code} is a ${resolved.spec.multiple ? 'multiple ' : ''}${resolved.spec.type} field; a key field holds one string, number, URL or list item`,
+    );
+  }
+  return { kind: 'UF', code: resolved.code, spec: resolved.spec };
 }
 
 /** The columns only (the plan's other parts are for the run's warnings). @throws FileRefusedError as readHeader */

@@ -1,7 +1,7 @@
 import { FileRefusedError } from '../errors.ts';
 
 /** Refusal codes, most important first: one refusal carries the first code present. */
-const CODE_ORDER = ['MISSING_ID_COLUMN', 'UNKNOWN_COLUMN', 'READ_ONLY_COLUMN', 'DUPLICATE_COLUMN'] as const;
+const CODE_ORDER = ['MISSING_ID_COLUMN', 'MISSING_KEY_COLUMN', 'UNKNOWN_COLUMN', 'READ_ONLY_COLUMN', 'DUPLICATE_COLUMN'] as const;
 export type RefusalCode = (typeof CODE_ORDER)[number];
 
 /** One reason the header is refused. */
@@ -32,7 +32,9 @@ export interface SkippedColumn {
 
 /** Each group's heading says once what every line under it would otherwise repeat. */
 const HEADINGS: Record<RefusalCode, string> = {
-  MISSING_ID_COLUMN: 'no ID column: the header must name the lead ID column "ID"',
+  MISSING_ID_COLUMN:
+    'no ID column: the header must name the lead ID column "ID" (or find leads by another column: --match EMAIL, PHONE or a custom field)',
+  MISSING_KEY_COLUMN: 'no key column:',
   UNKNOWN_COLUMN:
     'unknown columns (not crm.lead.update fields: fix the name, map it in the mapping file, or remove the column; ' +
     '--ignore-unknown skips unknown and read-only columns):',
@@ -59,6 +61,11 @@ export function headerRefusal(problems: readonly HeaderProblem[]): FileRefusedEr
     if (group.length === 0) continue;
     lines.push(HEADINGS[kind]);
     if (kind === 'MISSING_ID_COLUMN') {
+      listed += group.length;
+      continue;
+    }
+    if (kind === 'MISSING_KEY_COLUMN') {
+      lines.push(...group.map((p) => `  ${p.text}`));
       listed += group.length;
       continue;
     }

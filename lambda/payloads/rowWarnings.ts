@@ -10,6 +10,11 @@ export interface AddressTally {
   /** The first such row and the parts it left out. */
   firstLine?: number;
   missing?: string[];
+  /**
+   * The last line looked at: a row read again by a later chunk (deferred at a deadline) was counted already.
+   * Rows are compiled in line order, so a high-water mark is enough.
+   */
+  lastLine?: number;
 }
 
 /** A fresh tally. */
@@ -65,8 +70,10 @@ export function rowWarner(
   const unchecked = columns.filter((c) => c.unchecked !== undefined);
   return (cells, line, addressSet, bomNotes) => {
     const warnings: string[] = [];
-    if (addressSet && tally) countPartialAddress(tally, line, addressSet);
-    else if (addressSet && addressSet.length < ADDRESS_FIELDS.length) {
+    if (tally) {
+      if (addressSet && line > (tally.lastLine ?? 0)) countPartialAddress(tally, line, addressSet);
+      tally.lastLine = Math.max(tally.lastLine ?? 0, line);
+    } else if (addressSet && addressSet.length < ADDRESS_FIELDS.length) {
       const missing = ADDRESS_FIELDS.filter((f) => !addressSet.includes(f));
       warnings.push(
         `line ${line}: partial address: ${addressSet.join(', ')} set without ${missing.join(', ')} ` +

@@ -1,3 +1,4 @@
+import { partialAddressNotice } from '../payloads/rowWarnings.ts';
 import { FOOTER } from '../rows/footer.ts';
 import { splitCells } from '../rows/splitCells.ts';
 import type { RunState, Summary } from '../run/state.ts';
@@ -159,6 +160,7 @@ export function buildSummary(state: RunState, finishedAt: string, opts: { error?
     ...(cp.halted ? { halted: cp.halted } : {}),
     ...(opts.error ? { error: opts.error } : {}),
     warnings: cp.warnings,
+    notices: fileNotices(state),
     requests: cp.stats.requests,
     retries: cp.stats.retries,
     throttledMs: cp.stats.throttledMs,
@@ -166,6 +168,20 @@ export function buildSummary(state: RunState, finishedAt: string, opts: { error?
     rowsPerSecond: seconds > 0 ? Math.round(cp.rows / seconds) : 0,
     report: reportKeys(state),
   };
+}
+
+/** The run's file-level warnings: skipped columns, partial addresses counted once, a decimal mark the file settled. */
+function fileNotices(state: RunState): string[] {
+  const cp = state.checkpoint;
+  const notices = [...(cp.notices ?? [])];
+  const address = cp.addressTally && partialAddressNotice(cp.addressTally);
+  if (address) notices.push(address);
+  if (state.options.decimalMark === 'auto' && cp.decimalMark !== undefined && cp.decimalMark !== 'auto') {
+    notices.push(
+      `amounts read with "${cp.decimalMark}" as the decimal mark, as the file's first rows write it (--decimal-mark to say otherwise)`,
+    );
+  }
+  return notices;
 }
 
 /**

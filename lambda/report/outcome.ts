@@ -12,7 +12,8 @@ export function rowOutcome(
 ): RowOutcome {
   const o: RowOutcome = {
     line: row.line,
-    id: String(row.id),
+    // 0: a `--match` row whose lead was not found (no lead ID is 0).
+    id: row.id === 0 ? '' : String(row.id),
     status,
     errorCode: detail.errorCode ?? '',
     message: detail.message ?? row.warnings.join('; '),

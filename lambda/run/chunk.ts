@@ -1,6 +1,9 @@
 import { CsvCutShortError, FileRefusedError } from '../errors.ts';
 import { compileRows } from '../payloads/compile.ts';
-import { resolveHeader } from '../payloads/header.ts';
+import { readHeader } from '../payloads/header.ts';
+import { amountIndexes } from '../payloads/columnPlan.ts';
+import { addressTally } from '../payloads/rowWarnings.ts';
+import { decideDecimalMark } from '../payloads/values/decimalMark.ts';
 import type { ObjectStore } from '../stores/store.ts';
 import { rowOutcome } from '../report/outcome.ts';
 import type { Catalogue, LeadSender, RowCheck, RowOutcome, SendStats, SourceRecord } from '../types.ts';
@@ -109,9 +112,14 @@ async function compileCheck(
   src: ChunkSource,
 ): Promise<(r: SourceRecord) => RowCheck> {
   const header = cp.header!;
+  const { options } = state;
   try {
-    const columns = resolveHeader(header, { mapping: state.options.mapping, catalogue });
-    return compileRows(columns, state.options, catalogue, header.length);
+    const plan = readHeader(header, { mapping: options.mapping, catalogue, ignoreUnknown: options.ignoreUnknown, match: options.match });
+    cp.notices ??= plan.notices;
+    // The decimal mark is settled once, from the first rows, and kept: every chunk reads amounts alike.
+    cp.decimalMark ??= decideDecimalMark(options.decimalMark, amountCells(src.carry, amountIndexes(plan.columns)));
+    cp.addressTally ??= addressTally();
+    return compileRows(plan.columns, { ...options, decimalMark: cp.decimalMark }, catalogue, header.length, cp.addressTally);
   } catch (err) {
     // A halted run reads on without the portal: a header only the portal's fields resolve (its labels) is no
     // reason to refuse the file now; every remaining row is simply skipped with the halt's reason.
@@ -120,6 +128,11 @@ async function compileCheck(
     await src.batches.return?.(undefined);
     throw err;
   }
+}
+
+/** The amount cells of the first records, for deciding the file's decimal mark. */
+function* amountCells(records: readonly SourceRecord[], indexes: readonly number[]): Generator<string> {
+  for (const r of records) for (const i of indexes) if (r.cells[i]) yield r.cells[i];
 }
 
 /** A record of a halted run that was not validated (no catalogue to validate it against): skipped, with the reason. */

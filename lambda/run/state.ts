@@ -1,5 +1,6 @@
 import type { RunOptions } from '../config.ts';
 import type { TextEncoding } from '../rows/text.ts';
+import type { AddressTally } from '../payloads/rowWarnings.ts';
 import type { ObjectInfo } from '../stores/store.ts';
 import type { RowStatus, SendStats } from '../types.ts';
 
@@ -84,6 +85,12 @@ export interface Checkpoint {
    * Absent = go on at once.
    */
   waitUntil?: number;
+  /** File-level warnings, once per run (the columns a run skips, each named once). Set by the first chunk. */
+  notices?: string[];
+  /** The file's decimal mark for ambiguous amounts, settled from the first rows by the first chunk. */
+  decimalMark?: 'auto' | ',' | '.';
+  /** Rows with a partial address, for the run's one warning (instead of one on every row). */
+  addressTally?: AddressTally;
   /** `waitUntil` as ISO 8601: the Wait state's `TimestampPath` takes no epoch numbers. Set and cleared with it. */
   waitUntilIso?: string;
 }
@@ -105,6 +112,8 @@ export interface Summary {
   /** A run-level failure (a chunk crashed, the portal could not be opened): the report holds the rows done before it. */
   error?: { code: string; message: string };
   warnings: number;
+  /** File-level warnings: the columns skipped, partial addresses counted once, the decimal mark settled. */
+  notices?: string[];
   requests: number;
   retries: number;
   throttledMs: number;

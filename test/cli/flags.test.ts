@@ -59,6 +59,7 @@ describe('the flag table', () => {
   --decimal-mark M          , | . (default: auto — a lone mark before three digits, 12,500, is refused as ambiguous)
   --date-order ORDER        DMY | MDY: how 3/5/1990 reads (default: refused when both readings are dates)
   --phone-country CC        country of phones written without +code, e.g. RU (default: the portal's)
+  --match FIELD             ID | EMAIL | PHONE | UF_CRM_… (or its label): how rows without an ID find their lead (default: ID)
   --ignore-unknown          skip columns nobody can write (unknown, read-only) with a warning instead of refusing
   --delimiter D             auto | , | ; | tab (default: auto)
   --sonet Y|N               post live-feed events for the updates (default: N)

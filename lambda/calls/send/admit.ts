@@ -16,7 +16,7 @@ export function admit(ctx: SendContext, w: SendWindow, rows: ValidRow[], planned
     const fields = p.fields && Object.keys(p.fields).length > 0 ? p.fields : null;
     const earlier = ctx.blind ? undefined : byLead.get(row.id);
     const maybe = w.hooks.maybeApplied?.has(row.line) === true;
-    if (p.outcome) w.decide(index, row, { ...p.outcome, line: row.line, id: String(row.id), ...(maybe ? { attempts: 1 } : {}) });
+    if (p.outcome) w.decide(index, row, { ...p.outcome, line: row.line, ...(maybe ? { attempts: 1 } : {}) });
     else if (ctx.options.dryRun) w.decide(index, row, outcome(row, 'valid', '', row.warnings.join('; '), 0, p.changes));
     else if (!fields && !earlier)
       w.decide(index, row, outcome(row, maybe ? 'updated' : 'unchanged', '', row.warnings.join('; '), maybe ? 1 : 0));

@@ -26,7 +26,7 @@ export async function replanStale(ctx: SendContext, w: SendWindow, items: SendIt
   items.forEach((it, i) => {
     const p = plans[i];
     it.after = undefined;
-    if (p.outcome) w.settle(it, { ...p.outcome, line: it.row.line, id: String(it.row.id), attempts: it.attempts });
+    if (p.outcome) w.settle(it, { ...p.outcome, line: it.row.line, attempts: it.attempts });
     else if (!p.fields || Object.keys(p.fields).length === 0)
       w.settle(it, outcome(it.row, 'unchanged', '', it.row.warnings.join('; '), it.attempts));
     else {

@@ -40,22 +40,35 @@ async function portal() {
 }
 
 describe('#18.1 an ambiguous amount never reaches the portal as a guess', () => {
-  it('12,500 and 1.234 are refused with the fix in the message; 12,50 and 1 234,50 are written', async () => {
-    const [a, b, c, d] = (await portal()).seedLeads([{ TITLE: 'a' }, { TITLE: 'b' }, { TITLE: 'c' }, { TITLE: 'd' }]);
-    const report = await run(`ID;OPPORTUNITY\r\n${a};12,500\r\n${b};1.234\r\n${c};12,50\r\n${d};1 234,50\r\n`);
+  it('12,500 and 1.234 are refused with the fix in the message when nothing in the file decides the mark', async () => {
+    const [a, b, c] = (await portal()).seedLeads([{ TITLE: 'a' }, { TITLE: 'b' }, { TITLE: 'c' }]);
+    const report = await run(`ID;OPPORTUNITY\r\n${a};12,500\r\n${b};1.234\r\n${c};12500\r\n`);
     expect(report.map((r) => [r.id, r.status, r.error_code])).toEqual([
       [String(a), 'invalid', 'INVALID_VALUE'],
       [String(b), 'invalid', 'INVALID_VALUE'],
       [String(c), 'updated', ''],
-      [String(d), 'updated', ''],
     ]);
     expect(report[0].error_message).toBe(
       'line 2, OPPORTUNITY: "12,500" is ambiguous (12500 or 12.5?): write 12500 or 12,500.00 for thousands, 12,5 for decimals, ' +
         'or run with --decimal-mark , if "," is this file\'s decimal mark (--decimal-mark . if it separates thousands)',
     );
-    expect(sb!.ledger().map((w) => [w.id, w.fields.OPPORTUNITY])).toEqual([
-      [c, '12.5'],
-      [d, '1234.5'],
+    expect(sb!.ledger().map((w) => [w.id, w.fields.OPPORTUNITY])).toEqual([[c, '12500']]);
+  });
+
+  it("the file's other amounts decide the mark: 12,50 and 1 234,50 make 12,500 twelve and a half, 1.234 a thousand", async () => {
+    const [a, b, c, d] = (await portal()).seedLeads([{ TITLE: 'a' }, { TITLE: 'b' }, { TITLE: 'c' }, { TITLE: 'd' }]);
+    const report = await run(`ID;OPPORTUNITY\r\n${a};12,500\r\n${b};1.234\r\n${c};12,50\r\n${d};1 234,50\r\n`);
+    expect(report.map((r) => [r.id, r.status])).toEqual([
+      [String(a), 'updated'],
+      [String(b), 'updated'],
+      [String(c), 'updated'],
+      [String(d), 'updated'],
+    ]);
+    expect(sb!.ledger().map((w) => [w.id, Number(w.fields.OPPORTUNITY)])).toEqual([
+      [a, 12.5],
+      [b, 1234],
+      [c, 12.5],
+      [d, 1234.5],
     ]);
   });
 

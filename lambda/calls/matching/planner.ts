@@ -1,0 +1,48 @@
+import { rowOutcome } from '../../report/outcome.ts';
+import type { PlannedWrite, PortalApi, ValidRow, WritePlanner } from '../../types.ts';
+import type { MatchSpec } from './keys.ts';
+import { decide } from './outcome.ts';
+import { resolveKeys } from './resolve.ts';
+
+/**
+ * `--match`: rows without an ID find their lead before they are planned. Wraps the run's planner (diff or blind),
+ * so every row the inner planner sees has an ID, and the diff, the idempotent multifields and the re-plans after
+ * an ambiguous write hold for matched rows exactly as for rows with an ID. Resolution is in bulk, per window: the
+ * window's distinct keys in as few requests as resolveKeys needs (1,000 e-mails or phones, 50 custom-field keys
+ * per request).
+ *
+ * A matched row takes its lead's ID for good (`row.id` is set): a re-plan of the same row after an ambiguous write
+ * goes to the same lead, never to one that gained the key since. Rows that match no lead, or several, end failed
+ * NO_MATCH / AMBIGUOUS_MATCH without a write.
+ */
+export function matchingPlanner(inner: WritePlanner, api: PortalApi, match: MatchSpec, now: () => number = Date.now): WritePlanner {
+  return {
+    async plan(rows: ValidRow[], deadline: number): Promise<PlannedWrite[]> {
+      const unmatched = rows.filter((r) => r.key !== undefined && r.id === 0);
+      if (unmatched.length === 0) return inner.plan(rows, deadline);
+      const resolved = await resolveKeys(
+        api,
+        match,
+        unmatched.map((r) => r.key!),
+        { deadline, now },
+      );
+      const decided = new Map<ValidRow, PlannedWrite>();
+      for (const row of unmatched) {
+        const d = decide(match, row.key!, resolved.keys.get(row.key!.key));
+        if (d.matched) row.id = d.id;
+        else
+          decided.set(row, {
+            row,
+            fields: null,
+            changes: [],
+            outcome: rowOutcome(row, d.status, { errorCode: d.errorCode, message: d.message }),
+          });
+      }
+      const ready = rows.filter((r) => !decided.has(r));
+      const planned = ready.length > 0 ? await inner.plan(ready, deadline) : [];
+      // The inner planner answers in the order it was given.
+      let next = 0;
+      return rows.map((r) => decided.get(r) ?? planned[next++]);
+    },
+  };
+}
