@@ -11,6 +11,7 @@ import { type ChunkSource, openChunkSource } from './chunkSource.ts';
 import { ChunkJournal } from './journal.ts';
 import { haltIfOutageOutlasted, recordOutage } from './outage.ts';
 import { ChunkParts } from './parts.ts';
+import { repeatWarning, SeenIds } from './seenIds.ts';
 import { type ChunkProgress, WindowPipeline } from './pipeline.ts';
 import type { Checkpoint, RunState } from './state.ts';
 import { addStats, copyStats, diffStats } from './stats.ts';
@@ -55,9 +56,11 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
 
   let src: ChunkSource;
   let check: (r: SourceRecord) => RowCheck;
+  let seen: SeenIds;
   try {
     src = await openChunkSource(state, cp, deps.source);
-    check = await compileCheck(cp, state, deps.catalogue, src);
+    seen = await SeenIds.load(deps.output, state.partsPrefix, cp.part);
+    check = warnRepeats(await compileCheck(cp, state, deps.catalogue, src), seen);
   } catch (err) {
     if (!(err instanceof FileRefusedError)) throw err;
     // cp holds what was read before the refusal (the header, for rejected.csv).
@@ -90,6 +93,7 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
     await pipeline.drain();
     // What was applied is on record before the chunk returns: rows past a deferred one are not sent again.
     await journal?.flush();
+    await seen.save(deps.output, state.partsPrefix, cp.part);
     await parts.end();
   } catch (err) {
     await Promise.allSettled([parts.abort(err as Error), ...pipeline.pending()]);
@@ -128,6 +132,17 @@ async function compileCheck(
     await src.batches.return?.(undefined);
     throw err;
   }
+}
+
+/** The row check, plus a warning on a row whose lead an earlier line already named. */
+function warnRepeats(check: (r: SourceRecord) => RowCheck, seen: SeenIds): (r: SourceRecord) => RowCheck {
+  return (r) => {
+    const c = check(r);
+    if (!c.ok || c.row.id === 0) return c; // a --match row's lead is known only later
+    const earlier = seen.note(c.row.id, c.row.line);
+    if (earlier !== undefined) c.row.warnings.push(repeatWarning(c.row.line, c.row.id, earlier));
+    return c;
+  };
 }
 
 /** The amount cells of the first records, for deciding the file's decimal mark. */

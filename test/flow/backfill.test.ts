@@ -51,7 +51,8 @@ describe('a days-long backfill continues in fresh executions', () => {
     let ordered = true;
     for (let i = 1; i <= ROWS; i++) if (!lines[i].startsWith(`${i + 1},${i},valid`)) ordered = false;
     expect(ordered).toBe(true);
-    expect(await bucket.store.list(`reports/backfill.csv/`)).toHaveLength(4);
+    // report.csv, rejected.csv, rejected.safe.csv, report.html, summary.json
+    expect(await bucket.store.list(`reports/backfill.csv/`)).toHaveLength(5);
     expect(await bucket.store.list(`parts/${runs[0].runId}/`)).toEqual([]);
   }, 240_000);
 });
