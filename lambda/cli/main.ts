@@ -62,9 +62,14 @@ async function runParsed(parsed: Parsed, io: CliIO): Promise<number> {
   }
   const input = await openInput(target, options, io);
   if (typeof input === 'number') return input;
-  const portal = await openRunPortal(webhook, options, io);
-  if ('failed' in portal) return portalFailed(io, input, portal.failed);
-  return run(input, portal.session, webhook, io);
+  try {
+    const portal = await openRunPortal(webhook, options, io);
+    if ('failed' in portal) return await portalFailed(io, input, portal.failed);
+    return await run(input, portal.session, webhook, io);
+  } finally {
+    // A workbook's converted copy of the user's leads goes when the run ends, not when the process does.
+    await input.close?.();
+  }
 }
 
 /** The run's stores and state; exit 2 (the reason printed) when an S3 object cannot be opened. */
