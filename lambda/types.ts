@@ -1,3 +1,4 @@
+import type { ChangeEntry } from './report/changeLog.ts';
 import type { MatchKey } from './calls/matching/keys.ts';
 /**
  * The shared vocabulary of the pipeline: source → rows → payloads → calls → report.
@@ -218,6 +219,8 @@ export interface PlannedWrite {
   changes: string[];
   /** A final outcome decided without writing (e.g. the lead does not exist: failed, NOT_FOUND). */
   outcome?: RowOutcome;
+  /** What the write changes, field by field, against the lead as read (diff mode only): the run's change log. */
+  log?: ChangeEntry[];
 }
 
 /**

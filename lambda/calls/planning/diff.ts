@@ -1,4 +1,5 @@
 import type { RunOptions } from '../../config.ts';
+import { changeEntries } from '../../report/changeLog.ts';
 import { ADDRESS_FIELDS, isMultifieldType, standardCatalogue, WRITE_ONLY_FIELDS } from '../../payloads/fields.ts';
 import type {
   Catalogue,
@@ -179,6 +180,8 @@ interface Draft {
   /** Multifield type → operations, in the order the row names the types. */
   ops: Map<string, Op[]>;
   outcome?: RowOutcome;
+  /** The lead as this row finds it (after the window's earlier rows on it): the change log's `before`. */
+  before?: LeadRecord;
 }
 
 let defaultCatalogue: Catalogue | undefined;
@@ -202,7 +205,8 @@ export function planUpdate(
   catalogue?: Catalogue,
   phoneCountry?: string,
 ): PlannedWrite {
-  return assemble(draftFor(current, row, mode, catalogueOr(catalogue), phoneCountry));
+  const cat = catalogueOr(catalogue);
+  return assemble({ ...draftFor(current, row, mode, cat, phoneCountry), before: current }, cat);
 }
 
 /**
@@ -242,7 +246,7 @@ export function planWindow(
       drafts.push({ row, scalars: {}, scalarChanges: [], ops: new Map(), outcome: outcome(row, 'failed', 'NOT_FOUND', 'Not found') });
       continue;
     }
-    const draft = draftFor(current, row, mode, cat, phoneCountry);
+    const draft: Draft = { ...draftFor(current, row, mode, cat, phoneCountry), before: current };
     // The state after this row, with provisional IDs for the entries it adds.
     const next: LeadRecord = { ...current };
     for (const [code, value] of Object.entries(row.fields)) if (!draft.ops.has(code)) next[code] = value;
@@ -273,7 +277,7 @@ export function planWindow(
     state.set(row.id, next);
     drafts.push(draft);
   }
-  return drafts.map(assemble);
+  return drafts.map((d) => assemble(d, cat));
 }
 
 function outcome(row: ValidRow, status: RowOutcome['status'], errorCode: string, message: string): RowOutcome {
@@ -331,7 +335,7 @@ function specFor(cat: Catalogue, code: string, value: unknown): FieldSpec {
   return cat.fields.get(code) ?? { code, type: 'string', multiple: Array.isArray(value) };
 }
 
-function assemble(d: Draft): PlannedWrite {
+function assemble(d: Draft, cat: Catalogue): PlannedWrite {
   if (d.outcome) return { row: d.row, fields: null, changes: [], outcome: d.outcome };
   const fields: LeadFields = {};
   const changes: string[] = [];
@@ -351,5 +355,7 @@ function assemble(d: Draft): PlannedWrite {
       if (d.scalarChanges.includes(code)) changes.push(code);
     }
   }
-  return { row: d.row, fields: Object.keys(fields).length ? fields : null, changes };
+  if (Object.keys(fields).length === 0) return { row: d.row, fields: null, changes };
+  // The change log is made from the read this plan used: it costs no request (lambda/report/changeLog.ts).
+  return { row: d.row, fields, changes, ...(d.before ? { log: changeEntries(d.row.line, d.row.id, d.before, fields, cat) } : {}) };
 }
