@@ -20,7 +20,7 @@ export function splitCells(raw: string, delimiter: string): string[] {
       }
       if (q < 0) q = n; // not reached for a record the scanner completed: its quotes are closed
       let cell = raw.slice(i + 1, q);
-      if (escaped) cell = cell.replaceAll('""', '"');
+      if (escaped) cell = unescapeQuotes(cell);
       if (q + 1 >= n || raw[q + 1] === delimiter) stop = q + 1;
       else {
         // Closed early: csv-parse keeps the text after the quote (and, unless it is a NUL, both quotes).
@@ -42,4 +42,20 @@ export function splitCells(raw: string, delimiter: string): string[] {
       return cells;
     }
   }
+}
+
+/**
+ * `""` → `"` in a cell whose every quote is doubled, over bytes: on a 10 MB cell of quotes replaceAll's string
+ * building peaks near 175 MB of heap, this at one buffer (a quote byte never occurs inside a UTF-8 sequence).
+ */
+function unescapeQuotes(cell: string): string {
+  if (cell.length < 65_536) return cell.replaceAll('""', '"');
+  const b = Buffer.from(cell, 'utf8');
+  let w = 0;
+  for (let r = 0; r < b.length; r++) {
+    const c = b[r];
+    b[w++] = c;
+    if (c === DQ) r++;
+  }
+  return b.toString('utf8', 0, w);
 }
