@@ -54,6 +54,9 @@ export type { FaultOptions } from './faults.ts';
 export type { LedgerEntry } from './leads.ts';
 export type { UserFieldOption, StatusOptions } from './catalogue.ts';
 
+/** See SandboxOptions.cost. */
+export type CostHook = (method: string, params: Record<string, unknown>, i: number, index: number) => number | undefined;
+
 export interface SandboxOptions {
   /** Webhook user id (default 1). */
   userId?: number;
@@ -69,6 +72,13 @@ export interface SandboxOptions {
   operatingWindow?: number;
   /** Server time per command, seconds: `{ 'crm.lead.update': 0.2, default: 0.01 }`. */
   costs?: Record<string, number>;
+  /**
+   * Server time of one call, seconds, when it varies (automation rules make updates cost 0.1–0.5 s): called
+   * for each call (each batch command) with its method, its parameters and `i`, the request's sequence number
+   * (the commands of one batch share it), then its position in the batch (0 for a direct call). undefined
+   * falls back to `costs`.
+   */
+  cost?: CostHook;
   /** 'nested' (default): each command billed to its own method; 'envelope': the whole batch billed to `batch`. */
   batchBilling?: 'nested' | 'envelope';
   /** Hard cap on one request's server time, seconds (e.g. 60). Commands past it are not run; the reply is 504. */
@@ -451,6 +461,12 @@ class Portal {
     return errorReply(status, error, description);
   }
 
+  /** One call's server time: the hook's, else the table's. */
+  private costOf(method: string, params: Record<string, unknown>, request: number, index: number): number {
+    const hooked = this.o.cost?.(method, params, request, index);
+    return hooked !== undefined && Number.isFinite(hooked) && hooked >= 0 ? hooked : costOf(this.costs, method);
+  }
+
   /** The budget key: operating is kept per auth entity (the webhook) and per method. */
   private key(webhook: Webhook, method: string): string {
     return `${webhook.userId}/${webhook.index}\u0000${method}`;
@@ -460,9 +476,15 @@ class Portal {
    * A call's server time passes (scaled by timeScale, on the real clock) and is booked when it ends, and
    * only when it is over the minimal fix time: calls in flight are invisible to `operating`.
    */
-  private async spend(key: string, seconds: number, book = true): Promise<void> {
+  private async spend(key: string, seconds: number, book = true, end?: { at: number }): Promise<void> {
     const ms = seconds * 1000 * this.timeScale;
-    if (ms > 0) await sleep(ms);
+    if (end) {
+      // Inside a batch the commands' times add up on one real timeline, so timer slack does not accumulate:
+      // a batch of 50 × 1/60 s answers after 0.83 s, not 50 timer overshoots later.
+      end.at += ms;
+      const left = end.at - performance.now();
+      if (left > 0) await sleep(left);
+    } else if (ms > 0) await sleep(ms);
     if (book && seconds > this.minFix) this.budget.charge(key, seconds);
   }
 
@@ -471,8 +493,12 @@ class Portal {
    * Current portals print `start` and `processing` as whole seconds (`duration` is then up to 1 s more than
    * the call took); `fractionalTime` keeps the fractions old portals printed. `operating` stays a float.
    */
-  private timeBlock(startMs: number, seconds: number, operating: { operating: number; resetAt: number }): TimeBlock {
-    const finishMs = Math.max(this.now(), startMs + seconds * 1000);
+  private timeBlock(startMs: number, seconds: number, operating: { operating: number; resetAt: number }, requestStart: number): TimeBlock {
+    // `finish` is when the call really ended on the clock its time is booked on: a skipped (timeScale 0) or
+    // compressed server time must not show a finish ahead of that clock. A clock of the test's own (`now`)
+    // that did not move during the request is hand-driven: it shows the server time instead.
+    const moved = this.timeScale > 0 || this.o.now === undefined || this.now() > requestStart;
+    const finishMs = moved ? this.now() : startMs + seconds * 1000;
     const fractions = !!this.o.fractionalTime;
     const start = fractions ? startMs / 1000 : Math.floor(startMs / 1000);
     const finish = finishMs / 1000;
@@ -500,7 +526,7 @@ class Portal {
   private async single(method: string, params: Record<string, unknown>, call: CallInfo): Promise<Outcome> {
     const key = this.key(call.webhook, method);
     if (this.budget.blocked(key)) return { reply: this.refuse(429, ...BLOCKED), commands: 0 };
-    const cost = costOf(this.costs, method);
+    const cost = this.costOf(method, params, call.requestSeq, 0);
     const cap = this.o.requestCap;
     let out: MethodResult;
     try {
@@ -519,7 +545,7 @@ class Portal {
     const env: Record<string, unknown> = { result: out.result };
     if (out.next !== undefined) env.next = out.next;
     if (out.total !== undefined) env.total = out.total;
-    env.time = this.timeBlock(call.started, cost, this.operatingOf(key, call.started));
+    env.time = this.timeBlock(call.started, cost, this.operatingOf(key, call.started), call.started);
     return { reply: { status: 200, body: JSON.stringify(env), contentType: JSON_TYPE }, commands: 1 };
   }
 
@@ -533,7 +559,14 @@ class Portal {
     const batchKey = this.key(call.webhook, 'batch');
     if (envelope && this.budget.blocked(batchKey)) return { reply: this.refuse(429, ...BLOCKED), commands: 0 };
     const entries = commandEntries(param(params, 'cmd')) ?? [];
-    const run: BatchRun = { halt: phpTruthy(param(params, 'halt')), refs: emptyRefs(), processing: 0, ran: 0, capped: false };
+    const run: BatchRun = {
+      halt: phpTruthy(param(params, 'halt')),
+      refs: emptyRefs(),
+      processing: 0,
+      ran: 0,
+      capped: false,
+      clock: { at: performance.now() },
+    };
     for (const [index, [key, text]] of entries.entries()) {
       const failed = await this.command(key, text, index, run, call);
       if (run.capped || (failed && run.halt)) break;
@@ -559,7 +592,7 @@ class Portal {
         result_next: phpMap(next),
         result_time: phpMap(times),
       },
-      time: this.timeBlock(call.started, run.processing, envelopeOp),
+      time: this.timeBlock(call.started, run.processing, envelopeOp, call.started),
     };
     return { reply: { status: 200, body: JSON.stringify(env), contentType: JSON_TYPE }, commands: run.ran };
   }
@@ -581,7 +614,7 @@ class Portal {
     const envelope = this.o.batchBilling === 'envelope';
     const key2 = this.key(call.webhook, envelope ? 'batch' : cmd.method);
     if (!envelope && known && this.budget.blocked(key2)) return refusal(...BLOCKED);
-    const cost = costOf(this.costs, cmd.method);
+    const cost = this.costOf(cmd.method, cmd.params, call.requestSeq, index);
     const cap = this.o.requestCap;
     if (cap !== undefined && run.processing + cost > cap) {
       run.capped = true;
@@ -598,17 +631,17 @@ class Portal {
     try {
       const out = this.store.call(cmd.method, cmd.params, { via: 'batch', requestSeq: call.requestSeq, admin: call.webhook.admin });
       run.processing += cost;
-      await this.spend(key2, cost, !envelope);
+      await this.spend(key2, cost, !envelope, run.clock);
       run.refs.result.set(key, out.result);
       if (out.total !== undefined) run.refs.total.set(key, out.total);
       if (out.next !== undefined) run.refs.next.set(key, out.next);
-      run.refs.time.set(key, this.timeBlock(cmdStart, cost, this.operatingOf(key2, call.started)));
+      run.refs.time.set(key, this.timeBlock(cmdStart, cost, this.operatingOf(key2, call.started), call.started));
       return false;
     } catch (err) {
       if (!(err instanceof RestError)) throw err;
       if (err.status !== 404) {
         run.processing += cost;
-        await this.spend(key2, cost, !envelope);
+        await this.spend(key2, cost, !envelope, run.clock);
       }
       return fail(this.counters.errors, err.error, err.description);
     }
@@ -628,6 +661,8 @@ interface BatchRun {
   processing: number;
   ran: number;
   capped: boolean;
+  /** Real (performance.now) ms when the commands run so far end, at timeScale. */
+  clock: { at: number };
 }
 
 function splitKey(key: string): [string, string] {

@@ -7,7 +7,7 @@ import { observeTimes } from './http/observe.ts';
 import { reachFrom } from './http/reach.ts';
 import { type Answer, WebhookTransport } from './http/transport.ts';
 import { classify, commandKind, haltMessage, isOversize, LIMIT_CODES, type LimitKind, networkFailure } from './http/verdict.ts';
-import { type Billing, Throttle, type PortalTime, type ThrottleOptions } from './limits/throttle.ts';
+import { type Billing, type PortalTime, type Reservation, Throttle, type ThrottleOptions } from './limits/throttle.ts';
 
 /**
  * HTTP to one portal through its incoming webhook. Every request passes the Throttle (rate + operating
@@ -82,6 +82,8 @@ export interface PostOptions {
   idempotent: boolean;
   /** Called for each send the portal may have acted on (not for limit refusals). */
   onSend?: () => void;
+  /** The place the sender reserved for this request when it sized it (Throttle.reserve, same billing). */
+  reservation?: Reservation;
 }
 
 interface Counters {
@@ -137,7 +139,8 @@ export class PortalClient implements PortalApi {
     return {
       requests: this.transport.requests,
       retries: this.c.retries,
-      throttledMs: Math.round(this.throttle.waitedMs + this.c.backoffMs),
+      // Wall time spent waiting (pacing and backoffs), overlapping waits of parallel requests counted once.
+      throttledMs: Math.round(this.throttle.waitedMs),
       limitErrors: { ...this.c.limitErrors },
       operatingSeconds: Math.round(this.c.operatingSeconds * 1000) / 1000,
       writes: this.c.writes,
@@ -278,7 +281,7 @@ export class PortalClient implements PortalApi {
     }
     this.c.retries += failed.size;
     this.c.backoffMs += wait;
-    await this.sleep(wait);
+    await this.throttle.pause(wait);
   }
 
   /**
@@ -290,7 +293,8 @@ export class PortalClient implements PortalApi {
     const payload = JSON.stringify(params);
     let transientTries = 0;
     for (let attempt = 0; ; attempt++) {
-      await this.acquire(opts.billing, deadline);
+      // The sender's reservation holds the first attempt's place; a retry queues afresh.
+      await this.acquire(opts.billing, deadline, attempt === 0 ? opts.reservation : undefined);
       if (attempt > 0) this.c.retries += 1;
       const sentAt = this.now();
       let answer: Answer;
@@ -352,9 +356,9 @@ export class PortalClient implements PortalApi {
   }
 
   /** Waits for the throttle; a wait past the deadline becomes DeferredError (the request never started). */
-  private async acquire(billing: Billing, deadline: number): Promise<void> {
+  private async acquire(billing: Billing, deadline: number, reservation?: Reservation): Promise<void> {
     try {
-      await this.throttle.acquire(billing, deadline);
+      await this.throttle.acquire(billing, deadline, reservation);
     } catch (e) {
       if (e instanceof DeadlineError) throw new DeferredError(`${this.host}: ${e.message}`);
       throw e;
@@ -378,7 +382,7 @@ export class PortalClient implements PortalApi {
     if (this.now() + wait > deadline) throw new TransientError(code, `${this.host}: ${description}`, 0);
     this.log(`${this.host}: ${code}, retry ${n} in ${wait} ms`);
     this.c.backoffMs += wait;
-    await this.sleep(wait);
+    await this.throttle.pause(wait);
   }
 }
 

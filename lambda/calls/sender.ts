@@ -18,7 +18,8 @@ import { drive } from './send/drive.ts';
 import { isOutageFailure, OutageClock } from './send/outage.ts';
 import { outcome } from './send/outcomes.ts';
 import { replanStale } from './send/replan.ts';
-import { runBatch } from './send/runBatch.ts';
+import { MAX_BATCH, WRITE_METHOD } from './send/item.ts';
+import { runBatch, writeBilling } from './send/runBatch.ts';
 import { SendWindow } from './send/window.ts';
 
 /**
@@ -31,7 +32,9 @@ import { SendWindow } from './send/window.ts';
  *   alone as a direct crm.lead.update call (JSON body), under the same pacing, outcome and retry rules.
  * - A lead appears at most once per batch and never in two batches in flight: a later row for the same ID
  *   waits until the earlier one is final, so rows for one lead apply in file order.
- * - Up to `limits.concurrency` batches in flight (p-limit); pacing is the client's throttle.
+ * - Up to `limits.concurrency` batches in flight (p-limit); pacing is the client's throttle. Each batch carries
+ *   what the portal's operating budgets fit (Throttle.fit: a window ends with a smaller batch, not a full one
+ *   held back) and holds its place in them from the moment it is sized (Throttle.reserve).
  * - Per-command OPERATION_TIME_LIMIT / QUERY_LIMIT_EXCEEDED: the command was refused, so it is sent again
  *   after the method's block lifts. A per-command ERROR_BATCH_LENGTH_EXCEEDED (our batch was over 50) sends the
  *   row again in a smaller batch.
@@ -121,7 +124,9 @@ class Sender implements JournaledSender {
     await drive(w, {
       concurrency: ctx.options.limits.concurrency,
       now: ctx.now,
-      send: (items) => runBatch(ctx, w, items),
+      room: () => ctx.api.throttle.fit(['batch', WRITE_METHOD], MAX_BATCH),
+      reserve: (items) => ctx.api.throttle.reserve(writeBilling(items)),
+      send: (items, hold) => runBatch(ctx, w, items, hold),
       replan: (items) => replanStale(ctx, w, items),
     });
     return w.finish(rows);

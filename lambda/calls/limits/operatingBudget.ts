@@ -3,26 +3,30 @@
  * this webhook within `window`, kept by the portal in 10 buckets, each expiring `window` after its first
  * charge; operating_reset_at = expiry of the oldest). Times are portal-clock milliseconds, passed in.
  *
- * The portal's reports are the truth (they include usage we cannot see: earlier chunks, other callers);
- * between reports we add what we have in flight, priced at the per-command cost we observe. Three zones of
- * predicted usage (reported + in flight + this request):
- * - below `soft` × limit: no pacing (only the rate limit applies);
- * - above it: starts are spaced so server time is spent at the faster of `pace` × limit / window (the
- *   sustainable rate (default 1: whatever is spent now expires a window later), the rate at which our own
- *   earlier charges expire over the next bucket, and "the budget left below `hard`, spread until the oldest
- *   bucket resets";
- * - a request that would take the prediction past `hard` × limit waits for operating_reset_at; after it
- *   one probe goes out alone (its answer tells us how much the expired bucket freed).
- * A 429 / OPERATION_TIME_LIMIT blocks until operating_reset_at + 1 s (or a bucket length when unknown).
+ * The portal checks the budget before each call (each batch command) and books a call's time when it ends, so
+ * requests in flight are invisible to it. Our prediction of what it will have booked: the last report, less our
+ * own charges surely expired since (a charge stamped at the answer is gone a window later at the latest), plus
+ * what is in flight or reserved, each command priced at the dearest per-command cost seen this window (costs
+ * vary from batch to batch: automation rules). The pacing is greedy, because the budget frees at fixed times
+ * (our charges' expiry) whatever we do: a request goes as soon as the prediction with it stays within the
+ * budget; `fit` tells the sender how many commands fit (now, or at the earliest time one does), so a window
+ * ends with a smaller batch within one command's cost of the budget instead of a full one held back.
+ * Usage we cannot explain (earlier chunks without a snapshot, other callers) is never assumed to free before
+ * operating_reset_at; then one probe goes alone. A 429 blocks until operating_reset_at + 1 s.
  */
 export interface OperatingOptions {
   /** Seconds of server time allowed within the window. */
   limit: number;
   /** Window, seconds. */
   window: number;
-  soft?: number;
+  /** Share of the limit to fill (default 1). */
   hard?: number;
-  pace?: number;
+  /**
+   * Let the last command of a window cross the limit (the portal checks before a call and lets the call that
+   * crosses complete). Default false: it gains at most one command a window (measured: bench/crossing.bench.ts)
+   * and a cost misjudged upwards by a little then costs a refused command.
+   */
+  cross?: boolean;
 }
 
 export interface OperatingReport {
@@ -36,19 +40,54 @@ export interface OperatingReport {
   units: number;
   /** Server seconds the request reports for this method (durations), used when the delta is unusable. */
   spent?: number;
+  /** Seconds per command measured inside the request (growth of operating between its own commands). */
+  unitCost?: number;
+  /** When each command's time was booked (portal ms) and how much (from its own result_time). */
+  bookings?: { at: number; cost: number }[];
 }
 
+/** A budget as a later chunk takes it over: small numbers only (it travels in the Step Functions state). */
+export interface BudgetSnapshot {
+  /** Last report: operating (s), its portal ms, operating_reset_at (portal ms). */
+  operating: number;
+  at: number;
+  resetAt?: number;
+  /** Our charges still inside the window: [portal ms, seconds], merged per bucket (stamped at the latest). */
+  charges: [number, number][];
+  /** Per-command costs seen: [portal ms, seconds], the dearest per bucket. */
+  costs: [number, number][];
+  /** Smoothed per-command cost. */
+  perUnit?: number;
+  blockedUntil?: number;
+}
+
+/**
+ * A charge counts as expired this long after its stamp + window: the stamp is the portal's own finish of the
+ * command (never before its booking) and our portal clock errs late, so a few ms cover the rest.
+ */
+const SETTLE_MS = 20;
+/** Charges within window / GRAINS of each other are merged (stamped at the latest). */
+const GRAINS = 1000;
+
+/** Below the limit by this much, so float rounding of `operating` never tips a call over. */
+const EPSILON = 1e-6;
+
 export class OperatingBudget {
-  readonly soft: number;
   readonly hard: number;
-  readonly pace: number;
+  readonly cross: boolean;
   private operating = 0;
   private at = -Infinity;
   private resetAt: number | undefined;
   private perUnit: number | undefined;
-  private inflightUnits = 0;
-  private inflightRequests = 0;
-  private lastStart = -Infinity;
+  /** Per-command cost samples (portal ms, seconds), two windows' worth. */
+  private samples: { at: number; cost: number }[] = [];
+  /** Commands of requests sent and not yet answered. */
+  private runningUnits = 0;
+  /** Requests sent and not yet answered (a delta prices a request only when it was alone). */
+  private running = 0;
+  /** Requests sized and waiting for their turn: ticket → commands, in the order they were sized. */
+  private readonly reservations = new Map<number, number>();
+  private nextTicket = 1;
   private blockedUntil = -Infinity;
   /** Set when the oldest bucket expired after our last report: the next request goes alone as a probe. */
   private probing = false;
@@ -56,13 +95,14 @@ export class OperatingBudget {
   private probeAfterBlock = false;
   /** Our own charges (portal ms at or after the charge, seconds): they tell when capacity frees. */
   private charges: { at: number; cost: number }[] = [];
+  /** An answer reported this method's figures: until then its cost is unknown, and its first request goes alone. */
+  private priced = false;
   /** Highest operating seen (stats). */
   peak = 0;
 
   constructor(private readonly opts: OperatingOptions) {
-    this.soft = opts.soft ?? 0.75;
-    this.hard = opts.hard ?? 0.99;
-    this.pace = opts.pace ?? 1;
+    this.hard = opts.hard ?? 1;
+    this.cross = opts.cross ?? false;
   }
 
   /** Estimated server seconds of one command of this method (undefined until observed). */
@@ -70,20 +110,36 @@ export class OperatingBudget {
     return this.perUnit;
   }
 
+  /**
+   * What a command is priced at: the dearest per-command cost seen within the last window, plus a quarter of
+   * the spread seen (costs that vary from batch to batch may go a little past the dearest seen so far); the
+   * smoothed cost when nothing was seen this window; 0 until observed.
+   */
+  worstCost(now: number): number {
+    const w = this.opts.window * 1000;
+    let worst = 0;
+    let least = Infinity;
+    for (const s of this.samples) {
+      if (s.at <= now - w) continue;
+      worst = Math.max(worst, s.cost);
+      least = Math.min(least, s.cost);
+    }
+    return worst > 0 ? worst + 0.25 * (worst - least) : (this.perUnit ?? 0);
+  }
+
   get reported(): { operating: number; resetAt: number | undefined } {
     return { operating: this.operating, resetAt: this.resetAt };
   }
 
-  private estimate(units: number): number {
-    return (this.perUnit ?? 0) * units;
+  private get target(): number {
+    return this.hard * this.opts.limit - EPSILON;
   }
 
   /**
    * Our charges still inside the last report, oldest first, with the part of each the report still counts.
    * A charge stamped `c` (at or after the real charge) is gone by c + window at the latest; buckets can drop
    * it up to one bucket earlier, so when our charges since report − window add up to more than the report,
-   * the surplus is taken off the oldest ones (already gone). Usage we cannot explain (earlier chunks, other
-   * callers) is never assumed to free before operating_reset_at.
+   * the surplus is taken off the oldest ones (already gone).
    */
   private counted(): { at: number; cost: number }[] {
     const w = this.opts.window * 1000;
@@ -99,7 +155,7 @@ export class OperatingBudget {
   /** Our counted charges surely expired by `t`. */
   private freedBy(t: number): number {
     const w = this.opts.window * 1000;
-    return this.counted().reduce((s, c) => (c.at <= t - w ? s + c.cost : s), 0);
+    return this.counted().reduce((s, c) => (c.at + w + SETTLE_MS <= t ? s + c.cost : s), 0);
   }
 
   /** When (portal ms) our own expiring charges free `excess` seconds; undefined if they cannot. */
@@ -108,91 +164,143 @@ export class OperatingBudget {
     let sum = 0;
     for (const c of this.counted()) {
       sum += c.cost;
-      if (sum >= excess) return c.at + w + 50;
+      if (sum >= excess - 1e-9) return c.at + w + SETTLE_MS;
     }
     return undefined;
   }
 
-  /** Milliseconds to wait before a request of `units` commands may start; 0 = now. */
-  wait(now: number, units: number): number {
-    // The portal-clock offset is learnt from the first answer: a start stamped before that may lie ahead.
-    if (this.lastStart > now) this.lastStart = now;
+  /**
+   * Seconds the portal will have booked at `t` with everything in flight and every reservation ahead of
+   * `ticket` (all of them without one): a batch waiting in line is not held up by those sized after it.
+   */
+  private predicted(t: number, cost: number, ticket = Infinity): number {
+    let ahead = this.runningUnits;
+    for (const [k, units] of this.reservations) if (k < ticket) ahead += units;
+    return this.operating - this.freedBy(t) + ahead * cost;
+  }
+
+  /** Commands that fit at `t` (on top of what is in flight), priced at `cost` > 0. */
+  private roomAt(t: number, cost: number): number {
+    const left = this.target - this.predicted(t, cost);
+    if (this.cross) return left < 0 ? 0 : Math.floor(left / cost + 1e-9) + 1;
+    return Math.max(0, Math.floor(left / cost + 1e-9));
+  }
+
+  /** Seconds beyond the budget if `units` more commands started now (after those ahead of `ticket`). */
+  private excess(now: number, cost: number, units: number, ticket?: number): number {
+    // With `cross`, the last command may start just below the limit and end above it.
+    const extra = this.cross ? Math.max(0, units - 1) : units;
+    return this.predicted(now, cost, ticket) + extra * cost - this.target;
+  }
+
+  /**
+   * How many commands (at most `max`) the next request should carry: those that fit now when they are at least
+   * `least`, else those that fit at the earliest time `least` do (its `wait` then lasts until then). A probe
+   * carries one.
+   */
+  fit(now: number, max: number, least = 1): number {
+    if (now < this.blockedUntil || this.probing || this.probeAfterBlock) return Math.min(max, 1);
+    const cost = this.worstCost(now);
+    if (cost <= 0) return max;
+    // Never more than the whole budget holds (such a request could only go once everything expired).
+    max = Math.max(1, Math.min(max, this.cross ? Math.floor(this.target / cost) + 1 : Math.floor(this.target / cost + 1e-9)));
+    const want = Math.max(1, Math.min(max, least));
+    const room = this.roomAt(now, cost);
+    if (room >= want) return Math.min(max, room);
+    const freeAt = this.freesAt(this.excess(now, cost, want));
+    if (freeAt === undefined) return Math.max(1, Math.min(max, room));
+    return Math.max(1, Math.min(max, this.roomAt(freeAt, cost)));
+  }
+
+  /**
+   * Milliseconds to wait before a request of `units` commands may start; 0 = now. `ticket`: the request's
+   * reservation (reserve()): only reservations made before it are ahead of it.
+   */
+  wait(now: number, units: number, ticket?: number): number {
     if (now < this.blockedUntil) return this.blockedUntil - now;
     if (this.probeAfterBlock) {
       this.probeAfterBlock = false;
       this.probing = true;
     }
-    const { limit, window } = this.opts;
-    const cost = this.estimate(units);
-    const inflight = this.estimate(this.inflightUnits);
     if (this.probing) {
       // The oldest bucket expired since the last report: let one request find out how much it freed.
-      return this.inflightRequests === 0 ? 0 : 100;
+      return this.running === 0 ? 0 : 100;
     }
-    const usage = this.operating - this.freedBy(now);
-    const predicted = usage + inflight + cost;
-    if (predicted > this.hard * limit) {
-      const freeAt = this.freesAt(this.operating + inflight + cost - this.hard * limit);
-      if (freeAt !== undefined) return Math.max(1, freeAt - now);
-      if (this.inflightRequests > 0) return 100; // an answer is on its way with fresher numbers
-      const reset = this.resetAt ?? this.at + (window * 1000) / 10;
-      if (now >= reset) {
-        this.probing = true;
-        return 0;
-      }
-      return reset - now + 50;
+    // The method's first request goes alone: its answer prices the method (its commands' cost is unknown).
+    if (!this.priced) return this.running > 0 ? 25 : 0;
+    const cost = this.worstCost(now);
+    if (cost <= 0 || units === 0) return 0;
+    // A request sized before the cost was known may exceed the whole budget: it goes once nothing is ahead of it.
+    const whole = (this.cross ? units - 1 : units) * cost > this.target;
+    const over = whole ? this.predicted(now, cost, ticket) - EPSILON : this.excess(now, cost, units, ticket);
+    if (over <= 0) return 0;
+    const freeAt = this.freesAt(over);
+    if (freeAt !== undefined) return Math.max(1, freeAt - now);
+    if (this.running > 0) return 100; // an answer is on its way with fresher numbers
+    const reset = this.resetAt ?? this.at + (this.opts.window * 1000) / 10;
+    if (now >= reset) {
+      this.probing = true;
+      return 0;
     }
-    if (usage + inflight <= this.soft * limit || cost === 0) return 0;
-    const sustainable = (this.pace * limit) / window;
-    const left = this.hard * limit - predicted;
-    const untilReset = this.resetAt !== undefined ? (this.resetAt - now) / 1000 : Infinity;
-    // Our own charges expiring over the next bucket length free capacity at this rate: spending it keeps usage level.
-    const slot = (window * 1000) / 10;
-    const freeing = (this.freedBy(now + slot) - this.freedBy(now)) / (slot / 1000);
-    const rate = Math.max(sustainable, freeing, untilReset > 0 ? left / untilReset : sustainable);
-    const next = this.lastStart + (cost / rate) * 1000;
-    return Math.max(0, Math.ceil(next - now));
+    return reset - now + 50;
   }
 
-  start(now: number, units: number): void {
-    this.inflightUnits += units;
-    this.inflightRequests += 1;
-    this.lastStart = now;
+  /** Holds `units` in line for a request the sender sized; returns its ticket. */
+  reserve(units: number): number {
+    const ticket = this.nextTicket++;
+    this.reservations.set(ticket, units);
+    return ticket;
+  }
+
+  /** A reservation that will not be sent. */
+  release(ticket: number): void {
+    this.reservations.delete(ticket);
+  }
+
+  /** The request goes now (its reservation, if any, becomes commands in flight). */
+  start(_now: number, units: number, ticket?: number): void {
+    if (ticket !== undefined) this.reservations.delete(ticket);
+    this.runningUnits += units;
+    this.running += 1;
   }
 
   /** The request ended (with or without a report). */
   finish(units: number): void {
-    this.inflightUnits = Math.max(0, this.inflightUnits - units);
-    this.inflightRequests = Math.max(0, this.inflightRequests - 1);
+    this.runningUnits = Math.max(0, this.runningUnits - units);
+    this.running = Math.max(0, this.running - 1);
   }
 
   /**
    * A report from an answer (envelope `time` or a nested `result_time`). Returns the seconds charged to us:
-   * the growth of `operating` since the previous report when it is usable, else the per-command estimate.
+   * the cost measured inside the request, else the growth of `operating` since the previous report when it is
+   * usable, else the per-command estimate.
    */
   observe(r: OperatingReport): number {
     if (!Number.isFinite(r.operating)) return 0;
+    this.priced = true;
     this.peak = Math.max(this.peak, r.operating);
-    let sample: number | undefined;
-    // The cost is the growth of operating since the previous report (when nothing expired in between), or
-    // server time known otherwise (`spent`). It prices one command only when the request was alone in flight
-    // (otherwise the growth may include other requests' work).
-    const alone = this.inflightRequests <= 1;
+    // The growth since the previous report prices the request only when it was alone in flight and nothing
+    // expired in between (same reset); `processing` is never used (whole seconds on current portals).
     const delta =
       r.at >= this.at && r.resetAt !== undefined && r.resetAt === this.resetAt && r.operating >= this.operating
         ? r.operating - this.operating
         : undefined;
-    if (r.spent !== undefined && r.spent > 0) sample = r.spent;
-    else if (alone) sample = delta;
-    if (sample !== undefined && r.units > 0 && sample > 0) {
-      const unit = sample / r.units;
-      this.perUnit = this.perUnit === undefined ? unit : 0.7 * this.perUnit + 0.3 * unit;
-    }
-    const charged = r.spent ?? delta ?? (this.perUnit ?? 0) * r.units;
-    if (charged > 0) {
-      this.charges.push({ at: r.at, cost: charged });
-      const keep = r.at - 2 * this.opts.window * 1000;
-      while (this.charges.length && this.charges[0].at < keep) this.charges.shift();
+    let unit: number | undefined;
+    if (r.unitCost !== undefined && r.unitCost >= 0) unit = r.unitCost;
+    else if (r.spent !== undefined && r.spent > 0 && r.units > 0) unit = r.spent / r.units;
+    else if (this.running === 0 && delta !== undefined && delta > 0 && r.units > 0) unit = delta / r.units;
+    if (unit !== undefined) this.sample(r.at, unit);
+    let charged: number;
+    if (r.bookings?.length) {
+      charged = 0;
+      for (const b of r.bookings) {
+        // Stamped no earlier than the portal booked it (its finish), never later than the answer.
+        if (b.cost > 0) this.charge(Math.min(r.at, b.at), b.cost);
+        charged += Math.max(0, b.cost);
+      }
+    } else {
+      charged = r.unitCost !== undefined ? r.unitCost * r.units : (r.spent ?? delta ?? (this.perUnit ?? 0) * r.units);
+      if (charged > 0) this.charge(r.at, charged);
     }
     if (r.at >= this.at) {
       this.operating = r.operating;
@@ -201,6 +309,28 @@ export class OperatingBudget {
       this.probing = false;
     }
     return charged;
+  }
+
+  private sample(at: number, cost: number): void {
+    this.perUnit = this.perUnit === undefined ? cost : 0.7 * this.perUnit + 0.3 * cost;
+    this.samples.push({ at, cost });
+    const keep = at - 2 * this.opts.window * 1000;
+    while (this.samples.length > 1 && (this.samples[0].at < keep || this.samples.length > 400)) this.samples.shift();
+  }
+
+  /** One charge; charges close in time are merged (stamped at the latest), GRAINS per window at most. */
+  private charge(at: number, cost: number): void {
+    const grain = (this.opts.window * 1000) / GRAINS;
+    const last = this.charges[this.charges.length - 1];
+    if (last && Math.floor(last.at / grain) === Math.floor(at / grain) && at >= last.at - grain) {
+      last.at = Math.max(last.at, at);
+      last.cost += cost;
+      return;
+    }
+    this.charges.push({ at, cost });
+    this.charges.sort((a, b) => a.at - b.at);
+    const keep = at - 2 * this.opts.window * 1000;
+    while (this.charges.length && this.charges[0].at < keep) this.charges.shift();
   }
 
   /**
@@ -226,4 +356,68 @@ export class OperatingBudget {
     const oldest = this.charges.find((c) => c.at + w > now);
     return oldest ? oldest.at + w : undefined;
   }
+
+  /** What a later chunk needs: the last report, our charges and costs inside the window, merged per bucket. */
+  snapshot(now: number): BudgetSnapshot {
+    const w = this.opts.window * 1000;
+    const slot = w / 10;
+    const out: BudgetSnapshot = {
+      operating: round(this.operating),
+      at: Number.isFinite(this.at) ? Math.round(this.at) : 0,
+      charges: perBucket(
+        this.charges.filter((c) => c.at + w > now),
+        slot,
+        (a, b) => a + b,
+      ),
+      costs: perBucket(
+        this.samples.filter((s) => s.at + w > now),
+        slot,
+        Math.max,
+      ),
+    };
+    if (this.resetAt !== undefined) out.resetAt = Math.round(this.resetAt);
+    if (this.perUnit !== undefined) out.perUnit = round(this.perUnit);
+    if (this.blockedUntil > now) out.blockedUntil = Math.round(this.blockedUntil);
+    return out;
+  }
+
+  /** Takes over a predecessor's budget (the portal's later reports overrule it as usual). */
+  restore(s: BudgetSnapshot): void {
+    if (!Number.isFinite(s.operating) || !Number.isFinite(s.at)) return;
+    this.operating = s.operating;
+    this.at = s.at;
+    this.resetAt = s.resetAt;
+    this.perUnit = s.perUnit;
+    this.charges = (s.charges ?? []).filter(valid).map(([at, cost]) => ({ at, cost }));
+    this.samples = (s.costs ?? []).filter(valid).map(([at, cost]) => ({ at, cost }));
+    this.priced = true;
+    if (s.blockedUntil !== undefined && Number.isFinite(s.blockedUntil)) {
+      this.blockedUntil = s.blockedUntil;
+      this.probeAfterBlock = true;
+    }
+  }
+}
+
+/** Entries merged per bucket of `slot` ms, each stamped with its latest time (charges then free no earlier). */
+function perBucket(list: { at: number; cost: number }[], slot: number, merge: (a: number, b: number) => number): [number, number][] {
+  const out: [number, number][] = [];
+  let key = Number.NaN;
+  for (const e of list) {
+    const k = Math.floor(e.at / slot);
+    const last = out[out.length - 1];
+    if (last && k === key) {
+      last[0] = Math.max(last[0], Math.round(e.at));
+      last[1] = round(merge(last[1], e.cost));
+    } else out.push([Math.round(e.at), round(e.cost)]);
+    key = k;
+  }
+  return out;
+}
+
+function valid(p: unknown): p is [number, number] {
+  return Array.isArray(p) && p.length === 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]) && p[1] >= 0;
+}
+
+function round(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
 }

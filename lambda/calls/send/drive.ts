@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
-import type { SendItem } from './item.ts';
+import type { Reservation } from '../limits/throttle.ts';
+import { MAX_BATCH, type SendItem } from './item.ts';
 import { nextBatch } from './nextBatch.ts';
 import type { SendWindow } from './window.ts';
 
@@ -8,8 +9,15 @@ export interface DriveTasks {
   concurrency: number;
   /** Local clock, ms. */
   now: () => number;
-  /** Sends one batch and settles its rows (final, or back to pending). */
-  send(items: SendItem[]): Promise<void>;
+  /**
+   * Most rows the next batch may carry (what the portal's budgets fit: a window ends with a smaller batch
+   * instead of a full one held back); default MAX_BATCH.
+   */
+  room?(): number;
+  /** Holds the picked batch's place in the budgets at once, before batches picked after it are sized. */
+  reserve?(items: SendItem[]): Reservation;
+  /** Sends one batch and settles its rows (final, or back to pending); `hold` is reserve()'s. */
+  send(items: SendItem[], hold?: Reservation): Promise<void>;
   /** Plans rows again whose earlier same-lead rows did not apply. */
   replan(items: SendItem[]): Promise<void>;
 }
@@ -37,9 +45,13 @@ export async function drive(w: SendWindow, t: DriveTasks): Promise<void> {
     const now = t.now();
     if (now >= w.deadline) w.stop();
     if (w.isStopped || (w.pending.length === 0 && running.size === 0)) break;
-    const { batch, stale } = running.size < t.concurrency ? nextBatch(w, inflightIds, now) : { batch: [], stale: [] };
+    const free = running.size < t.concurrency;
+    const { batch, stale } = free ? nextBatch(w, inflightIds, now, t.room?.() ?? MAX_BATCH) : { batch: [], stale: [] };
     if (stale.length) launch(stale, () => t.replan(stale));
-    if (batch.length) launch(batch, () => t.send(batch));
+    if (batch.length) {
+      const hold = t.reserve?.(batch);
+      launch(batch, () => t.send(batch, hold));
+    }
     if (stale.length || batch.length) continue;
     if (w.pending.length === 0 && running.size === 0) break;
     // Nothing can start now: wait for a task to finish or the earliest backoff to end.

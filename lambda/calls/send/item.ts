@@ -3,6 +3,9 @@ import type { LeadFields, ValidRow } from '../../types.ts';
 /** Most commands in one `batch` call (the portal's cap). */
 export const MAX_BATCH = 50;
 
+/** The method of every write command. */
+export const WRITE_METHOD = 'crm.lead.update';
+
 const MULTIFIELDS = new Set(['PHONE', 'EMAIL', 'WEB', 'IM', 'LINK']);
 
 /** One row on its way to the portal: what it writes, and how its sends went so far. */

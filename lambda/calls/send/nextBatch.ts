@@ -7,13 +7,20 @@ import type { SendWindow } from './window.ts';
  * flight, none backing off. A row planned after earlier rows of its lead is decided only once they are final:
  * as planned when they all applied (a row with nothing to write is then `unchanged`), else it goes to `stale`
  * to be planned again. Rows settled here are decided in the same pass, so a later row of the lead sees them.
+ * At most `room` rows go (what the portal's budgets fit).
  */
-export function nextBatch(w: SendWindow, inflightIds: ReadonlySet<number>, now: number): { batch: SendItem[]; stale: SendItem[] } {
+export function nextBatch(
+  w: SendWindow,
+  inflightIds: ReadonlySet<number>,
+  now: number,
+  room = MAX_BATCH,
+): { batch: SendItem[]; stale: SendItem[] } {
   const blocked = new Set(inflightIds);
   const batch: SendItem[] = [];
   const stale: SendItem[] = [];
   const taken = new Set<SendItem>();
-  let cap = MAX_BATCH;
+  // `room`: what the portal's budgets fit (at least one row goes).
+  let cap = Math.max(1, Math.min(MAX_BATCH, room));
   for (const it of w.pending) {
     if (blocked.has(it.row.id)) continue;
     if (it.after) {
@@ -33,7 +40,7 @@ export function nextBatch(w: SendWindow, inflightIds: ReadonlySet<number>, now: 
       }
     }
     blocked.add(it.row.id);
-    if (it.notBefore > now || batch.length >= it.cap) continue;
+    if (it.notBefore > now || batch.length >= it.cap || batch.length >= cap) continue;
     // A row the batch would rewrite ($result…) goes alone, as a direct call; it does not join a batch.
     if (it.direct && batch.length > 0) continue;
     batch.push(it);

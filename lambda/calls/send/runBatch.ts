@@ -2,9 +2,10 @@ import type { RunOptions } from '../../config.ts';
 import { DEFERRED } from '../../types.ts';
 import { command, jsonParams, type QueryValue } from '../encode.ts';
 import { batchBilling } from '../http/batchBody.ts';
+import type { Billing, Reservation } from '../limits/throttle.ts';
 import type { SendContext } from './context.ts';
 import { settleFailure } from './failure.ts';
-import type { SendItem } from './item.ts';
+import { type SendItem, WRITE_METHOD } from './item.ts';
 import { outcome, updated } from './outcomes.ts';
 import { settleAnswer } from './settleAnswer.ts';
 import type { SendWindow } from './window.ts';
@@ -28,13 +29,31 @@ export function batchCommands(
   return { cmd, byKey };
 }
 
+/** What a write request bills: a direct update, or a batch of updates (the batch envelope and its commands). */
+export function writeBilling(items: SendItem[]): Billing {
+  if (items.length === 1 && items[0].direct) return [{ method: WRITE_METHOD, units: 1 }];
+  return [
+    { method: 'batch', units: items.length },
+    { method: WRITE_METHOD, units: items.length },
+  ];
+}
+
 /**
  * Sends one batch (halt=0) and settles each of its rows (final outcome, or back to `pending`). The client
- * retries a transient failure only when no row appends (replaying an append duplicates entries).
+ * retries a transient failure only when no row appends (replaying an append duplicates entries). `hold`: the
+ * batch's place in the budgets, reserved when it was sized (released here if it never goes).
  */
-export async function runBatch(ctx: SendContext, w: SendWindow, items: SendItem[]): Promise<void> {
+export async function runBatch(ctx: SendContext, w: SendWindow, items: SendItem[], hold?: Reservation): Promise<void> {
+  try {
+    await sendWrites(ctx, w, items, hold);
+  } finally {
+    ctx.api.throttle.release(hold);
+  }
+}
+
+async function sendWrites(ctx: SendContext, w: SendWindow, items: SendItem[], hold?: Reservation): Promise<void> {
   if (!(await recordSending(w, items))) return;
-  if (items.length === 1 && items[0].direct) return runDirect(ctx, w, items[0]);
+  if (items.length === 1 && items[0].direct) return runDirect(ctx, w, items[0], hold);
   const { cmd, byKey } = batchCommands(items, ctx.options.sonet);
   let body: unknown;
   try {
@@ -45,6 +64,7 @@ export async function runBatch(ctx: SendContext, w: SendWindow, items: SendItem[
       {
         deadline: w.deadline,
         billing: batchBilling(cmd),
+        reservation: hold,
         idempotent: !items.some((it) => it.appends),
         onSend: () => {
           for (const it of items) it.attempts += 1;
@@ -80,7 +100,7 @@ async function recordSending(w: SendWindow, items: SendItem[]): Promise<boolean>
  * Sends one row as a direct crm.lead.update (JSON body), for values `batch` would substitute. Paced and
  * billed like any call; the answer and the failures are settled as a batch command's would be.
  */
-async function runDirect(ctx: SendContext, w: SendWindow, it: SendItem): Promise<void> {
+async function runDirect(ctx: SendContext, w: SendWindow, it: SendItem, hold?: Reservation): Promise<void> {
   try {
     ctx.api.countCommands('writes', 1);
     await ctx.api.post(
@@ -92,7 +112,8 @@ async function runDirect(ctx: SendContext, w: SendWindow, it: SendItem): Promise
       },
       {
         deadline: w.deadline,
-        billing: [{ method: 'crm.lead.update', units: 1 }],
+        billing: [{ method: WRITE_METHOD, units: 1 }],
+        reservation: hold,
         idempotent: !it.appends,
         onSend: () => {
           it.attempts += 1;

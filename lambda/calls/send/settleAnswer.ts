@@ -5,15 +5,12 @@ import type { PortalTime } from '../limits/throttle.ts';
 import { RunHaltedError } from '../../errors.ts';
 import type { SendContext } from './context.ts';
 import { settleAmbiguous, shrink } from './failure.ts';
-import type { SendItem } from './item.ts';
+import { type SendItem, WRITE_METHOD } from './item.ts';
 import { outcome, rowCode, updated } from './outcomes.ts';
 import type { SendWindow } from './window.ts';
 
 /** Times a command may be left out of the batch answer (it did not run) before its row fails NOT_RUN. */
 const MAX_NOT_RUN = 5;
-
-/** The method of every write command. */
-const WRITE_METHOD = 'crm.lead.update';
 
 /**
  * Settles each row of an accepted (HTTP 200) batch answer: a result is applied, an error is the command's

@@ -166,6 +166,8 @@ describe('clock skew', () => {
         operatingWindow: 3,
         operatingMinFix: 0,
         costs: { 'crm.lead.update': 0.01 },
+        // a moving clock of the test's own: its `finish` is the real end (timeScale > 0), as a portal's is
+        timeScale: 0.001,
         now,
       });
       const ids = strict.seedLeads(Array.from({ length: 70 }, () => ({ TITLE: 't' })));
@@ -189,6 +191,8 @@ describe('clock skew', () => {
         operatingWindow: 3,
         operatingMinFix: 0,
         costs: { 'crm.lead.update': 0.01 },
+        // a moving clock of the test's own: its `finish` is the real end (timeScale > 0), as a portal's is
+        timeScale: 0.001,
         now,
       });
       const ids2 = paced.seedLeads(Array.from({ length: 900 }, () => ({ TITLE: 't' })));

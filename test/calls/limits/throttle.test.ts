@@ -1,24 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { OperatingBudget } from '../../../lambda/calls/limits/operatingBudget.ts';
 import { RateLimiter } from '../../../lambda/calls/limits/rateLimiter.ts';
-import { PortalClock } from '../../../lambda/calls/limits/throttle.ts';
+import { PortalClock, Throttle } from '../../../lambda/calls/limits/throttle.ts';
 
 describe('RateLimiter (leaky bucket model)', () => {
-  it('starts assuming a full bucket, then goes at the drain rate', () => {
+  it('starts empty: the first requests go at once, then at the drain rate past the burst', () => {
     const r = new RateLimiter({ rate: 2, burst: 50, margin: 2 });
-    // full (50) − margin 2 → the first request waits for 3 requests' drain (1.5 s)
-    expect(r.wait(0)).toBe(1500);
-    let t = 1500;
+    expect(r.wait(0)).toBe(0);
+    let t = 0;
     const starts: number[] = [];
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 60; i++) {
       const w = r.wait(t);
       t += w;
       r.take(t);
       starts.push(t);
     }
-    const gaps = starts.slice(1).map((s, i) => s - starts[i]);
+    // 48 (the burst less the margin) go within the first second, the rest 500 ms apart
+    expect(starts.filter((s) => s === 0).length).toBeGreaterThanOrEqual(47);
+    const gaps = starts.slice(50).map((s, i) => s - starts[49 + i]);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(499);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(501);
+  });
+
+  it("a later chunk restores its predecessor's counter and does not burst on it", () => {
+    const before = new RateLimiter({ rate: 2, burst: 50, margin: 2 });
+    for (let i = 0; i < 48; i++) before.take(1000);
+    const snap = JSON.parse(JSON.stringify(before.snapshot(1000)));
+    const after = new RateLimiter({ rate: 2, burst: 50, margin: 2 });
+    after.restore(snap);
+    expect(after.wait(1000)).toBeGreaterThan(0);
+    // the counter drains from the snapshot's time on, as the portal's does
+    expect(after.wait(60_000)).toBe(0);
   });
 
   it('resets to full and slows down on a refusal', () => {
@@ -34,47 +46,90 @@ describe('OperatingBudget', () => {
   const limit = 16;
   const window = 20;
 
-  it('does not pace below the soft zone, spaces starts above it, blocks near the limit until reset', () => {
+  it('goes at once while the prediction stays within the budget; a full batch that does not fit waits for our charges to expire', () => {
     const b = new OperatingBudget({ limit, window });
-    b.observe({ operating: 1, resetAt: 20_000, at: 1000, units: 50, spent: 0.45 });
-    expect(b.costPerCommand).toBeCloseTo(0.009);
+    b.observe({ operating: 1, resetAt: 20_000, at: 1000, units: 50, unitCost: 0.02 });
+    expect(b.costPerCommand).toBeCloseTo(0.02);
     expect(b.wait(1000, 50)).toBe(0);
-    b.observe({ operating: 13, resetAt: 20_000, at: 2000, units: 50, spent: 0.45 });
-    b.start(2000, 50);
-    b.finish(50);
-    const w = b.wait(2000, 50);
-    expect(w).toBeGreaterThan(0);
-    // 0.45 s of cost at ≥ 0.97 × 16 / 20 = 0.776 s/s → at most ~580 ms apart
-    expect(w).toBeLessThanOrEqual(600);
-    b.observe({ operating: 15.6, resetAt: 20_000, at: 3000, units: 50, spent: 0.45 });
-    // our own charge stamped 1000 is gone by 1000 + 20 s: that frees enough for one more batch
-    expect(b.wait(3000, 50)).toBe(21_050 - 3000);
-    expect(b.wait(21_050, 50)).toBe(0);
+    // 15.5 s booked: 25 commands (0.5 s) fit, 50 do not
+    b.observe({ operating: 15.5, resetAt: 20_000, at: 2000, units: 50, unitCost: 0.02 });
+    expect(b.fit(2000, 50)).toBe(24);
+    expect(b.wait(2000, 24)).toBe(0);
+    // the charge stamped 1000 (1 s) frees at 1000 + 20 s (+ 20 ms): then a full batch fits
+    expect(b.wait(2000, 50)).toBe(21_020 - 2000);
+  });
+
+  it('counts reserved commands in line: a batch sized after another leaves room for it, and does not hold it up', () => {
+    const b = new OperatingBudget({ limit, window });
+    b.observe({ operating: 14, resetAt: 20_000, at: 1000, units: 50, unitCost: 0.02 });
+    expect(b.fit(1000, 50)).toBe(50); // 1.999 s left: 99 commands
+    const first = b.reserve(50);
+    expect(b.fit(1000, 50)).toBe(49);
+    const second = b.reserve(49);
+    expect(b.wait(1000, 49, second)).toBe(0);
+    expect(b.wait(1000, 50, first)).toBe(0);
+    // a request without a place in line counts every reservation ahead of it
+    expect(b.wait(1000, 1)).toBeGreaterThan(0);
+    b.release(second);
+    expect(b.wait(1000, 49)).toBe(0);
+  });
+
+  it('prices commands at the dearest cost seen this window (costs vary from batch to batch)', () => {
+    const b = new OperatingBudget({ limit, window });
+    b.observe({ operating: 5, resetAt: 20_000, at: 1000, units: 10, unitCost: 0.5 });
+    b.observe({ operating: 6, resetAt: 20_000, at: 2000, units: 10, unitCost: 0.1 });
+    // the dearest (0.5) plus a quarter of the spread seen (0.4)
+    expect(b.worstCost(2000)).toBeCloseTo(0.6);
+    expect(b.fit(2000, 50)).toBe(16); // (16 − 6) / 0.6
+    expect(b.worstCost(25_000)).toBeCloseTo(b.costPerCommand ?? 0); // out of the window: the smoothed cost
+  });
+
+  it('with `cross`, the last command may start just below the limit', () => {
+    const b = new OperatingBudget({ limit, window, cross: true });
+    b.observe({ operating: 15.5, resetAt: 20_000, at: 1000, units: 50, unitCost: 0.2 });
+    expect(b.fit(1000, 50)).toBe(3); // starts at 15.5, 15.7, 15.9
   });
 
   it('with usage it cannot explain (another caller), waits for the reset and then sends one probe', () => {
     const b = new OperatingBudget({ limit, window });
-    b.observe({ operating: 15.9, resetAt: 20_000, at: 3000, units: 50, spent: 0.45 });
+    // our own 0.09 s cannot explain 15.9 s: only the oldest bucket's reset frees room
+    b.observe({ operating: 15.9, resetAt: 20_000, at: 3000, units: 10, unitCost: 0.009 });
     expect(b.wait(3000, 50)).toBe(20_000 - 3000 + 50);
     expect(b.wait(20_050, 50)).toBe(0);
     b.start(20_050, 50);
     expect(b.wait(20_060, 50)).toBeGreaterThan(0);
   });
 
-  it('after a 429 waits until operating_reset_at + 1 s', () => {
+  it('after a 429 waits until operating_reset_at + 1 s, then probes with one command', () => {
     const b = new OperatingBudget({ limit, window });
     b.blocked(5000, 12_000);
     expect(b.wait(5000, 50)).toBe(8000);
-    expect(b.wait(13_000, 50)).toBe(0);
+    expect(b.fit(13_000, 50)).toBe(1);
+    expect(b.wait(13_000, 1)).toBe(0);
   });
 
-  it('learns the per-command cost from the growth of operating', () => {
+  it('learns the per-command cost from the growth of operating when the request was alone', () => {
     const b = new OperatingBudget({ limit, window });
     b.observe({ operating: 0.5, resetAt: 20_000, at: 1000, units: 50 });
     b.start(1000, 50);
-    b.observe({ operating: 1.0, resetAt: 20_000, at: 1500, units: 50 });
     b.finish(50);
+    b.observe({ operating: 1.0, resetAt: 20_000, at: 1500, units: 50 });
     expect(b.costPerCommand).toBeCloseTo(0.01);
+  });
+
+  it('snapshot → JSON → restore: a fresh budget knows what was spent when, and waits as the old one would', () => {
+    const b = new OperatingBudget({ limit, window });
+    for (let i = 0; i < 40; i++) b.observe({ operating: 0.4 * (i + 1), resetAt: 20_000, at: 1000 + i * 100, units: 20, unitCost: 0.02 });
+    const snap = JSON.parse(JSON.stringify(b.snapshot(5000)));
+    expect(JSON.stringify(snap).length).toBeLessThan(600); // merged per bucket
+    const fresh = new OperatingBudget({ limit, window });
+    fresh.restore(snap);
+    expect(fresh.reported).toEqual(b.reported);
+    expect(fresh.worstCost(5000)).toBeCloseTo(0.02);
+    // the budget is spent: neither sends now; the restored charges free no earlier than the originals, at most a bucket later
+    expect(b.wait(5000, 1)).toBeGreaterThan(0);
+    expect(fresh.wait(5000, 1)).toBeGreaterThanOrEqual(b.wait(5000, 1));
+    expect(fresh.wait(5000, 1) - b.wait(5000, 1)).toBeLessThanOrEqual(window * 100);
   });
 });
 
@@ -88,5 +143,61 @@ describe('PortalClock', () => {
       local += 5000;
       expect(Math.abs(c.toLocal(local + skew) - local)).toBeLessThan(100);
     }
+  });
+});
+
+describe('Throttle', () => {
+  const opts = { rate: 2, burst: 50, operatingLimit: 480, operatingWindow: 600 };
+
+  it('waitedMs is wall time spent waiting: overlapping waits of parallel requests count once', async () => {
+    let now = 0;
+    const wakers: Array<() => void> = [];
+    const t = new Throttle(
+      opts,
+      () => now,
+      () => new Promise<void>((r) => wakers.push(r)),
+    );
+    const a = t.pause(1000);
+    const b = t.pause(1000);
+    now = 1000;
+    for (const w of wakers.splice(0)) w();
+    await Promise.all([a, b]);
+    expect(t.waitedMs).toBe(1000);
+    const c = t.pause(500);
+    now = 1500;
+    for (const w of wakers.splice(0)) w();
+    await c;
+    expect(t.waitedMs).toBe(1500);
+  });
+
+  it('snapshot → JSON → restore carries the counter, the clock offset and the budgets, in a few KB', () => {
+    let now = 1_700_000_000_000;
+    const t = new Throttle(opts, () => now);
+    t.clock.observe({ finish: (now + 5000) / 1000 }, now - 100, now);
+    for (let i = 0; i < 300; i++) {
+      const billing = [{ method: 'crm.lead.update', units: 50 }];
+      t.rate.take(now);
+      t.budget('crm.lead.update').start(now, 50);
+      t.done(billing);
+      const ops = Array.from({ length: 50 }, (_, k) => ({ at: now + 5000 + k * 200, cost: 0.2 }));
+      t.observe(
+        'crm.lead.update',
+        { finish: (now + 15_000) / 1000, operating: 100 + i * 10, operating_reset_at: now / 1000 + 600 },
+        50,
+        undefined,
+        0.2,
+        ops,
+      );
+      now += 10_000;
+    }
+    const text = JSON.stringify(t.snapshot());
+    expect(text.length).toBeLessThan(4096);
+    const fresh = new Throttle(opts, () => now);
+    fresh.restore(JSON.parse(text));
+    expect(Math.abs(fresh.clock.offsetMs - t.clock.offsetMs)).toBeLessThan(1);
+    expect(fresh.budget('crm.lead.update').reported).toEqual(t.budget('crm.lead.update').reported);
+    expect(fresh.budget('crm.lead.update').worstCost(fresh.clock.portalNow())).toBeCloseTo(0.2);
+    // the predecessor left the budget spent: the fresh chunk waits instead of sending into a refusal
+    expect(fresh.waitFor([{ method: 'crm.lead.update', units: 50 }])).toBeGreaterThan(0);
   });
 });
