@@ -1,9 +1,15 @@
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, S3Event } from 'aws-lambda';
+import { ZodError } from 'zod';
 import type { RunOptions } from '../config.ts';
+import { UsageError } from '../errors.ts';
+import { OPTIONS_METADATA_KEY, objectOptionsInput } from '../options/objectOptions.ts';
+import { flagIssue } from '../options/readFlags.ts';
 import { executionNameFor, INCOMING, partsPrefixFor, reportPrefixFor } from '../run/keys.ts';
 import { newRunState, runIdFor } from '../run/newRun.ts';
 import type { RunState } from '../run/state.ts';
+import { S3Store } from '../stores/s3Store.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 import { readEnv, StartEnvSchema, type StartEnv } from './env.ts';
 import { errorFields, type Logger } from './log.ts';
@@ -181,12 +187,16 @@ export async function startOne(target: StartTarget, deps: StartDeps): Promise<St
     deps.log.info('ignored object', { bucket, key, reason: skip });
     return { bucket, key, status: 'ignored', reason: skip };
   }
-  const options = runOptionsFor(deps.env, target.manual, target.manual ? bucket : undefined);
+  // A manual payload's own options are checked before anything is read: a bad payload fails the call, as before.
+  runOptionsFor(deps.env, target.manual, target.manual ? bucket : undefined);
   const pinned = await pinTarget(target, deps);
-  if (typeof pinned === 'string') {
-    deps.log.info('ignored object', { bucket, key, reason: pinned });
-    return { bucket, key, status: 'ignored', reason: pinned };
+  const metadata = typeof pinned === 'string' ? pinned : await objectMetadata(deps.store(bucket), pinned);
+  if (typeof pinned === 'string' || typeof metadata === 'string') {
+    const reason = typeof pinned === 'string' ? pinned : (metadata as string);
+    deps.log.info('ignored object', { bucket, key, reason });
+    return { bucket, key, status: 'ignored', reason };
   }
+  const { options, refused } = await fileRunOptions(deps.env, target.manual, metadata);
   const runTag = target.manual?.runTag;
   const runId = runIdFor(
     bucket,
@@ -199,21 +209,78 @@ export async function startOne(target: StartTarget, deps: StartDeps): Promise<St
     reportPrefix: reportPrefixFor(key, runId),
     partsPrefix: partsPrefixFor(runId),
     options,
+    ...(refused ? { refused } : {}),
   });
   const name = executionNameFor(runId);
   const log = deps.log.child({ runId });
   const facts = { bucket, key, executionName: name, dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) };
+  // A refused file still runs through the workflow (nothing read, nothing sent): finalize writes its summary and reports.
+  const why = refused ? { reason: `${refused.code}: ${refused.message}` } : {};
+  if (refused) log.warn('the file is refused', { ...facts, code: refused.code, message: refused.message });
   if (await executionExists(deps.sfn, name)) {
     log.info('run already started for this object version', facts);
-    return { bucket, key, status: 'duplicate', runId, executionName: name };
+    return { bucket, key, status: 'duplicate', runId, executionName: name, ...why };
   }
   const entry = { runId, name, bucket, key, ...(target.sequencer ? { sequencer: target.sequencer } : {}), input: state };
   if (!(await enqueue(queueDeps(deps, bucket), entry, target.eventTime ?? state.startedAt))) {
     log.info('run already queued for this object version', facts);
-    return { bucket, key, status: 'duplicate', runId, executionName: name };
+    return { bucket, key, status: 'duplicate', runId, executionName: name, ...why };
   }
   log.info('run queued', { ...facts, size: pinned.size });
-  return { bucket, key, status: 'queued', runId, executionName: name };
+  return { bucket, key, status: 'queued', runId, executionName: name, ...why };
+}
+
+/** A whole file refused before it is read (its own options are invalid). */
+export interface StartRefusal {
+  code: 'INVALID_OPTIONS';
+  message: string;
+}
+
+/**
+ * The run's options: the deployment's, then the file's own (metadata `b24-options`, read by the CLI's flag
+ * table), then a manual payload's, which win; bounded by the deployment exactly as a manual payload is
+ * (overrides.ts: limits may only tighten, a dry-run deployment stays dry). Options the file's metadata gets
+ * wrong refuse the file with the flag named (the deployment's options then stand in, so the refusal can be
+ * reported); anything else wrong is thrown.
+ */
+export async function fileRunOptions(
+  env: StartEnv,
+  manual: StartTarget['manual'],
+  metadata: Record<string, string> | undefined,
+): Promise<{ options: RunOptions; refused?: StartRefusal }> {
+  const fallback = () => runOptionsFor(env, manual);
+  try {
+    const own = await objectOptionsInput(metadata);
+    if (Object.keys(own).length === 0) return { options: fallback() };
+    return { options: runOptionsFor(env, { ...manual, options: layered(own, manual?.options) }) };
+  } catch (err) {
+    const reason = err instanceof ZodError ? flagIssue(err) : err instanceof UsageError ? err.message : undefined;
+    if (reason === undefined) throw err;
+    const message = `the file's options (metadata ${OPTIONS_METADATA_KEY}) are refused: ${reason}`;
+    return { options: fallback(), refused: { code: 'INVALID_OPTIONS', message } };
+  }
+}
+
+/** `over` on top of `under`, the nested limits and input key by key (as manualRunOptions merges over the deployment). */
+function layered(under: Record<string, unknown>, over: unknown): Record<string, unknown> {
+  const top = (over ?? {}) as Record<string, unknown>;
+  const nested = (name: 'limits' | 'input') =>
+    under[name] === undefined && top[name] === undefined ? {} : { [name]: { ...(under[name] as object), ...(top[name] as object) } };
+  return { ...under, ...top, ...nested('limits'), ...nested('input') };
+}
+
+/**
+ * The pinned version's user metadata (HeadObject: S3 events carry none), or why it is not this event's to run
+ * (an unversioned object replaced since). Only S3 objects carry metadata; another store's objects have none.
+ */
+async function objectMetadata(store: ObjectStore, pinned: ObjectInfo): Promise<Record<string, string> | undefined | string> {
+  if (!(store instanceof S3Store)) return undefined;
+  const res = await store.client.send(
+    new HeadObjectCommand({ Bucket: store.bucket, Key: pinned.key, ...(pinned.versionId ? { VersionId: pinned.versionId } : {}) }),
+  );
+  // Unversioned: the object's metadata now. Another upload since the pin has its own event and run.
+  if (!pinned.versionId && pinned.etag && res.ETag && unquote(res.ETag) !== unquote(pinned.etag)) return 'replaced since the event';
+  return res.Metadata;
 }
 
 /**

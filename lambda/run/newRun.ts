@@ -13,6 +13,8 @@ export interface NewRun {
   options: RunOptions;
   /** ISO time; default now. */
   startedAt?: string;
+  /** The file is refused before it is read (its own options are invalid): the run only reports why. */
+  refused?: { code: string; message: string };
 }
 
 /**
@@ -24,7 +26,7 @@ export function runIdFor(bucket: string, key: string, versionOrEtag: string): st
   return createHash('sha256').update(`${bucket}\0${key}\0${versionOrEtag}`).digest('hex').slice(0, 16);
 }
 
-/** The state a run starts from: nothing read yet, the first chunk reads the header. */
+/** The state a run starts from: nothing read yet, the first chunk reads the header (a refused run is done at once). */
 export function newRunState(input: NewRun): RunState {
   const { source } = input;
   return {
@@ -44,7 +46,8 @@ export function newRunState(input: NewRun): RunState {
       warnings: 0,
       stats: { requests: 0, retries: 0, throttledMs: 0, limitErrors: {} },
       activeMs: 0,
-      done: false,
+      done: input.refused !== undefined,
+      ...(input.refused ? { refused: input.refused } : {}),
     },
   };
 }
