@@ -98,6 +98,10 @@ export interface SendStats {
 export interface LeadSender {
   send(rows: ValidRow[], deadline: number): Promise<RowOutcome[]>;
   stats(): SendStats;
+  /** The pacer's recent charges, request counter and portal clock, as JSON for the next chunk (a few KB). */
+  pacerState?(): unknown;
+  /** Starts from a predecessor chunk's pacerState() (anything malformed is ignored). */
+  resumePacer?(state: unknown): void;
 }
 
 /** Error codes the engine itself assigns. */

@@ -10,6 +10,7 @@ import {
   type WritePlanner,
 } from '../types.ts';
 import type { PortalClient } from './client.ts';
+import type { ThrottleSnapshot } from './limits/throttle.ts';
 import { admit } from './send/admit.ts';
 import { BlindPlanner, blindPlanner } from './send/blindPlanner.ts';
 import type { SendContext } from './send/context.ts';
@@ -76,6 +77,8 @@ export interface SenderDeps {
 /** A LeadSender whose `send` also takes the engine's hooks (lambda/run/journal.ts). */
 export interface JournaledSender extends LeadSender {
   send(rows: ValidRow[], deadline: number, hooks?: SendHooks): Promise<RowOutcome[]>;
+  pacerState(): ThrottleSnapshot;
+  resumePacer(state: unknown): void;
 }
 
 export function createSender(deps: SenderDeps): JournaledSender {
@@ -100,6 +103,15 @@ class Sender implements JournaledSender {
 
   stats(): SendStats {
     return this.ctx.api.stats();
+  }
+
+  /** The throttle's snapshot (ThrottleSnapshot): what this chunk spent when, for the next one. */
+  pacerState(): ThrottleSnapshot {
+    return this.ctx.api.throttle.snapshot();
+  }
+
+  resumePacer(state: unknown): void {
+    if (state && typeof state === 'object') this.ctx.api.throttle.restore(state as ThrottleSnapshot);
   }
 
   /** `hooks`: the engine's journal (what was sent and settled) and what an earlier attempt may have applied. */

@@ -386,10 +386,10 @@ export class OperatingBudget {
     if (!Number.isFinite(s.operating) || !Number.isFinite(s.at)) return;
     this.operating = s.operating;
     this.at = s.at;
-    this.resetAt = s.resetAt;
-    this.perUnit = s.perUnit;
-    this.charges = (s.charges ?? []).filter(valid).map(([at, cost]) => ({ at, cost }));
-    this.samples = (s.costs ?? []).filter(valid).map(([at, cost]) => ({ at, cost }));
+    this.resetAt = Number.isFinite(s.resetAt) ? s.resetAt : undefined;
+    this.perUnit = Number.isFinite(s.perUnit) && (s.perUnit as number) >= 0 ? s.perUnit : undefined;
+    this.charges = (Array.isArray(s.charges) ? s.charges : []).filter(valid).map(([at, cost]) => ({ at, cost }));
+    this.samples = (Array.isArray(s.costs) ? s.costs : []).filter(valid).map(([at, cost]) => ({ at, cost }));
     this.priced = true;
     if (s.blockedUntil !== undefined && Number.isFinite(s.blockedUntil)) {
       this.blockedUntil = s.blockedUntil;

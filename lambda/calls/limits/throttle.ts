@@ -247,8 +247,9 @@ export class Throttle {
     if (s?.v !== 1) return;
     this.ended = true; // a later chunk knows the portal already
     if (Number.isFinite(s.offsetMs)) this.clock.assume(s.offsetMs);
-    if (s.rate) this.rate.restore(s.rate);
-    for (const [m, b] of Object.entries(s.budgets ?? {})) if (b && typeof b === 'object') this.budget(m).restore(b);
+    if (s.rate && typeof s.rate === 'object') this.rate.restore(s.rate);
+    const budgets = s.budgets && typeof s.budgets === 'object' ? s.budgets : {};
+    for (const [m, b] of Object.entries(budgets)) if (b && typeof b === 'object') this.budget(m).restore(b);
   }
 
   /**
