@@ -4,6 +4,8 @@ export interface CliIO {
   stderr: { write(s: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Waits `ms` (default a timer; tests of the outage wait pass their own). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function processIO(): CliIO {

@@ -5,9 +5,9 @@ import { redact } from '../calls/webhook.ts';
 import type { RunOptions } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { standardCatalogue } from '../payloads/fields.ts';
-import { finalizeRun } from '../report/finalize.ts';
 import { exitCodeFor } from '../report/lines.ts';
 import { driveRun } from '../run/drive.ts';
+import type { RunState } from '../run/state.ts';
 import { localInputProblem, openLocalInput, openS3Input, resolveTarget, type RunInput, type Target } from './input.ts';
 import { type CliIO, complain, processIO } from './io.ts';
 import { type Parsed, parseCli } from './parse.ts';
@@ -83,10 +83,18 @@ async function openInput(target: Target, options: RunOptions, io: CliIO): Promis
   }
 }
 
-/** A real run whose portal did not open: the report says so (PORTAL_UNAVAILABLE), exit 1. */
+/**
+ * A real run whose portal did not open: every row still gets its line (`skipped`, the reason named: the file
+ * is read without the portal), summary.json says PORTAL_UNAVAILABLE, exit 1.
+ */
 async function portalFailed(io: CliIO, input: RunInput, message: string): Promise<number> {
   complain(io, `could not open the portal: ${message}`);
-  const summary = await finalizeRun(input.state, input.output, { error: { code: 'PORTAL_UNAVAILABLE', message } });
+  const failed = { code: 'PORTAL_UNAVAILABLE', message };
+  const { summary } = await driveRun(
+    input.state,
+    { source: input.source, output: input.output, catalogue: standardCatalogue() },
+    { failed },
+  );
   printSummary(io, summary, input.where);
   return 1;
 }
@@ -94,18 +102,29 @@ async function portalFailed(io: CliIO, input: RunInput, message: string): Promis
 /** Drives the run to its end (a progress line on a terminal) and prints the summary. */
 async function run(input: RunInput, session: PortalSession | undefined, webhook: string | undefined, io: CliIO): Promise<number> {
   const progress = io.stderr.isTTY ? progressLine(io, Date.now()) : undefined;
-  const { summary } = await driveRun(input.state, {
-    source: input.source,
-    output: input.output,
-    // In a dry run the sender reads and plans but never writes: plan.csv previews each row's changes.
-    ...(session ? { sender: session.sender } : {}),
-    catalogue: session?.catalogue ?? standardCatalogue(),
-    ...(progress ? { onProgress: progress.update } : {}),
-  });
+  const { summary } = await driveRun(
+    input.state,
+    {
+      source: input.source,
+      output: input.output,
+      // In a dry run the sender reads and plans but never writes: plan.csv previews each row's changes.
+      ...(session ? { sender: session.sender } : {}),
+      catalogue: session?.catalogue ?? standardCatalogue(),
+      ...(progress ? { onProgress: progress.update } : {}),
+    },
+    { onWait: (until, state) => complain(io, waitMessage(until, state)), ...(io.sleep ? { sleep: io.sleep } : {}) },
+  );
   progress?.clear();
   if (summary.error) summary.error.message = redact(summary.error.message, webhook ?? '');
   printSummary(io, summary, input.where);
   return exitCodeFor(summary);
+}
+
+/** What the CLI says while it waits out an unreachable portal. */
+function waitMessage(until: number, state: RunState): string {
+  const u = state.checkpoint.unreachable;
+  const since = u ? ` since ${new Date(u.since).toISOString()} (${u.code})` : '';
+  return `the portal is unreachable${since}; next try at ${new Date(until).toISOString()} (--outage-wait ${Math.round(state.options.outageWaitMs / 1000)} s)`;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface DriveOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told before the driver waits for an unreachable portal (epoch ms of the next try; the state says since when). */
   onWait?: (until: number, state: RunState) => void;
+  /** The run failed before its first chunk (the portal never opened): its rows are reported skipped, naming this. */
+  failed?: { code: string; message: string };
 }
 
 const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -37,18 +39,28 @@ const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function driveRun(state: RunState, deps: DriveDeps, opts: DriveOptions = {}): Promise<{ state: RunState; summary: Summary }> {
   const run = { state };
+  if (opts.failed) return failRun(run, deps, opts, opts.failed);
   try {
     await chunkLoop(run, deps, opts);
   } catch (err) {
     const error = { code: err instanceof ImportError ? err.code : 'RUN_FAILED', message: err instanceof Error ? err.message : String(err) };
-    // Every row gets its line: the rest of the file is read without the portal and reported skipped.
-    run.state = { ...run.state, checkpoint: haltForFailure(run.state.checkpoint, error) };
-    const { sender: _none, ...offline } = deps;
-    await chunkLoop(run, offline, opts).catch(() => undefined); // a source that cannot be read: the lines so far
-    const summary = await finalizeRun(run.state, deps.output, { error });
-    return { state: run.state, summary };
+    return failRun(run, deps, opts, error);
   }
   const summary = await finalizeRun(run.state, deps.output);
+  return { state: run.state, summary };
+}
+
+/** Every row gets its line: the rest of the file is read without the portal and reported skipped, the failure named. */
+async function failRun(
+  run: { state: RunState },
+  deps: DriveDeps,
+  opts: DriveOptions,
+  error: { code: string; message: string },
+): Promise<{ state: RunState; summary: Summary }> {
+  run.state = { ...run.state, checkpoint: haltForFailure(run.state.checkpoint, error) };
+  const { sender: _none, ...offline } = deps;
+  await chunkLoop(run, offline, opts).catch(() => undefined); // a source that cannot be read: the lines so far
+  const summary = await finalizeRun(run.state, deps.output, { error });
   return { state: run.state, summary };
 }
 

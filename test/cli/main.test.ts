@@ -153,9 +153,12 @@ describe('b24-lead-import CLI', () => {
   it('a portal that cannot be opened is a run failure whose message never shows the webhook secret', async () => {
     await file('live2.csv', 'ID,TITLE\n1,a\n');
     const url = 'https://127.0.0.1:9/rest/1/s3cr3tt0ken/';
-    const r = await cli(['live2.csv'], { BITRIX24_WEBHOOK_URL: url });
+    // --outage-wait 0: an unreachable portal is not waited out (by default the run waits up to 6 h).
+    const r = await cli(['live2.csv', '--outage-wait', '0'], { BITRIX24_WEBHOOK_URL: url });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/could not open the portal/);
+    // Every row still has its line.
+    expect(await readFile(join(dir, 'live2-report', 'report.csv'), 'utf8')).toMatch(/^line,id,status[^\n]*\r\n2,1,skipped,RUN_FAILED,/);
     expect(r.stdout + r.stderr).not.toContain('s3cr3tt0ken');
     const summary = await readFile(join(dir, 'live2-report', 'summary.json'), 'utf8');
     expect(summary).not.toContain('s3cr3tt0ken');

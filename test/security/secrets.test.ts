@@ -87,7 +87,7 @@ describe('CLI runs against the sandbox portal: the webhook code appears in no ou
     const down = await startSandbox({ code: CODE });
     const url = down.webhookUrl;
     await down.close();
-    const r = await scannedRun('down', url);
+    const r = await scannedRun('down', url, ['--outage-wait', '0']);
     expect(r.code).toBe(1);
     expect((await readRun(join(dir, 'down.out'))).summary.error?.code).toBe('PORTAL_UNAVAILABLE');
     // A dry run with the portal down warns and goes on offline, still without the code.
@@ -167,8 +167,8 @@ describe('the local flow (handlers over s3rver) with the sandbox portal', () => 
     for (const l of lines) expectNoSecret('log line', l, secrets);
     for (const s of states) expectNoSecret('step state', s, secrets);
     const keys = await store.list('');
-    // The good run: report, rejected, rejected.safe, plan, summary; the 401 run never reached the sender: no plan.
-    expect(keys.filter((k) => k.startsWith('reports/'))).toHaveLength(9);
+    // The good run: report, rejected, rejected.safe, plan, report.html, summary; the 401 run never reached the sender: no plan.
+    expect(keys.filter((k) => k.startsWith('reports/'))).toHaveLength(11);
     for (const key of keys) {
       let text = '';
       for await (const c of await store.read(key)) text += Buffer.from(c as Uint8Array).toString('latin1');
