@@ -24,23 +24,45 @@ const sb = await startSandbox({
   costs: { 'crm.lead.update': Number(arg('cost', String(1 / 60))) },
   operatingMinFix: Number(arg('minfix', String(0.1 / 12))),
   timeScale: Number(arg('scale', '1')),
+  ...(process.argv.includes('--vary') ? { cost: varying() } : {}),
 });
+
+/** Per request, 0.1–0.5 s per update scaled by 1/12 (bench/varying.bench.ts). */
+function varying() {
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const per = new Map<number, number>();
+  return (method: string, _p: unknown, request: number) => {
+    if (method !== 'crm.lead.update') return undefined;
+    if (!per.has(request)) per.set(request, ((0.1 + 0.4 * random()) * 1) / 12);
+    return per.get(request);
+  };
+}
 const ids = sb.seedLeads(Array.from({ length: ROWS }, (_, i) => ({ TITLE: `old ${i}`, NAME: `Old${i}` })));
 const t0 = Date.now();
+const holder: { api?: unknown } = {};
 const traced: typeof fetch = async (url, init) => {
   const s = Date.now() - t0;
   const body = JSON.parse(String(init?.body ?? '{}'));
   const n = body.cmd ? Object.keys(body.cmd).length : 1;
   const first = body.cmd ? String(Object.values(body.cmd)[0]).split('?')[0] : '';
+  // biome-ignore lint/suspicious/noExplicitAny: a debug aid reads the budget's private state
+  const b = (holder.api as any)?.throttle?.budget('crm.lead.update');
+  const view = b ? `rep=${b.operating?.toFixed(2)} w=${b.worstCost(Date.now()).toFixed(4)} run=${b.runningUnits} res=${[...b.reservations.values()].join(',')} ch=${b.charges.length}` : '';
   const res = await fetch(url, init);
   const e = Date.now() - t0;
   console.log(
-    `${(s / 1000).toFixed(2)}\t${(e / 1000).toFixed(2)}\t${String(url).split('/').pop()}\t${first}\t${n}\top=${JSON.stringify(sb.stats().operating)}\tref=${sb.stats().refusals.OPERATION_TIME_LIMIT ?? 0}`,
+    `${(s / 1000).toFixed(2)}\t${(e / 1000).toFixed(2)}\t${String(url).split('/').pop()}\t${first}\t${n}\top=${JSON.stringify(sb.stats().operating)}\tref=${sb.stats().refusals.OPERATION_TIME_LIMIT ?? 0}\t${view}`,
   );
   return res;
 };
 const options = parseRunOptions({ limits: { ...L, concurrency: Number(arg('concurrency', '1')) } });
-const { sender } = await openPortal(sb.webhookUrl, { ...options, diff: !blind }, { fetch: traced, localMode: true });
+const session = await openPortal(sb.webhookUrl, { ...options, diff: !blind }, { fetch: traced, localMode: true });
+const { sender } = session;
+holder.api = session.api;
 const rows = ids.map((id, i) => ({ line: i + 2, id, fields: { TITLE: `new ${i}`, NAME: `New${i}` }, clears: [], warnings: [] }));
 const W = 1000;
 for (let i = 0; i < rows.length; i += W) {
