@@ -1,16 +1,16 @@
+import { LogFormatter, LogItem, Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import type { Context } from 'aws-lambda';
 import { redact as redactWebhook } from '../redact.ts';
 import type { LogLevel } from './env.ts';
 
-const RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 100 };
-
 /** Keys whose values are never written, whatever they hold. */
 const SECRET_KEY = /webhook|secret|token|password|authorization|auth_?key|credential/i;
-/** A Bitrix24 inbound webhook path (/rest/<user>/<token>/) or any URL with user info. */
 
 export interface LoggerOptions {
   service: string;
   level?: LogLevel;
-  /** Where JSON lines go (stdout in Lambda, captured by CloudWatch). */
+  /** Where JSON lines go; default Powertools' own console (stdout in Lambda, captured by CloudWatch). */
   write?: (line: string) => void;
   /** Keys added to every line (runId…). */
   keys?: Record<string, unknown>;
@@ -18,8 +18,9 @@ export interface LoggerOptions {
 }
 
 /**
- * A Powertools-style structured logger: one JSON line per event with level, message, service, timestamp and
- * the persistent keys (runId). Secrets are removed at write time, whatever the caller passed.
+ * A structured logger: one JSON line per event with level, message, service, timestamp and the persistent keys
+ * (runId), plus the Lambda request id and cold start when the handler gave it its context. Secrets are removed at
+ * write time, whatever the caller passed.
  *
  * @example
  * const log = createLogger({ service: 'b24-lead-import', level: 'INFO' }).child({ runId });
@@ -33,36 +34,108 @@ export interface Logger {
   child(keys: Record<string, unknown>): Logger;
 }
 
-export function createLogger(options: LoggerOptions): Logger {
-  const threshold = RANK[options.level ?? 'INFO'];
-  const write = options.write ?? ((line: string) => void process.stdout.write(line + '\n'));
-  const clock = options.clock ?? (() => new Date());
-  const emit = (level: Exclude<LogLevel, 'SILENT'>, message: string, extra?: Record<string, unknown>) => {
-    if (RANK[level] < threshold) return;
-    const entry = {
-      level,
-      message: redactText(message),
-      service: options.service,
-      timestamp: clock().toISOString(),
-      ...(redact(options.keys ?? {}) as Record<string, unknown>),
-      ...(extra ? (redact(extra) as Record<string, unknown>) : {}),
+/** The Logger the Lambda entry points hold: it also takes each invocation's context (request id, cold start). */
+export interface LambdaLogger extends Logger {
+  addContext(context: Context): void;
+}
+
+/**
+ * Our log line on Powertools: redaction is the formatter (messages, every extra and persistent key, errors with
+ * their stack), so no code path reaches the output without it; the JSON replacer masks strings once more.
+ */
+class RedactingFormatter extends LogFormatter {
+  readonly #clock: (() => Date) | undefined;
+
+  constructor(clock?: () => Date) {
+    super();
+    this.#clock = clock;
+  }
+
+  override formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    const ctx = attributes.lambdaContext;
+    const base: LogAttributes = {
+      level: attributes.logLevel,
+      message: redactText(attributes.message),
+      service: attributes.serviceName,
+      timestamp: (this.#clock?.() ?? attributes.timestamp).toISOString(),
+      ...(ctx ? { function_request_id: ctx.awsRequestId, cold_start: ctx.coldStart, function_name: ctx.functionName } : {}),
+      ...(attributes.xRayTraceId ? { xray_trace_id: attributes.xRayTraceId } : {}),
     };
-    write(JSON.stringify(entry));
-  };
+    return new LogItem({ attributes: base }).addAttributes(redact(additional) as LogAttributes);
+  }
+
+  override formatError(error: Error): LogAttributes {
+    return errorFields(error).error as LogAttributes;
+  }
+}
+
+/** Powertools' Logger writing to a given line sink (tests, the local flow) instead of its console. */
+class SinkLogger extends PowertoolsLogger {
+  readonly #write: ((line: string) => void) | undefined;
+
+  constructor(options: ConstructorParameters<typeof PowertoolsLogger>[0], write?: (line: string) => void) {
+    super(options);
+    this.#write = write;
+  }
+
+  protected override printLog(logLevel: number, log: LogItem): void {
+    if (!this.#write) {
+      super.printLog(logLevel, log);
+      return;
+    }
+    log.prepareForPrint();
+    this.#write(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+  }
+
+  protected override createLogger(options?: ConstructorParameters<typeof PowertoolsLogger>[0]): PowertoolsLogger {
+    return new SinkLogger(options, this.#write);
+  }
+}
+
+const replacer = (key: string, value: unknown): unknown => {
+  if (key !== '' && SECRET_KEY.test(key)) return '***';
+  return typeof value === 'string' ? redactText(value) : value;
+};
+
+export function createLogger(options: LoggerOptions): LambdaLogger {
+  const powertools = new SinkLogger(
+    {
+      serviceName: options.service,
+      logLevel: options.level ?? 'INFO',
+      logFormatter: new RedactingFormatter(options.clock),
+      jsonReplacerFn: replacer,
+      ...(options.keys ? { persistentKeys: options.keys } : {}),
+    },
+    options.write,
+  );
+  return wrap(powertools);
+}
+
+function wrap(powertools: PowertoolsLogger): LambdaLogger {
+  const extra = (e?: Record<string, unknown>) => (e ? [e] : []);
   return {
-    debug: (m, e) => emit('DEBUG', m, e),
-    info: (m, e) => emit('INFO', m, e),
-    warn: (m, e) => emit('WARN', m, e),
-    error: (m, e) => emit('ERROR', m, e),
-    child: (keys) => createLogger({ ...options, keys: { ...options.keys, ...keys } }),
+    debug: (m, e) => powertools.debug(m, ...extra(e)),
+    info: (m, e) => powertools.info(m, ...extra(e)),
+    warn: (m, e) => powertools.warn(m, ...extra(e)),
+    error: (m, e) => powertools.error(m, ...extra(e)),
+    // Persistent keys (runId): on every line of the child, the parent's Lambda context carried over.
+    child: (keys) => wrap(powertools.createChild({ persistentKeys: keys })),
+    addContext: (context) => powertools.addContext(context),
   };
 }
 
-/** An error as loggable data: name, code, message (redacted), no stack of secrets. */
+/** An error as loggable data: name, code, message and stack, secrets masked in both. */
 export function errorFields(err: unknown): Record<string, unknown> {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return { error: { name: err.name, ...(typeof code === 'string' ? { code } : {}), message: redactText(err.message) } };
+    return {
+      error: {
+        name: err.name,
+        ...(typeof code === 'string' ? { code } : {}),
+        message: redactText(err.message),
+        ...(err.stack ? { stack: redactText(err.stack) } : {}),
+      },
+    };
   }
   return { error: { message: redactText(String(err)) } };
 }
