@@ -233,5 +233,6 @@ export interface PlannedWrite {
  * for rows whose write was ambiguous (timeout, reset), so a retry never appends a multifield twice.
  */
 export interface WritePlanner {
-  plan(rows: ValidRow[], deadline: number): Promise<PlannedWrite[]>;
+  /** `known`: leads already read for these rows (by --match's resolution), so the diff need not read them again. */
+  plan(rows: ValidRow[], deadline: number, known?: ReadonlyMap<number, LeadRecord>): Promise<PlannedWrite[]>;
 }

@@ -2,6 +2,7 @@ import { rowOutcome } from '../../report/outcome.ts';
 import type { PlannedWrite, PortalApi, ValidRow, WritePlanner } from '../../types.ts';
 import type { MatchSpec } from './keys.ts';
 import { decide } from './outcome.ts';
+import { selectFor } from '../planning/diff.ts';
 import { resolveKeys } from './resolve.ts';
 
 /**
@@ -20,12 +21,9 @@ export function matchingPlanner(inner: WritePlanner, api: PortalApi, match: Matc
     async plan(rows: ValidRow[], deadline: number): Promise<PlannedWrite[]> {
       const unmatched = rows.filter((r) => r.key !== undefined && r.id === 0);
       if (unmatched.length === 0) return inner.plan(rows, deadline);
-      const resolved = await resolveKeys(
-        api,
-        match,
-        unmatched.map((r) => r.key!),
-        { deadline, now },
-      );
+      // The candidates are read with the diff's fields: the diff then plans from that read instead of its own.
+      const keys = unmatched.map((r) => r.key!);
+      const resolved = await resolveKeys(api, match, keys, { deadline, now, select: selectFor(rows) });
       const decided = new Map<ValidRow, PlannedWrite>();
       for (const row of unmatched) {
         const d = decide(match, row.key!, resolved.keys.get(row.key!.key));
@@ -39,7 +37,7 @@ export function matchingPlanner(inner: WritePlanner, api: PortalApi, match: Matc
           });
       }
       const ready = rows.filter((r) => !decided.has(r));
-      const planned = ready.length > 0 ? await inner.plan(ready, deadline) : [];
+      const planned = ready.length > 0 ? await inner.plan(ready, deadline, resolved.leads) : [];
       // The inner planner answers in the order it was given.
       let next = 0;
       return rows.map((r) => decided.get(r) ?? planned[next++]);

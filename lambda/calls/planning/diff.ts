@@ -66,8 +66,10 @@ export function createDiffPlanner(deps: DiffPlannerDeps): WritePlanner {
   const mode = deps.options.multifield;
   const phoneCountry = deps.options.phoneCountry ?? deps.portalCountry;
   return {
-    async plan(rows: ValidRow[], deadline: number): Promise<PlannedWrite[]> {
-      const { leads, failures } = await readLeads(deps.api, rows, deadline, now);
+    async plan(rows: ValidRow[], deadline: number, known?: ReadonlyMap<number, LeadRecord>): Promise<PlannedWrite[]> {
+      const unread = known ? rows.filter((r) => !known.has(r.id)) : rows;
+      const { leads, failures } = await readLeads(deps.api, unread, deadline, now);
+      for (const [id, lead] of known ?? []) if (!leads.has(id)) leads.set(id, lead);
       return planWindow(rows, leads, mode, deps.catalogue, failures, phoneCountry);
     },
   };

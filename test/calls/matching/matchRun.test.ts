@@ -45,8 +45,12 @@ describe('--match: rows without an ID find their lead by e-mail, phone or a cust
     ]);
     const csv =
       'EMAIL,TITLE\nANN@Example.com,Ann updated\nnobody@example.com,Ghost\ntwin@example.com,Which one\n,No key\ndora@example.com,Dora updated\n';
+    const before = sb.stats().batchCommands['crm.lead.list'] ?? 0;
     const r = await run(csv, ['--match', 'EMAIL']);
     expect(r.code).toBe(1);
+    // One findbycomm, then ONE read of the candidates that the diff plans from (no second read of those leads).
+    expect(sb.stats().batchCommands['crm.duplicate.findbycomm']).toBe(1);
+    expect((sb.stats().batchCommands['crm.lead.list'] ?? 0) - before).toBe(1);
     expect(r.report.map((x) => [x.line, x.id, x.status, x.error_code])).toEqual([
       ['2', String(ann), 'updated', ''],
       ['3', '', 'failed', 'NO_MATCH'],

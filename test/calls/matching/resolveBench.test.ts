@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { resolveBench } from './resolveBench.ts';
+import { resolveBench } from '../../../bench/support/resolveKeys.ts';
 
 it('resolving 10,000 e-mail keys: 10 findbycomm requests; the candidate read is the diff read, 2,500 leads a request', async () => {
   const f = await resolveBench(10_000);

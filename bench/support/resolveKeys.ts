@@ -1,6 +1,6 @@
-import { rowKey, type MatchKey } from '../../../lambda/calls/matching/keys.ts';
-import { resolveKeys } from '../../../lambda/calls/matching/resolve.ts';
-import { fakePortal, requestsByMethod } from './fakePortal.ts';
+import { rowKey, type MatchKey } from '../../lambda/calls/matching/keys.ts';
+import { resolveKeys } from '../../lambda/calls/matching/resolve.ts';
+import { fakePortal, requestsByMethod } from '../../test/calls/matching/fakePortal.ts';
 
 export interface ResolveFigures {
   keys: number;
