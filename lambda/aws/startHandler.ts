@@ -159,10 +159,10 @@ export function runVersionKey(version: string, variant: { dryRun: boolean; runTa
   return `${version}${variant.dryRun ? ':dry-run' : ''}${variant.runTag !== undefined ? `:tag:${variant.runTag}` : ''}`;
 }
 
-/** Why a key is not a run's input (undefined = it is). */
+/** Why a key is not a run's input (undefined = it is): a CSV, or an .xlsx workbook (its first sheet is read). */
 export function ignoreReason(key: string): string | undefined {
   if (!key.startsWith(INCOMING)) return `outside ${INCOMING}`;
-  if (!key.toLowerCase().endsWith('.csv')) return 'not a .csv file';
+  if (!/\.(csv|xlsx)$/i.test(key)) return 'not a .csv or .xlsx file';
   return undefined;
 }
 
@@ -352,7 +352,7 @@ export function createStartHandler(deps: StartDeps) {
   });
 }
 
-/** The Lambda entry point: S3 ObjectCreated event for incoming/**.csv, or a manual backfill payload. */
+/** The Lambda entry point: S3 ObjectCreated event for incoming/**.csv or .xlsx, or a manual backfill payload. */
 export const handler = lazyHandler(
   () => readEnv(StartEnvSchema),
   ({ env, store, log }) => {

@@ -1,6 +1,8 @@
 import { CsvCutShortError, FileRefusedError } from '../errors.ts';
 import { lineAfter, readRecordBatches, type RecordFormat } from '../rows/records.ts';
+import type { Readable } from 'node:stream';
 import { detectFormat, HEAD_BYTES } from '../source/format.ts';
+import { WORKBOOK_CSV_FORMAT, workbookCsv } from '../source/workbookCsv.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 import type { SourceRecord } from '../types.ts';
 import type { Checkpoint, RunState } from './state.ts';
@@ -20,15 +22,25 @@ type Pin = Pick<ObjectInfo, 'etag' | 'versionId'> | undefined;
 
 const emptyFile = () => new FileRefusedError('EMPTY_FILE', 'the file is empty: there is not even a header line');
 
+/** Where an .xlsx source's first sheet is kept as CSV: beside the run's parts, so finalize removes it with them. */
+export function stagedKeyFor(partsPrefix: string): string {
+  return `${partsPrefix}source.csv`;
+}
+
 /**
  * Opens the source where the checkpoint stopped. On the first chunk it refuses a file too large or empty,
- * detects the format and reads the header, and records both in `cp` (later chunks read from the middle).
- * A refused file throws FileRefusedError; the stream is closed on any failure.
+ * converts an .xlsx workbook's first sheet to CSV in `staging` (recorded in `cp.staged`; this and every later
+ * chunk read that copy), detects the format and reads the header, and records both in `cp` (later chunks read
+ * from the middle). A refused file throws FileRefusedError; the stream is closed on any failure.
+ * `staging` is where the run's parts are (default: the source's store, the same bucket in a deployment).
  */
-export async function openChunkSource(state: RunState, cp: Checkpoint, store: ObjectStore): Promise<ChunkSource> {
+export async function openChunkSource(
+  state: RunState,
+  cp: Checkpoint,
+  store: ObjectStore,
+  staging: ObjectStore = store,
+): Promise<ChunkSource> {
   const { options } = state;
-  const { key } = state.source;
-  const pin = pinOf(state.source);
   let offset = cp.offset;
   let line = cp.line;
   if (!cp.header) {
@@ -40,13 +52,23 @@ export async function openChunkSource(state: RunState, cp: Checkpoint, store: Ob
       );
     }
     if (size === 0) throw emptyFile();
-    const f = detectFormat(await readHead(store, key, pin), options);
+    const pin = pinOf(state.source);
+    let head = await readHead(store, state.source.key, pin);
+    const csv = await workbookCsv(head, size, () => readAll(store, state.source.key, pin, size), options.input);
+    if (csv) {
+      cp.staged = await stage(staging, stagedKeyFor(state.partsPrefix), csv);
+      head = await readHead(staging, cp.staged.key, { etag: cp.staged.etag });
+    }
+    const f = detectFormat(head, cp.staged ? { ...options, ...WORKBOOK_CSV_FORMAT } : options);
     cp.format = { encoding: f.encoding, delimiter: f.delimiter, bom: f.bomLength > 0 };
     offset = f.headerOffset;
     line = f.headerLine;
   }
   const format: RecordFormat = cp.format!;
-  const stream = await store.read(key, { start: offset, pin });
+  const from = cp.staged
+    ? { store: staging, key: cp.staged.key, pin: { etag: cp.staged.etag } }
+    : { store, key: state.source.key, pin: pinOf(state.source) };
+  const stream = await from.store.read(from.key, { start: offset, pin: from.pin });
   const batches = readRecordBatches(stream, format, { offset, line, maxCellBytes: options.input.maxCellBytes })[Symbol.asyncIterator]();
   if (cp.header) return { format, batches, carry: [], offset, line };
 
@@ -54,6 +76,14 @@ export async function openChunkSource(state: RunState, cp: Checkpoint, store: Ob
   cp.header = header.cells;
   cp.headerRaw = header.raw;
   return { format, batches, carry, offset: header.end, line: lineAfter(header) };
+}
+
+/** Writes the converted sheet and pins it by its ETag (a re-run of the first chunk writes it again). */
+async function stage(staging: ObjectStore, key: string, csv: Readable): Promise<{ key: string; etag: string }> {
+  await staging.write(key, csv, 'text/csv; charset=utf-8');
+  const { etag } = await staging.head(key);
+  if (!etag) throw new Error(`${staging.label}/${key}: the converted workbook has no ETag to pin`);
+  return { key, etag };
 }
 
 /** The first record, and the rest of its batch. */
@@ -84,6 +114,11 @@ function pinOf(source: ObjectInfo): Pin {
 }
 
 async function readHead(store: ObjectStore, key: string, pin: Pin): Promise<Buffer> {
+  return readAll(store, key, pin, HEAD_BYTES);
+}
+
+/** Up to `limit` bytes from the object's start (the stream is closed after). */
+async function readAll(store: ObjectStore, key: string, pin: Pin, limit: number): Promise<Buffer> {
   const stream = await store.read(key, { start: 0, pin });
   const parts: Buffer[] = [];
   let size = 0;
@@ -92,10 +127,10 @@ async function readHead(store: ObjectStore, key: string, pin: Pin): Promise<Buff
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       parts.push(buf);
       size += buf.length;
-      if (size >= HEAD_BYTES) break;
+      if (size >= limit) break;
     }
   } finally {
     stream.destroy();
   }
-  return Buffer.concat(parts).subarray(0, HEAD_BYTES);
+  return Buffer.concat(parts).subarray(0, limit);
 }

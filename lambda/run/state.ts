@@ -58,6 +58,11 @@ export interface Checkpoint {
   headerRaw?: string;
   /** Where the chunk handler keeps `header` and `headerRaw` (JSON) once read: beside the run's parts. */
   headerKey?: string;
+  /**
+   * The source is an .xlsx workbook: the first chunk converted its first sheet to this CSV beside the run's parts
+   * (removed with them by finalize), and every chunk reads it instead, pinned by its ETag. `source` stays the workbook.
+   */
+  staged?: { key: string; etag: string };
   rows: number;
   counts: Partial<Record<RowStatus, number>>;
   errorCodes: Record<string, number>;

@@ -106,11 +106,14 @@ describe('start event parsing', () => {
     expect(id(false, 't1')).toBe(id(false, 't1'));
   });
 
-  it('ignores keys outside incoming/ and non-CSV keys; names reports and executions', () => {
+  it('ignores keys outside incoming/ and keys neither .csv nor .xlsx; names reports and executions', () => {
     expect(ignoreReason('incoming/a.csv')).toBeUndefined();
     expect(ignoreReason('incoming/sub/A.CSV')).toBeUndefined();
+    expect(ignoreReason('incoming/a.xlsx')).toBeUndefined();
+    expect(ignoreReason('incoming/B.XLSX')).toBeUndefined();
     expect(ignoreReason('reports/a.csv')).toMatch(/outside/);
-    expect(ignoreReason('incoming/a.xlsx')).toMatch(/csv/);
+    expect(ignoreReason('incoming/a.xls')).toBe('not a .csv or .xlsx file');
+    expect(ignoreReason('incoming/a.xlsx.tmp')).toBe('not a .csv or .xlsx file');
     expect(reportPrefixFor('incoming/2024/may.csv', 'abc')).toBe('reports/2024/may.csv/abc/');
     expect(executionNameFor('ab:c/d'.repeat(30))).toMatch(/^[A-Za-z0-9_-]{80}$/);
   });
