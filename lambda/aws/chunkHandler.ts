@@ -15,6 +15,8 @@ import { errorFields, type Logger, redactText } from './log.ts';
 import { lazyHandler } from './lazy.ts';
 import { needsHeader, readHeaderFirst } from './headerGuard.ts';
 import { withHeader, withoutHeader } from './runHeader.ts';
+import { chunkMetrics, type MetricsSink } from './metrics.ts';
+import { rotatingPortal, type WebhookSource } from './rotation.ts';
 import { webhookUrl } from './secret.ts';
 import { beginSegment, DEFAULT_SEGMENT_LIMITS, endChunk, type SegmentLimits, segmentLimitsFromEnv } from './segment.ts';
 
@@ -22,11 +24,16 @@ export interface ChunkDeps {
   env: ChunkEnv;
   /** The store for a bucket: the source is read from `state.source.bucket`, parts go to BUCKET (default: the same). */
   store(bucket: string): ObjectStore;
-  /** The portal's webhook URL, when one is configured (Secrets Manager in Lambda). */
-  webhook(): Promise<string | undefined>;
+  /**
+   * The portal's webhook URL, when one is configured (Secrets Manager in Lambda, cached with a time to live);
+   * `fresh` reads it again (the portal refused the cached one: rotated mid-run).
+   */
+  webhook: WebhookSource;
   /** Opens the portal session (lambda/calls/session.ts); injectable so tests can wrap the sender. */
   portal?: (webhookUrl: string, options: RunOptions) => Promise<PortalSession>;
   log: Logger;
+  /** Where the chunk's metrics go (EMF in Lambda); none locally. */
+  metrics?: MetricsSink;
   now?: () => number;
   /** When an execution hands the run on to a fresh one (default DEFAULT_SEGMENT_LIMITS). */
   segment?: SegmentLimits;
@@ -104,6 +111,7 @@ function chunkWork(deps: ChunkDeps, now: () => number) {
         deps.env.MAX_IDLE_CHUNKS,
       );
       logChunkDone(log, state, next, now() - started);
+      deps.metrics?.(chunkMetrics(state.checkpoint, next.checkpoint), { runId: state.runId });
       return next;
     } catch (err) {
       log.error('chunk failed; the next attempt restarts from this checkpoint', { offset: cp.offset, ...errorFields(err) });
@@ -115,7 +123,7 @@ function chunkWork(deps: ChunkDeps, now: () => number) {
 function openSession(deps: ChunkDeps, state: RunState, log: Logger): Promise<PortalSession | undefined> {
   return deps.webhook().then((url) =>
     openPortalOrOffline(url, state.options, {
-      open: deps.portal,
+      open: rotatingPortal(deps.portal, deps.webhook, log),
       // As the CLI does: a dry run validates offline against the built-in field list.
       onOffline: (err) => log.warn('could not open the portal; the dry run continues with the built-in field list', errorFields(err)),
       missingMessage: 'no portal webhook is configured (WEBHOOK_SECRET_ARN): only dry runs can run',
@@ -157,12 +165,13 @@ function logChunkDone(log: Logger, before: RunState, next: RunState, ms: number)
 /** The Lambda entry point (Step Functions "Chunk" state, payloadResponseOnly: RunState → RunState). */
 export const handler = lazyHandler(
   () => readEnv(ChunkEnvSchema),
-  ({ env, store, log }) =>
+  ({ env, store, log, metrics }) =>
     createChunkHandler({
       env,
       store,
-      webhook: async () => (env.WEBHOOK_SECRET_ARN ? webhookUrl(env.WEBHOOK_SECRET_ARN) : undefined),
+      webhook: async (opts) => (env.WEBHOOK_SECRET_ARN ? webhookUrl(env.WEBHOOK_SECRET_ARN, undefined, opts) : undefined),
       log,
+      ...(metrics ? { metrics } : {}),
       segment: segmentLimitsFromEnv(process.env),
     }),
 );

@@ -14,6 +14,8 @@ export type LogLevel = z.infer<typeof LogLevel>;
 
 const Common = z.object({
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default('b24-lead-import'),
+  /** The CloudWatch namespace of the run's metrics (the stack sets its name); unset = no metrics (local runs). */
+  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).optional(),
   LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' && v !== '' ? v.toUpperCase() : undefined), LogLevel.default('INFO')),
   PORTAL_RATE: num,
   PORTAL_BURST: num,

@@ -11,8 +11,22 @@ const defaultReader: SecretReader = async (secretId) => {
   return res.SecretString;
 };
 
-/** Per container: warm invocations reuse the value instead of calling Secrets Manager each chunk. */
-const cache = new Map<string, Promise<string>>();
+/**
+ * Per container: warm invocations reuse the value for `maxAgeMs` instead of calling Secrets Manager each chunk;
+ * after that (or when asked for a fresh read) it is read again, so a rotated webhook reaches a warm container
+ * without a redeploy.
+ */
+const cache = new Map<string, { pending: Promise<string>; at: number }>();
+
+/** How long a read value is used before Secrets Manager is asked again. */
+export const SECRET_MAX_AGE_MS = 5 * 60_000;
+
+export interface SecretReadOptions {
+  /** Read again whatever the cache holds (the portal refused the cached webhook). */
+  fresh?: boolean;
+  maxAgeMs?: number;
+  now?: () => number;
+}
 
 /**
  * The portal webhook URL stored in the secret: either the URL itself or JSON `{ "webhookUrl": "…" }`.
@@ -21,14 +35,17 @@ const cache = new Map<string, Promise<string>>();
  * @example
  * const url = await webhookUrl(process.env.WEBHOOK_SECRET_ARN!);
  */
-export function webhookUrl(secretId: string, read: SecretReader = defaultReader): Promise<string> {
-  let pending = cache.get(secretId);
-  if (!pending) {
-    pending = read(secretId).then((value) => extractUrl(secretId, value));
-    // A failed fetch must not stick: the next invocation tries again.
-    pending.catch(() => cache.delete(secretId));
-    cache.set(secretId, pending);
-  }
+export function webhookUrl(secretId: string, read: SecretReader = defaultReader, options: SecretReadOptions = {}): Promise<string> {
+  const now = (options.now ?? Date.now)();
+  const cached = cache.get(secretId);
+  if (cached && !options.fresh && now - cached.at < (options.maxAgeMs ?? SECRET_MAX_AGE_MS)) return cached.pending;
+  const pending = read(secretId).then((value) => extractUrl(secretId, value));
+  const entry = { pending, at: now };
+  // A failed fetch must not stick: the next invocation tries again.
+  pending.catch(() => {
+    if (cache.get(secretId) === entry) cache.delete(secretId);
+  });
+  cache.set(secretId, entry);
   return pending;
 }
 
