@@ -1,3 +1,4 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { finalizeRun } from '../report/finalize.ts';
 import type { RunState, Summary } from '../run/state.ts';
@@ -6,6 +7,9 @@ import { FinalizeEnvSchema, readEnv, type FinalizeEnv } from './env.ts';
 import { type CaughtError, describeCaught } from './caught.ts';
 import type { Logger } from './log.ts';
 import { lazyHandler } from './lazy.ts';
+import { type MetricsSink, runMetrics } from './metrics.ts';
+import { presignGet } from './presign.ts';
+import { type EventPublisher, type LinkSigner, publishRunEnd } from './runEnd.ts';
 import { withHeader } from './runHeader.ts';
 
 export { type CaughtError, describeCaught } from './caught.ts';
@@ -17,6 +21,12 @@ export interface FinalizeDeps {
   env: FinalizeEnv;
   store(bucket: string): ObjectStore;
   log: Logger;
+  /** Where the run's FailedRowShare goes (EMF in Lambda); none locally. */
+  metrics?: MetricsSink;
+  /** The run's end event (EventBridge, default bus); none locally. */
+  events?: EventPublisher;
+  /** Pre-signs the message's links to report.html and rejected.csv. */
+  sign?: LinkSigner;
 }
 
 /** Builds the finalize step around its store. */
@@ -24,7 +34,8 @@ export function createFinalizeHandler(deps: FinalizeDeps) {
   return async (event: FinalizeEvent, _context?: Context): Promise<Summary> => {
     const { error, continueAs: _c, segment: _s, ...stored } = event;
     const log = deps.log.child({ runId: stored.runId });
-    const output = deps.store(deps.env.BUCKET ?? stored.source.bucket);
+    const bucket = deps.env.BUCKET ?? stored.source.bucket;
+    const output = deps.store(bucket);
     // rejected.csv starts with the header kept in S3 (gone only when an earlier finalize already finished).
     const state = await withHeader(stored, output, { missingOk: true });
     const summary = await finalizeRun(state, output, error ? { error: describeCaught(error) } : {});
@@ -36,6 +47,8 @@ export function createFinalizeHandler(deps: FinalizeDeps) {
       report: summary.report.report,
       ...(error ? { failedChunk: describeCaught(error).code } : {}),
     });
+    deps.metrics?.(runMetrics(summary), { runId: summary.runId });
+    if (deps.events) await publishRunEnd(summary, bucket, { events: deps.events, ...(deps.sign ? { sign: deps.sign } : {}), log });
     return summary;
   };
 }
@@ -43,5 +56,15 @@ export function createFinalizeHandler(deps: FinalizeDeps) {
 /** The Lambda entry point (Step Functions "Finalize" states: RunState [+ error] → Summary). */
 export const handler = lazyHandler(
   () => readEnv(FinalizeEnvSchema),
-  ({ env, store, log }) => createFinalizeHandler({ env, store, log }),
+  ({ env, s3, store, log, metrics }) => {
+    const eventBridge = new EventBridgeClient({});
+    return createFinalizeHandler({
+      env,
+      store,
+      log,
+      ...(metrics ? { metrics } : {}),
+      events: { putEvents: (entries) => eventBridge.send(new PutEventsCommand({ Entries: entries })) },
+      sign: (bucket, key) => presignGet(s3, bucket, key),
+    });
+  },
 );

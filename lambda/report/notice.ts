@@ -30,10 +30,14 @@ export interface RunEventDetail {
   message: string;
 }
 
-/** Links a person may open; pre-signed by the caller, never carrying the webhook. */
+/** Links a person may open; pre-signed by the caller (or local paths), never carrying the webhook. */
 export interface NoticeLinks {
   html?: string;
   rejected?: string;
+  /** When pre-signed links stop working (ISO 8601); absent for local files. */
+  validUntil?: string;
+  /** Where the run's files stay after the links expire (s3://bucket/reports/…/, or a local folder). */
+  folder?: string;
 }
 
 export function runResult(s: Summary): RunResult {
@@ -51,7 +55,8 @@ export function topErrorCodes(s: Summary, n = 5): RunEventDetail['topErrorCodes'
 }
 
 /** The mail: file, result, counts, top codes, links (each on its own line, as mail clients show them). */
-export function runMessage(s: Summary, links: NoticeLinks = {}, validDays = 7): string {
+export function runMessage(s: Summary, links: NoticeLinks = {}): string {
+  const valid = links.validUntil ? ` (link valid until ${links.validUntil})` : '';
   const counts = Object.entries(s.counts)
     .filter(([, n]) => (n ?? 0) > 0)
     .map(([status, n]) => `${status} ${n}`)
@@ -65,8 +70,9 @@ export function runMessage(s: Summary, links: NoticeLinks = {}, validDays = 7): 
     `Rows: ${s.rows}${counts ? ` (${counts})` : ''}`,
     ...(codes ? [`Top error codes: ${codes}`] : []),
     `Run: ${s.runId}, ${s.startedAt} → ${s.finishedAt}`,
-    ...(links.html ? [`Report (link valid ${validDays} days): ${links.html}`] : []),
-    ...(links.rejected ? [`Rows to fix (rejected.csv): ${links.rejected}`] : []),
+    ...(links.html ? [`Report${valid}: ${links.html}`] : []),
+    ...(links.rejected ? [`Rows to fix (rejected.csv)${valid}: ${links.rejected}`] : []),
+    ...(links.folder ? [`Files: ${links.folder}`] : []),
   ];
   return lines.join('\n');
 }

@@ -36,7 +36,11 @@ describe('the message a run sends when it ends', () => {
   });
 
   it('the detail carries counts, the top codes and the report keys; the text says file, result, counts and links', () => {
-    const d = runEventDetail(base, 'imports', { html: 'https://imports.s3.amazonaws.com/reports/r/report.html?X-Amz-Signature=1' });
+    const d = runEventDetail(base, 'imports', {
+      html: 'https://imports.s3.amazonaws.com/reports/r/report.html?X-Amz-Signature=1',
+      validUntil: '2026-12-08T11:00:00.000Z',
+      folder: 's3://imports/reports/r/',
+    });
     expect(d).toMatchObject({ runId: 'leads-csv-abc', result: 'incomplete', rows: 10, bucket: 'imports', report: base.report });
     expect(d.topErrorCodes).toEqual([
       { code: 'INVALID_VALUE', rows: 2 },
@@ -48,7 +52,8 @@ describe('the message a run sends when it ends', () => {
       'Rows: 10 (updated 6, unchanged 1, invalid 2, failed 1)',
       'Top error codes: INVALID_VALUE 2, NOT_FOUND 1',
       'Run: leads-csv-abc, 2026-12-01T10:00:00.000Z → 2026-12-01T11:00:00.000Z',
-      'Report (link valid 7 days): https://imports.s3.amazonaws.com/reports/r/report.html?X-Amz-Signature=1',
+      'Report (link valid until 2026-12-08T11:00:00.000Z): https://imports.s3.amazonaws.com/reports/r/report.html?X-Amz-Signature=1',
+      'Files: s3://imports/reports/r/',
     ]);
     expect(JSON.stringify(d).length).toBeLessThan(256 * 1024);
     expect([EVENT_SOURCE, EVENT_DETAIL_TYPE]).toEqual(['b24-lead-import', 'Import run finished']);

@@ -1,0 +1,194 @@
+import { createHash, createHmac } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChunkHandler } from '../../lambda/aws/chunkHandler.ts';
+import { ChunkEnvSchema, FinalizeEnvSchema, readEnv } from '../../lambda/aws/env.ts';
+import { createFinalizeHandler, type FinalizeDeps } from '../../lambda/aws/finalizeHandler.ts';
+import { createLogger } from '../../lambda/aws/log.ts';
+import { MAX_LINK_SECONDS, presignGet } from '../../lambda/aws/presign.ts';
+import type { EventPublisher } from '../../lambda/aws/runEnd.ts';
+import { parseRunOptions } from '../../lambda/config.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE, type RunEventDetail, runMessage } from '../../lambda/report/notice.ts';
+import { newRunState } from '../../lambda/run/newRun.ts';
+import type { RunState, Summary } from '../../lambda/run/state.ts';
+import { S3Store } from '../../lambda/stores/s3Store.ts';
+import { type LocalS3, localS3Client, startLocalS3 } from '../../harness/localS3.ts';
+
+const HOOK = 'https://acme.bitrix24.com/rest/1/s3cr3tc0de/';
+const SECRET = 'S3RVER';
+
+/** SigV4 query signing recomputed from the URL alone (what S3 checks), so a wrong canonical form fails here. */
+function signatureMatches(url: string, secret: string): boolean {
+  const u = new URL(url);
+  const pairs = u.search.slice(1).split('&');
+  const signature = pairs.find((p) => p.startsWith('X-Amz-Signature='))!.split('=')[1];
+  const query = pairs.filter((p) => !p.startsWith('X-Amz-Signature=')).sort();
+  const canonical = ['GET', u.pathname, query.join('&'), `host:${u.host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n');
+  const get = (k: string) => decodeURIComponent(query.find((p) => p.startsWith(`${k}=`))!.split('=')[1]);
+  const [, date, region, service] = get('X-Amz-Credential').split('/');
+  const toSign = [
+    'AWS4-HMAC-SHA256',
+    get('X-Amz-Date'),
+    `${date}/${region}/${service}/aws4_request`,
+    createHash('sha256').update(canonical).digest('hex'),
+  ].join('\n');
+  let key: Buffer = createHmac('sha256', `AWS4${secret}`).update(date).digest();
+  for (const part of [region, service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+  return createHmac('sha256', key).update(toSign).digest('hex') === signature;
+}
+
+describe('finalize publishes the run’s end to EventBridge', () => {
+  let s3: LocalS3;
+  let dir: string;
+  let store: S3Store;
+  let finished: RunState;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'finalize-events-'));
+    s3 = await startLocalS3({ directory: dir, buckets: ['leads'] });
+    store = new S3Store(s3.client, 'leads');
+    finished = await chunked('june leads.csv', 'ID,TITLE,OPPORTUNITY\n1,Ann,100\n2,Bob,lots\n3,Cy,7\n');
+  });
+  afterAll(async () => {
+    await s3.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A dry run offline (no webhook) through the chunk handler: a real run's parts, ready for finalize. */
+  async function chunked(name: string, csv: string): Promise<RunState> {
+    await s3.client.send(new PutObjectCommand({ Bucket: 'leads', Key: `incoming/${name}`, Body: csv }));
+    const chunk = createChunkHandler({
+      env: readEnv(ChunkEnvSchema, {}),
+      store: () => store,
+      webhook: async () => undefined,
+      log: createLogger({ service: 't', level: 'SILENT' }),
+    });
+    let state = newRunState({
+      source: { bucket: 'leads', ...(await store.head(`incoming/${name}`)) },
+      reportPrefix: `reports/${name}/run1/`,
+      partsPrefix: `parts/${name}/`,
+      options: parseRunOptions({ dryRun: true }),
+    });
+    while (!state.checkpoint.done) state = await chunk(state);
+    return state;
+  }
+
+  function finalizeWith(events: EventPublisher, extra: Partial<FinalizeDeps> = {}) {
+    const lines: string[] = [];
+    const handler = createFinalizeHandler({
+      env: readEnv(FinalizeEnvSchema, { BUCKET: 'leads' }),
+      store: () => store,
+      log: createLogger({ service: 't', level: 'INFO', write: (l) => void lines.push(l) }),
+      events,
+      sign: (bucket, key) => presignGet(s3.client, bucket, key),
+      ...extra,
+    });
+    return { handler, lines };
+  }
+
+  it('one event on the default bus: source, detail-type and the detail rendered from the real summary, links signed', async () => {
+    const sent: PutEventsRequestEntry[][] = [];
+    const { handler } = finalizeWith({
+      putEvents: async (entries) => {
+        sent.push(entries);
+        return { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] };
+      },
+    });
+    const summary: Summary = await handler(structuredClone(finished));
+    expect(sent).toHaveLength(1);
+    const [entry] = sent[0];
+    expect(entry).toMatchObject({ Source: EVENT_SOURCE, DetailType: EVENT_DETAIL_TYPE });
+    expect(entry.EventBusName).toBeUndefined(); // the account's default bus
+    const detail = JSON.parse(entry.Detail!) as RunEventDetail;
+    expect(detail).toMatchObject({
+      runId: summary.runId,
+      source: 's3://leads/incoming/june leads.csv',
+      result: 'incomplete',
+      dryRun: true,
+      rows: 3,
+      counts: summary.counts,
+      bucket: 'leads',
+      report: summary.report,
+    });
+    expect(detail.topErrorCodes).toEqual(Object.entries(summary.errorCodes).map(([code, rows]) => ({ code, rows })));
+    const lines = detail.message.split('\n');
+    expect(lines[0]).toBe('b24-lead-import: dry run of s3://leads/incoming/june leads.csv — incomplete');
+    const report = /^Report \(link valid until (\S+)\): (\S+)$/.exec(lines.find((l) => l.startsWith('Report'))!)!;
+    const rejected = /^Rows to fix \(rejected\.csv\) \(link valid until \S+\): (\S+)$/.exec(
+      lines.find((l) => l.startsWith('Rows to fix'))!,
+    )!;
+    expect(lines.at(-1)).toBe('Files: s3://leads/reports/june leads.csv/run1/');
+    // Static credentials: the full 7 days.
+    expect(Date.parse(report[1]) - Date.now()).toBeGreaterThan((MAX_LINK_SECONDS - 60) * 1000);
+    for (const [url, key] of [
+      [report[2], summary.report.html!],
+      [rejected[1], summary.report.rejected],
+    ] as const) {
+      expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe(String(MAX_LINK_SECONDS));
+      expect(signatureMatches(url, SECRET)).toBe(true);
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(await new Response((await store.read(key)) as never).text());
+    }
+    // The message is the one notice.ts renders for these links.
+    expect(detail.message).toBe(
+      runMessage(summary, {
+        html: report[2],
+        rejected: rejected[1],
+        validUntil: report[1],
+        folder: 's3://leads/reports/june leads.csv/run1/',
+      }),
+    );
+  });
+
+  it('no rejected.csv link when every row went through; temporary credentials cap the links at their session', async () => {
+    const clean = await chunked('clean.csv', 'ID,TITLE\n1,Ann\n2,Bob\n');
+    const expiration = new Date(Date.now() + 2 * 3600_000);
+    const temporary = localS3Client(s3.endpoint, {
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: SECRET, sessionToken: 'session-token', expiration },
+    });
+    const sent: PutEventsRequestEntry[] = [];
+    const { handler } = finalizeWith(
+      {
+        putEvents: async (entries) => {
+          sent.push(...entries);
+          return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] };
+        },
+      },
+      { sign: (bucket, key) => presignGet(temporary, bucket, key) },
+    );
+    await handler(clean);
+    const detail = JSON.parse(sent[0].Detail!) as RunEventDetail;
+    expect(detail.result).toBe('complete');
+    expect(detail.message).not.toContain('Rows to fix');
+    const [, until, url] = /Report \(link valid until (\S+)\): (\S+)/.exec(detail.message)!;
+    const expires = Number(new URL(url).searchParams.get('X-Amz-Expires'));
+    expect(expires).toBeLessThanOrEqual(2 * 3600 - 60);
+    expect(expires).toBeGreaterThan(2 * 3600 - 120);
+    expect(Date.parse(until)).toBeLessThan(expiration.getTime());
+    expect(new URL(url).searchParams.get('X-Amz-Security-Token')).toBe('session-token');
+  });
+
+  it('a publish that fails (refused entry or an error) is logged at ERROR and finalize still returns the summary', async () => {
+    for (const events of [
+      { putEvents: async () => ({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: `no ${HOOK}` }] }) },
+      {
+        putEvents: async () => {
+          throw new Error(`connect ETIMEDOUT (${HOOK})`);
+        },
+      },
+    ] as EventPublisher[]) {
+      const { handler, lines } = finalizeWith(events);
+      const summary = await handler(structuredClone(finished));
+      expect(summary.rows).toBe(3);
+      const errors = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'ERROR');
+      expect(errors).toHaveLength(1);
+      expect(errors[0].message).toMatch(/could not publish the run end event/);
+      expect(lines.join('\n')).not.toContain('s3cr3tc0de');
+    }
+  });
+});
