@@ -69,6 +69,8 @@ export const RunOptionsSchema = z.object({
    * label): the lead that holds the row's key (lambda/calls/matching/).
    */
   match: z.string().trim().min(1).default('ID'),
+  /** An undo run (the `undo` command, or a manual `{ "undo": … }`): rows are leads and the changes to take back. */
+  undo: z.boolean().default(false),
   /** Columns nobody can write (unknown or read-only) are skipped with one warning instead of refusing the file. */
   ignoreUnknown: z.boolean().default(false),
   /** How long a portal outage is waited out before the run halts with every unsent row skipped, ms. */

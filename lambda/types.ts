@@ -23,6 +23,8 @@ export interface RowOutcome {
   attempts: number;
   /** Dry run / diff: the field codes that would change or changed, `;`-separated. */
   changes?: string;
+  /** A written row (diff mode): what it changed, field by field, for the run's change log. */
+  log?: ChangeEntry[];
 }
 
 /** One CSV record read from the source, before validation. */
@@ -68,6 +70,10 @@ export interface ValidRow {
   raw: string;
   /** `--match`: the row has no ID (`id` is 0 until matched) and its lead is the one that holds this key. */
   key?: MatchKey;
+  /** An undo run: the change-log entries to take back on this lead (the revert planner turns them into fields). */
+  revert?: ChangeEntry[];
+  /** A code the row's outcome carries even when it is written (an undo's CONFLICT on some of its fields). */
+  code?: string;
 }
 
 /** Result of validating one record. */

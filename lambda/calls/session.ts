@@ -4,6 +4,7 @@ import { standardCatalogue } from '../payloads/fields.ts';
 import type { Catalogue, LeadSender, PortalApi } from '../types.ts';
 import { createClient, type ClientOptions } from './client.ts';
 import { matchSpecOf } from '../payloads/header.ts';
+import { revertPlanner } from '../undo/planner.ts';
 import { matchingPlanner } from './matching/planner.ts';
 import { createDiffPlanner } from './planning/diff.ts';
 import { loadCatalogue } from './preflight.ts';
@@ -34,7 +35,11 @@ export async function openPortal(
   const api = createClient({ ...extra, webhookUrl, limits: options.limits });
   // The user list rides in the preflight's one batch (responsible person by name or e-mail); more pages only past 50 users.
   const catalogue = await loadCatalogue(api, standardCatalogue(), { users: true });
-  const write = options.diff ? createDiffPlanner({ api, options, catalogue }) : blindPlanner();
+  const write = options.undo
+    ? revertPlanner(api, catalogue, options.phoneCountry, extra.now)
+    : options.diff
+      ? createDiffPlanner({ api, options, catalogue })
+      : blindPlanner();
   const match = matchSpecOf(options.match, catalogue);
   const planner = match ? matchingPlanner(write, api, match, extra.now) : write;
   // One clock for the client and the sender (the outage rule times failures on it).

@@ -14,6 +14,7 @@ import { type Parsed, parseCli } from './parse.ts';
 import { openRunPortal } from './portal.ts';
 import { progressLine } from './progress.ts';
 import { printSummary } from './summary.ts';
+import { prepareUndo } from './undo.ts';
 import { USAGE } from './usage.ts';
 
 // This module's API from before the CLI was split by job (tests, the bench and bin/ import it from here).
@@ -30,8 +31,16 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   // The SDK warns on every run that its 2027 releases need Node 22: the lockfile pins releases that run on 20
   // (Lambda runs 22), so the warning is noise for a person running the tool.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const parsed = await parseOrExplain(argv, io);
-  return typeof parsed === 'number' ? parsed : runParsed(parsed, io);
+  const undo = argv[0] === 'undo';
+  const parsed = await parseOrExplain(undo ? argv.slice(1) : argv, io);
+  if (typeof parsed === 'number') return parsed;
+  if (!undo) return runParsed(parsed, io);
+  const prepared = await prepareUndo(parsed, io.cwd);
+  if ('problem' in prepared) {
+    complain(io, prepared.problem);
+    return 2;
+  }
+  return runParsed(prepared, io);
 }
 
 /** The parsed command line, or the exit code once --help or a usage error is printed. */

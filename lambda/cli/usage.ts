@@ -2,6 +2,7 @@ import { optionLines } from '../options/flags.ts';
 
 /** `--help`: the options come from the flag table, the rest is written here. */
 export const USAGE = `Usage: b24-lead-import <file.csv> [options]
+       b24-lead-import undo <report folder> [options]   take a run back (its changes.jsonl)
        npm run cli -- <file.csv> [options]
 
 Updates Bitrix24 CRM leads from a CSV file or an .xlsx workbook's first sheet (one row per lead, an ID

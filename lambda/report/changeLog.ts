@@ -2,6 +2,7 @@ import { isMultifieldType } from '../payloads/fields.ts';
 import type { Catalogue, LeadFields, LeadRecord, MultifieldValue, PortalMultifield } from '../types.ts';
 import { normaliseValue } from '../calls/planning/normalise.ts';
 import { EOL, formatCell } from './lines.ts';
+export { CHANGE_COLUMNS, CHANGES_FILE, CHANGES_JSON_FILE, changesHeader, hasChangeLog } from './changeFiles.ts';
 
 /**
  * The change log: one entry per field, and per multifield entry, that a run changed, with the value it held
@@ -24,10 +25,6 @@ export interface ChangeEntry {
   /** A multifield entry's VALUE_TYPE before and after ('' where the entry did not exist). */
   types?: [string, string];
 }
-
-export const CHANGES_FILE = 'changes.csv';
-export const CHANGES_JSON_FILE = 'changes.jsonl';
-export const CHANGE_COLUMNS = ['line', 'id', 'field', 'before', 'after'] as const;
 
 /** A multifield entry's name in the log: type, VALUE_TYPE and, when it has one, the entry ID. */
 export function entryField(type: string, valueType: string, entryId?: string): string {
@@ -93,11 +90,6 @@ function shown(e: ChangeEntry, side: 0 | 1): string {
   const value = readable(side === 0 ? e.before : e.after);
   const t = e.types;
   return t && t[0] !== '' && t[1] !== '' && t[0] !== t[1] && value !== '' ? `${t[side]}:${value}` : value;
-}
-
-/** changes.csv's header line. */
-export function changesHeader(): string {
-  return CHANGE_COLUMNS.map(formatCell).join(',') + EOL;
 }
 
 /** One entry → one changes.csv line (formula-safe, like the report's cells). */

@@ -4,10 +4,11 @@ import { EOL, PLAN_COLUMNS, buildSummary, reportHeader, reportKeys, formatReject
 import { encodeText } from '../rows/text.ts';
 import type { RunState, Summary } from '../run/state.ts';
 import type { ObjectStore } from '../stores/store.ts';
+import { changesHeader } from './changeFiles.ts';
 import { renderReportHtml } from './html.ts';
 import { type ProblemDigest, problemDigest } from './problems.ts';
 
-const PART = /(\d{6})\.(report|rejected-safe|rejected|plan)\.csv$/;
+const PART = /(\d{6})\.(report|rejected-safe|rejected|plan|changes-json|changes)\.csv$/;
 
 /**
  * Ends a run: streams the chunks' parts, in order, into report.csv, rejected.csv and (when rows went through
@@ -67,6 +68,13 @@ export async function finalizeRun(
     'text/csv; charset=utf-8',
   );
 
+  if (summary.changeLog) {
+    await output.write(summary.report.changes!, concat(output, changesHeader(), parts('changes')), 'text/csv; charset=utf-8');
+    await output.write(summary.report.changesJson!, concat(output, '', parts('changes-json')), 'application/x-ndjson');
+  } else {
+    delete summary.report.changes;
+    delete summary.report.changesJson;
+  }
   await writeHtml(output, summary, digest.result());
   await output.write(summary.report.summary, JSON.stringify(summary, null, 2) + '\n', 'application/json');
   if (all.length > 0) await output.remove(all);

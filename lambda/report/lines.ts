@@ -1,4 +1,5 @@
 import { partialAddressNotice } from '../payloads/rowWarnings.ts';
+import { CHANGES_FILE, CHANGES_JSON_FILE, hasChangeLog } from './changeFiles.ts';
 import { FOOTER } from '../rows/footer.ts';
 import { splitCells } from '../rows/splitCells.ts';
 import type { RunState, Summary } from '../run/state.ts';
@@ -151,6 +152,8 @@ export function reportKeys(state: Pick<RunState, 'reportPrefix'>): Summary['repo
     summary: state.reportPrefix + SUMMARY_FILE,
     plan: state.reportPrefix + PLAN_FILE,
     html: state.reportPrefix + HTML_FILE,
+    changes: state.reportPrefix + CHANGES_FILE,
+    changesJson: state.reportPrefix + CHANGES_JSON_FILE,
   };
 }
 
@@ -176,6 +179,7 @@ export function buildSummary(state: RunState, finishedAt: string, opts: { error?
     ...(opts.error ? { error: opts.error } : {}),
     warnings: cp.warnings,
     notices: fileNotices(state),
+    changeLog: hasChangeLog(state.options),
     requests: cp.stats.requests,
     retries: cp.stats.retries,
     throttledMs: cp.stats.throttledMs,

@@ -10,6 +10,8 @@ import type { Catalogue, LeadSender, RowCheck, RowOutcome, SendStats, SourceReco
 import { type ChunkSource, openChunkSource } from './chunkSource.ts';
 import { ChunkJournal } from './journal.ts';
 import { haltIfOutageOutlasted, recordOutage } from './outage.ts';
+import { hasChangeLog } from '../report/changeFiles.ts';
+import { undoRows } from '../undo/undoRows.ts';
 import { ChunkParts } from './parts.ts';
 import { repeatWarning, SeenIds } from './seenIds.ts';
 import { type ChunkProgress, WindowPipeline } from './pipeline.ts';
@@ -79,7 +81,8 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
     await src.batches.return?.(undefined);
     throw err;
   }
-  const parts = new ChunkParts(deps.output, state.partsPrefix, cp.part, src.format, deps.sender !== undefined);
+  const withChanges = deps.sender !== undefined && hasChangeLog(state.options);
+  const parts = new ChunkParts(deps.output, state.partsPrefix, cp.part, src.format, deps.sender !== undefined, withChanges);
   const statsBefore = deps.sender ? copyStats(deps.sender.stats()) : undefined;
   const pipeline = new WindowPipeline(
     cp,
@@ -118,6 +121,7 @@ async function compileCheck(
   const header = cp.header!;
   const { options } = state;
   try {
+    if (options.undo) return undoRows(header);
     const plan = readHeader(header, { mapping: options.mapping, catalogue, ignoreUnknown: options.ignoreUnknown, match: options.match });
     cp.notices ??= plan.notices;
     // The decimal mark is settled once, from the first rows, and kept: every chunk reads amounts alike.

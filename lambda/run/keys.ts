@@ -54,7 +54,7 @@ export function partsPrefixFor(runId: string): string {
 }
 
 /** The kinds of part a chunk writes; `plan` only when rows go through a sender (what each row changes). */
-export type PartKind = 'report' | 'rejected' | 'rejected-safe' | 'plan';
+export type PartKind = 'report' | 'rejected' | 'rejected-safe' | 'plan' | 'changes' | 'changes-json';
 
 /** Key of a chunk's report part (and, with `.rejected.csv`, its rejected part). */
 export function partKey(partsPrefix: string, part: number, kind: PartKind): string {

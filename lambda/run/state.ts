@@ -125,5 +125,17 @@ export interface Summary {
   limitErrors: Record<string, number>;
   rowsPerSecond: number;
   /** Where the files are; `plan` (plan.csv) exists when rows went through the portal (diff preview / changes). */
-  report: { report: string; rejected: string; rejectedSafe?: string; summary: string; plan?: string; html?: string };
+  report: {
+    report: string;
+    rejected: string;
+    rejectedSafe?: string;
+    summary: string;
+    plan?: string;
+    html?: string;
+    /** The change log (a real run in diff mode): changes.csv to read, changes.jsonl for undo. */
+    changes?: string;
+    changesJson?: string;
+  };
+  /** false: the run read nothing (--no-diff, or a dry run), so it has no change log and cannot be undone. */
+  changeLog?: boolean;
 }

@@ -23,6 +23,7 @@ export function admit(ctx: SendContext, w: SendWindow, rows: ValidRow[], planned
     else if (maybe && ctx.blind && appendsMultifield(fields!)) w.decide(index, row, ambiguousEarlier(row, p.changes));
     else {
       const it = sendItem(index, row, fields, p.changes);
+      if (p.log) it.log = p.log;
       if (maybe) it.attempts = 1;
       if (earlier) it.after = [...earlier];
       w.pending.push(it);

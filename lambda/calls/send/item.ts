@@ -1,3 +1,4 @@
+import type { ChangeEntry } from '../../report/changeLog.ts';
 import type { LeadFields, ValidRow } from '../../types.ts';
 
 /** Most commands in one `batch` call (the portal's cap). */
@@ -16,6 +17,8 @@ export interface SendItem {
   /** null: the plan found nothing to write, on the assumption that `after` all apply (held until they are final). */
   fields: LeadFields | null;
   changes: string[];
+  /** The first plan's change log (read before anything was sent): what the write changes, for the run's log. */
+  log?: ChangeEntry[];
   /** Appends multifield entries: replaying it would duplicate them, so it is never blindly re-sent. */
   appends: boolean;
   /** A value the batch would substitute ($result…): the row goes alone, as a direct call (see hasBatchReference). */

@@ -16,7 +16,9 @@ export function outcome(
 
 /** The item's write is applied (the row's warnings ride along). */
 export function updated(it: SendItem): RowOutcome {
-  return outcome(it.row, 'updated', '', it.row.warnings.join('; '), it.attempts, it.changes);
+  const o = outcome(it.row, 'updated', it.row.code ?? '', it.row.warnings.join('; '), it.attempts, it.changes);
+  if (it.log?.length) o.log = it.log;
+  return o;
 }
 
 /** The portal's code for a row, or ours when the portal leaves it empty (crm's "Not found"…). */
