@@ -87,6 +87,7 @@ describe('report.html in a real browser, from a real run', () => {
       'report.csv',
       'rejected.csv',
       'rejected.safe.csv',
+      'changes.csv',
       'plan.csv',
       'summary.json',
     ]);
