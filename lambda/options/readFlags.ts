@@ -14,8 +14,14 @@ export function readArgs(argv: string[]): { values: FlagValues; positionals: str
   try {
     return parseArgs({ args: argv, allowPositionals: true, strict: true, options: PARSE_OPTIONS });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    // Node's first sentence says it ("Unknown option '--x'."); its hint about positionals starting with '-' does not apply.
+    throw new UsageError(firstSentence((err as Error).message));
   }
+}
+
+function firstSentence(text: string): string {
+  const end = text.indexOf('. ');
+  return end > 0 ? text.slice(0, end + 1) : text;
 }
 
 /** parseRunOptions, its first complaint named by the flag that set the value. Throws UsageError. */

@@ -60,7 +60,7 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
   let check: (r: SourceRecord) => RowCheck;
   let seen: SeenIds;
   try {
-    src = await openChunkSource(state, cp, deps.source);
+    src = await openChunkSource(state, cp, deps.source, deps.output);
     seen = await SeenIds.load(deps.output, state.partsPrefix, cp.part);
     check = warnRepeats(await compileCheck(cp, state, deps.catalogue, src), seen);
   } catch (err) {
@@ -72,6 +72,7 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
     return { ...state, checkpoint: cp };
   }
 
+  if (cp.pacer !== undefined) deps.sender?.resumePacer?.(cp.pacer);
   let journal: ChunkJournal | undefined;
   try {
     // A halted run sends nothing, but rows an earlier attempt applied keep that outcome (not `skipped`).
@@ -107,6 +108,9 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
 
   const stats = deps.sender && statsBefore ? diffStats(deps.sender.stats(), statsBefore) : undefined;
   const next = nextCheckpoint(cp, pipeline, { reachedEnd, stats, activeMs: now() - t0 });
+  // What this chunk spent of the portal's budget, for the next chunk's pacer (a fresh Lambda knows nothing).
+  const pacer = deps.sender?.pacerState?.();
+  if (pacer !== undefined) next.pacer = pacer;
   recordOutage(next, pipeline.unreachable, now());
   return { ...state, checkpoint: next };
 }

@@ -90,6 +90,11 @@ export interface Checkpoint {
    * Absent = go on at once.
    */
   waitUntil?: number;
+  /**
+   * The pacer's recent charges (per method: what was spent when, the portal clock's offset), so the next chunk,
+   * a fresh Lambda, neither draws a refusal nor waits needlessly at its start. A few KB of JSON; the sender's own.
+   */
+  pacer?: unknown;
   /** File-level warnings, once per run (the columns a run skips, each named once). Set by the first chunk. */
   notices?: string[];
   /** The file's decimal mark for ambiguous amounts, settled from the first rows by the first chunk. */
