@@ -23,20 +23,25 @@ const PSEUDO: Record<string, string> = {
   'AWS::URLSuffix': 'amazonaws.com',
 };
 
-/** One part of the DefinitionString's Fn::Join: a string, or a Ref to a pseudo parameter. */
-function resolvePart(part: unknown): string {
+/** Resolves a token of the DefinitionString other than a pseudo parameter (e.g. a function's Fn::GetAtt), or undefined. */
+export type TokenResolver = (token: unknown) => string | undefined;
+
+/** One part of the DefinitionString's Fn::Join: a string, a Ref to a pseudo parameter, or what `more` resolves. */
+function resolvePart(part: unknown, more: TokenResolver): string {
   if (typeof part === 'string') return part;
   const ref = (part as { Ref?: unknown }).Ref;
   if (typeof ref === 'string' && ref in PSEUDO) return PSEUDO[ref];
+  const resolved = more(part);
+  if (resolved !== undefined) return resolved;
   throw new Error(`the synthesised definition holds a token the local flow cannot resolve: ${JSON.stringify(part)}`);
 }
 
-/** A DefinitionString as CloudFormation holds it (a string or Fn::Join of strings and Refs) → the ASL. */
-export function resolveDefinitionString(value: unknown): Definition {
+/** A DefinitionString as CloudFormation holds it (a string or Fn::Join of strings and tokens) → the ASL. */
+export function resolveDefinitionString(value: unknown, more: TokenResolver = () => undefined): Definition {
   if (typeof value === 'string') return JSON.parse(value) as Definition;
   const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   if (!join) throw new Error(`the DefinitionString is neither a string nor an Fn::Join: ${JSON.stringify(value).slice(0, 200)}`);
-  return JSON.parse(join[1].map(resolvePart).join(join[0])) as Definition;
+  return JSON.parse(join[1].map((part) => resolvePart(part, more)).join(join[0])) as Definition;
 }
 
 /**

@@ -176,7 +176,7 @@ export class AslExecution {
       try {
         const output = await this.attempt(name, state, input, context);
         this.events(1); // TaskStateExited
-        return { next: state.Next!, output };
+        return this.after(state, output);
       } catch (err) {
         if (err instanceof ExecutionEnded || err instanceof UnsupportedConstruct) throw err;
         if (err instanceof StatesError && err.name === 'States.Runtime') throw err;
@@ -215,7 +215,14 @@ export class AslExecution {
   }
 
   private transition(name: string, state: State, result: Json, context: JsonObject): Step {
-    return { next: state.Next!, output: this.output(state, result, context, name) };
+    return this.after(state, this.output(state, result, context, name));
+  }
+
+  /** Next, or End: true (the execution succeeds with the state's output). */
+  private after(state: State, output: Json): Step {
+    if (state.End !== true) return { next: state.Next!, output };
+    this.events(1); // ExecutionSucceeded
+    return { end: 'SUCCEEDED', output };
   }
 
   /** OutputPath applied, and the state's output checked against the payload quota. */
@@ -226,7 +233,8 @@ export class AslExecution {
   }
 
   private payload(value: Json, where: string): void {
-    this.hooks.onPayload?.(checkPayload(JSON.stringify(value), where));
+    const bytes = checkPayload(JSON.stringify(value), where);
+    this.hooks.onPayload?.(bytes);
   }
 
   /** History events: each is a moment the timeout is checked and the quota counted. */
