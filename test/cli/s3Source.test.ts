@@ -6,6 +6,7 @@ import { S3Store } from '../../lambda/stores/s3Store.ts';
 import { main, type CliIO } from '../../lambda/cli/main.ts';
 import { cliS3Client, parseS3Url } from '../../lambda/cli/s3Source.ts';
 import { startLocalS3, type LocalS3 } from '../../harness/localS3.ts';
+import { startSandbox } from '../../harness/sandbox/portal.ts';
 
 function capture(env: Record<string, string>, cwd: string): CliIO & { out: () => string; errText: () => string } {
   let out = '';
@@ -71,6 +72,25 @@ describe('CLI on s3://bucket/key through the SDK standard settings', () => {
     for await (const c of await store.read(summaryKey)) json += String(c);
     expect(JSON.parse(json)).toMatchObject({ rows: 3, dryRun: true, counts: { valid: 2, invalid: 1 } });
     expect(await store.list('parts/')).toEqual([]);
+  });
+
+  it("undo s3://…/reports/<file>/<run>/ reads that run's change log from the bucket and takes the run back", async () => {
+    const sb = await startSandbox({ rate: 1000, burst: 1000, operatingLimit: 10_000 });
+    try {
+      const [a, b] = sb.seedLeads([{ TITLE: 'A0' }, { TITLE: 'B0' }]);
+      await store.write('incoming/june.csv', `ID,TITLE\n${a},A1\n${b},B1\n`);
+      const env = { BITRIX24_WEBHOOK_URL: sb.webhookUrl };
+      expect(await main(['s3://leads/incoming/june.csv'], capture(env, dir))).toBe(0);
+      expect([sb.lead(a)?.TITLE, sb.lead(b)?.TITLE]).toEqual(['A1', 'B1']);
+      const log = (await store.list('reports/june.csv/')).find((k) => k.endsWith('/changes.jsonl'))!;
+      const runFolder = log.slice(0, -'changes.jsonl'.length);
+      const io = capture(env, dir);
+      expect(await main(['undo', `s3://leads/${runFolder}`, '--out', join(dir, 'june-undo')], io)).toBe(0);
+      expect([sb.lead(a)?.TITLE, sb.lead(b)?.TITLE]).toEqual(['A0', 'B0']);
+      expect(await readFile(join(dir, 'june-undo', 'changes.csv'), 'utf8')).toContain(`,${a},TITLE,A1,A0`);
+    } finally {
+      await sb.close();
+    }
   });
 
   it('with --out the report of an S3 object goes to a local folder', async () => {
