@@ -44,8 +44,8 @@ export interface LocalFlow {
 }
 
 /**
- * The three Lambda handlers wired to local edges: the same code paths as in AWS, with the Step Functions
- * loop played by LocalStateMachine. Used by `npm start`, the CLI's s3:// mode and the tests.
+ * The three Lambda handlers wired to local edges: the same code paths as in AWS, with the state machine the CDK
+ * synthesises from infra/workflow.ts executed by LocalStateMachine. Used by `npm start` and the tests.
  */
 export function createLocalFlow(options: LocalFlowOptions): LocalFlow {
   const env = { LOG_LEVEL: 'WARN', ...options.env, STATE_MACHINE_ARN: LOCAL_STATE_MACHINE_ARN, BUCKET: options.bucket };

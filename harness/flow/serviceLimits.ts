@@ -26,8 +26,9 @@ export function checkPayload(json: string, where: string): number {
 }
 
 /**
- * An execution's history, counted roughly as Step Functions does: a state entered and exited (2), a task's
- * scheduled/started/succeeded-or-failed per attempt (3), the execution's start and end (1 each).
+ * An execution's history events, as asl/interpreter.ts adds them per state type the way Step Functions writes
+ * them: a state entered and exited (2; a Fail state only entered), a task's scheduled/started/succeeded-or-failed
+ * per attempt (3), the execution's start and end (1 each).
  */
 export class History {
   events = 0;

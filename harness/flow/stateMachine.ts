@@ -181,7 +181,11 @@ export class LocalStateMachine implements ExecutionStarter {
     if (outcome.error) execution.failure = outcome.error;
     await this.options.onEnd?.(execution);
     if (run.summary) return run.summary;
-    if (outcome.status === 'SUCCEEDED' && execution.continuedAs) return this.summaryOf(execution.continuedAs);
+    if (outcome.status === 'SUCCEEDED' && execution.continuedAs) {
+      // Continued as itself (ExecutionAlreadyExists is caught into Continued): nothing will ever finalize the run.
+      if (execution.continuedAs === execution.name) throw new Error(`execution ${execution.name} handed the run on to itself`);
+      return this.summaryOf(execution.continuedAs);
+    }
     const error = outcome.error ?? { Error: 'States.Runtime', Cause: 'the execution ended without a summary' };
     throw new StatesError(error.Error, error.Cause);
   }
