@@ -111,12 +111,18 @@ export class OperatingBudget {
   }
 
   /**
-   * What a command is priced at: the dearest per-command cost seen within the last window, plus a quarter of
-   * the spread seen (costs that vary from batch to batch may go a little past the dearest seen so far); the
-   * smoothed cost when nothing was seen this window; 0 until observed.
+   * What a command is priced at: the dearest per-command cost seen within the last two windows, plus a quarter
+   * of the spread seen (costs that vary from batch to batch may go a little past the dearest seen so far); the
+   * smoothed cost when nothing was seen lately; 0 until observed.
    */
   worstCost(now: number): number {
-    const w = this.opts.window * 1000;
+    const { worst, spread } = this.costRange(now);
+    return worst > 0 ? worst + 0.25 * spread : (this.perUnit ?? 0);
+  }
+
+  /** The dearest cost and the spread of the costs seen within the last two windows. */
+  private costRange(now: number): { worst: number; spread: number } {
+    const w = 2 * this.opts.window * 1000;
     let worst = 0;
     let least = Infinity;
     for (const s of this.samples) {
@@ -124,7 +130,7 @@ export class OperatingBudget {
       worst = Math.max(worst, s.cost);
       least = Math.min(least, s.cost);
     }
-    return worst > 0 ? worst + 0.25 * (worst - least) : (this.perUnit ?? 0);
+    return { worst, spread: worst > 0 ? worst - least : 0 };
   }
 
   get reported(): { operating: number; resetAt: number | undefined } {
@@ -205,7 +211,11 @@ export class OperatingBudget {
     // Never more than the whole budget holds (such a request could only go once everything expired).
     max = Math.max(1, Math.min(max, this.cross ? Math.floor(this.target / cost) + 1 : Math.floor(this.target / cost + 1e-9)));
     const want = Math.max(1, Math.min(max, least));
-    const room = this.roomAt(now, cost);
+    let room = this.roomAt(now, cost);
+    // Costs that vary (spread over a tenth of the dearest): a window's last room is filled in halves, each
+    // sized from fresher figures, so a batch dearer than any seen overshoots by half the room at most.
+    const { worst, spread } = this.costRange(now);
+    if (room < max && spread > 0.1 * worst) room = Math.ceil(room / 2);
     if (room >= want) return Math.min(max, room);
     const freeAt = this.freesAt(this.excess(now, cost, want));
     if (freeAt === undefined) return Math.max(1, Math.min(max, room));
