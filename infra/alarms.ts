@@ -5,12 +5,19 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { METRIC } from '../lambda/aws/metricNames.ts';
+import { runMetric } from './dashboard.ts';
 
 export interface AlarmsProps {
   stateMachine: sfn.IStateMachine;
   deadLetters: sqs.IQueue;
   /** Existing SNS topic to notify; without it the alarms only change state (see the console or add actions). */
   alarmTopicArn?: string;
+  /** The run metrics' namespace and service (finalize publishes FailedRowShare there). */
+  namespace: string;
+  service: string;
+  /** A run whose failed rows pass this share of its rows (percent) sets off the alarm. */
+  failedRowsPercent: number;
 }
 
 /** Someone should look when a run fails or times out, or when an upload never started a run. */
@@ -18,6 +25,7 @@ export class Alarms extends Construct {
   readonly runFailed: cloudwatch.Alarm;
   readonly runTimedOut: cloudwatch.Alarm;
   readonly startFailed: cloudwatch.Alarm;
+  readonly failedRowShare: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
@@ -43,10 +51,19 @@ export class Alarms extends Construct {
       alarmDescription: 'An upload did not start a run: the S3 event is in the dead-letter queue.',
       metric: props.deadLetters.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
     });
+    // One datapoint per run (finalize): the period's maximum is the worst run in it.
+    this.failedRowShare = new cloudwatch.Alarm(this, 'FailedRowShare', {
+      alarmDescription: `An import run had more than ${props.failedRowsPercent}% of its rows failed at the portal: see its report.html and rejected.csv.`,
+      metric: runMetric(props, METRIC.failedRowShare, 'Maximum'),
+      threshold: props.failedRowsPercent,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
 
     if (props.alarmTopicArn !== undefined) {
       const action = new actions.SnsAction(sns.Topic.fromTopicArn(this, 'Topic', props.alarmTopicArn));
-      for (const alarm of [this.runFailed, this.runTimedOut, this.startFailed]) alarm.addAlarmAction(action);
+      for (const alarm of [this.runFailed, this.runTimedOut, this.startFailed, this.failedRowShare]) alarm.addAlarmAction(action);
     }
   }
 }

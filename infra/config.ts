@@ -78,6 +78,19 @@ export const DeployConfigSchema = z.object({
   kmsKey: bool.default(false),
   /** X-Ray tracing on the state machine and the functions. */
   tracing: bool.default(false),
+  /**
+   * Percentage of a run's rows that failed at the portal above which the FailedRowShare alarm fires (finalize
+   * publishes the share once per run).
+   */
+  failedRowsAlarmPercent: z.coerce.number().min(0).max(100).default(5),
+  /**
+   * E-mail address that gets each run's end message (file, result, counts, report links): the stack adds an SNS
+   * topic fed by the run's EventBridge event, and an e-mail subscription (the address confirms it once).
+   */
+  notifyEmail: z
+    .string()
+    .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'not an e-mail address')
+    .optional(),
   /** Existing SNS topic that alarms notify (optional). */
   alarmTopicArn: z
     .string()

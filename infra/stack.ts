@@ -9,6 +9,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.ts';
+import { Dashboard } from './dashboard.ts';
+import { Notify } from './notify.ts';
 import { type DeployConfig, type DeployConfigInput, parseDeployConfig } from './config.ts';
 import { Handler } from './handler.ts';
 import { acknowledge, wildcardResourceFinding } from './nag.ts';
@@ -39,6 +41,9 @@ export class LeadImportStack extends Stack {
   readonly workflow: Workflow;
   readonly deadLetters: sqs.Queue;
   readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
+  /** The run-end mail (context notifyEmail); absent without it. */
+  readonly notify?: Notify;
 
   constructor(scope: Construct, id: string, props: LeadImportStackProps = {}) {
     super(scope, id, props);
@@ -62,6 +67,8 @@ export class LeadImportStack extends Stack {
       tracing: config.tracing,
     };
     const logEnv = { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, LOG_LEVEL: config.logLevel };
+    // The run metrics (EMF) go to a namespace named after the stack: two deployments never mix their graphs.
+    const metricsEnv = { POWERTOOLS_METRICS_NAMESPACE: this.stackName };
 
     this.chunk = new Handler(this, 'Chunk', {
       ...common,
@@ -73,6 +80,7 @@ export class LeadImportStack extends Stack {
       environment: {
         ...limits,
         ...logEnv,
+        ...metricsEnv,
         BUCKET: this.bucket.bucketName,
         WEBHOOK_SECRET_ARN: webhook.secretArn,
         CHUNK_BUDGET_MS: String(CHUNK_BUDGET.toMilliseconds()),
@@ -85,7 +93,7 @@ export class LeadImportStack extends Stack {
       description: 'b24-lead-import finalize: merge report parts into the run report',
       memoryMb: config.memoryMb,
       timeout: CHUNK_TIMEOUT,
-      environment: { ...logEnv, BUCKET: this.bucket.bucketName },
+      environment: { ...logEnv, ...metricsEnv, BUCKET: this.bucket.bucketName },
     });
 
     this.workflow = new Workflow(this, 'Run', {
@@ -137,14 +145,38 @@ export class LeadImportStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       deadLetters: this.deadLetters,
       alarmTopicArn: config.alarmTopicArn,
+      namespace: this.stackName,
+      service: SERVICE_NAME,
+      failedRowsPercent: config.failedRowsAlarmPercent,
     });
+    ({ dashboard: this.dashboard, notify: this.notify } = this.operations(config));
+    this.outputs();
 
+    this.acknowledgeFindings(storage);
+  }
+
+  /** The runs at a glance (dashboard) and, with notifyEmail, each run's end mailed (EventBridge rule → SNS). */
+  private operations(config: DeployConfig): { dashboard: Dashboard; notify?: Notify } {
+    const dashboard = new Dashboard(this, 'Dashboard', {
+      stateMachine: this.workflow.stateMachine,
+      namespace: this.stackName,
+      service: SERVICE_NAME,
+      failedRowShare: this.alarms.failedRowShare,
+    });
+    if (config.notifyEmail === undefined) return { dashboard };
+    return { dashboard, notify: new Notify(this, 'Notify', { email: config.notifyEmail }) };
+  }
+
+  private outputs(): void {
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Upload CSVs to incoming/' });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StartFunctionName', { value: this.start.fn.functionName, description: 'Invoke for a backfill' });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queueUrl });
-
-    this.acknowledgeFindings(storage);
+    new CfnOutput(this, 'DashboardName', {
+      value: this.dashboard.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of the runs',
+    });
+    if (this.notify) new CfnOutput(this, 'NotifyTopicArn', { value: this.notify.topic.topicArn, description: 'Run-end messages (e-mail)' });
   }
 
   /**
@@ -286,8 +318,17 @@ export class LeadImportStack extends Stack {
     finalize.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteReports',
-        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        // GetObject: the run-end message's pre-signed links (report.html, rejected.csv) act with finalize's rights.
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
         resources: [storage.objects(PREFIX.reports)],
+      }),
+    );
+    // The run-end event, on the account's default bus only.
+    finalize.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishRunEnd',
+        actions: ['events:PutEvents'],
+        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
       }),
     );
   }

@@ -51,7 +51,7 @@ describe('with an existing bucket and parameters', () => {
 
   it('notifies the ops topic from every alarm', () => {
     const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4); // failed and timed-out runs, start's dead letters, the failed-row share
     for (const a of alarms) expect(a.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-central-1:123456789012:ops-alerts']);
   });
 

@@ -213,13 +213,20 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('scopes finalize to listing, reading and deleting parts/ and writing reports/', () => {
+  it('scopes finalize to listing, reading and deleting parts/, writing (and signing links to) reports/, and the default bus', () => {
     const bucketArn = { 'Fn::GetAtt': [logicalId(s.stack.bucket), 'Arn'] };
     const objects = (prefix: string) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}*`]] });
+    const defaultBus = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default'],
+      ],
+    };
     expect(nonLogging('finalize')).toEqual([
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['parts/*'] } } }),
       expect.objectContaining({ Action: ['s3:DeleteObject', 's3:GetObject'], Resource: objects('parts/') }),
-      expect.objectContaining({ Action: ['s3:AbortMultipartUpload', 's3:PutObject'], Resource: objects('reports/') }),
+      expect.objectContaining({ Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], Resource: objects('reports/') }),
+      expect.objectContaining({ Action: 'events:PutEvents', Resource: defaultBus }),
     ]);
   });
 
