@@ -36,7 +36,10 @@ export class Notify extends Construct {
     this.rule = new events.Rule(this, 'RunFinished', {
       description: 'b24-lead-import: a run ended, mail its message',
       eventPattern: { source: [EVENT_SOURCE], detailType: [EVENT_DETAIL_TYPE] },
-      targets: [new targets.SnsTopic(this.topic, { message: events.RuleTargetInput.fromEventPath('$.detail.message') })],
+      // An input transformer: the mail is the message text alone, not the event's JSON.
+      targets: [
+        new targets.SnsTopic(this.topic, { message: events.RuleTargetInput.fromText(events.EventField.fromPath('$.detail.message')) }),
+      ],
     });
   }
 }

@@ -97,7 +97,12 @@ describe('operations with notifyEmail and failedRowsAlarmPercent', () => {
   it('a rule on the default bus matching the run event (source + detail-type) forwards detail.message to the topic', () => {
     s.template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: [EVENT_SOURCE], 'detail-type': [EVENT_DETAIL_TYPE] },
-      Targets: [Match.objectLike({ Arn: { Ref: logicalId(s.stack.notify!.topic) }, InputPath: '$.detail.message' })],
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: logicalId(s.stack.notify!.topic) },
+          InputTransformer: { InputPathsMap: { 'detail-message': '$.detail.message' }, InputTemplate: '"<detail-message>"' },
+        }),
+      ],
     });
     const [rule] = Object.values(
       s.template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: [EVENT_SOURCE] } } }),
