@@ -4,13 +4,15 @@
  * CSV files dropped into .local/s3/leads/incoming/) is uploaded to incoming/; the S3 event s3rver emits
  * goes to the real start handler, and the local state machine loops the real chunk and finalize handlers.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3EventRecord } from 'aws-lambda';
 import { S3Store } from '../lambda/stores/s3Store.ts';
 import type { StartResult } from '../lambda/aws/startHandler.ts';
-import { exitCodeFor, STATUSES } from '../lambda/report/lines.ts';
+import { exitCodeFor, rowsNeedingAttention, STATUSES } from '../lambda/report/lines.ts';
+import { type NoticeLinks, runMessage } from '../lambda/report/notice.ts';
+import type { ObjectStore } from '../lambda/stores/store.ts';
 import { randomLeads, startSandbox } from './sandbox/portal.ts';
 import type { RunState, Summary } from '../lambda/run/state.ts';
 import { createLocalFlow } from './flow/localFlow.ts';
@@ -45,13 +47,21 @@ async function droppedFiles(dataDir: string): Promise<string[]> {
   return names.filter((n) => n.toLowerCase().endsWith('.csv')).map((n) => join(dir, n));
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Where `npm start` keeps its data and writes (tests: a temp folder and captured lines). */
+export interface MainIo {
+  /** The local S3's folder (default .local/s3); copies for the message's links go beside it, in reports/. */
+  dataDir?: string;
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
+
+export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   // The SDK warns on every run that its 2027 releases need Node 22: the lockfile pins releases that run on 20
   // (Lambda runs 22), so the warning is noise for a person running the tool.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const args = parseArgs(argv);
-  const out = (s: string) => process.stdout.write(s + '\n');
-  const err = (s: string) => process.stderr.write(s + '\n');
+  const args = { ...parseArgs(argv), ...(io.dataDir ? { dataDir: io.dataDir } : {}) };
+  const out = io.out ?? ((s: string) => void process.stdout.write(s + '\n'));
+  const err = io.err ?? ((s: string) => void process.stderr.write(s + '\n'));
 
   const dropped = args.files.length === 0 ? await droppedFiles(args.dataDir) : [];
   const inputs = args.files.length > 0 ? args.files.map((f) => resolve(f)) : [EXAMPLE, ...dropped];
@@ -120,6 +130,8 @@ export async function main(argv: string[]): Promise<number> {
         continue;
       }
       printSummary(out, summary, (key) => s3.pathOf(LOCAL_BUCKET, key));
+      // The message a deployed run mails (finalize's EventBridge event), with links to local copies instead.
+      out(`\n${runMessage(summary, await localLinks(store, summary, join(args.dataDir, '..', 'reports', summary.runId)))}`);
       code = Math.max(code, execution.error ? 1 : exitCodeFor(summary));
     }
     out(`portal: ${sandbox.url} (sandbox; leads updated: ${sandbox.stats().writes})`);
@@ -128,6 +140,26 @@ export async function main(argv: string[]): Promise<number> {
     await sandbox.close();
     await s3.close();
   }
+}
+
+/**
+ * report.html (and rejected.csv when rows need fixing) copied out of the local bucket under their own names, so
+ * the message's links open in a browser or a spreadsheet (s3rver keeps objects as `*._S3rver_object`).
+ */
+async function localLinks(store: ObjectStore, s: Summary, dir: string): Promise<NoticeLinks> {
+  const copy = async (key: string): Promise<string> => {
+    const chunks: Buffer[] = [];
+    for await (const c of await store.read(key)) chunks.push(Buffer.from(c as Uint8Array));
+    const path = join(dir, basename(key));
+    await mkdir(dir, { recursive: true });
+    await writeFile(path, Buffer.concat(chunks));
+    return path;
+  };
+  return {
+    ...(s.report.html ? { html: await copy(s.report.html) } : {}),
+    ...(rowsNeedingAttention(s) > 0 ? { rejected: await copy(s.report.rejected) } : {}),
+    folder: `s3://${LOCAL_BUCKET}/${s.report.summary.replace(/[^/]*$/, '')}`,
+  };
 }
 
 function printSummary(out: (s: string) => void, s: Summary, localPath: (key: string) => string): void {
