@@ -1,5 +1,6 @@
 import type { ChangeEntry } from './report/changeLog.ts';
 import type { MatchKey } from './calls/matching/keys.ts';
+import type { SendHooks } from './calls/send/hooks.ts';
 /**
  * The shared vocabulary of the pipeline: source → rows → payloads → calls → report.
  * Every module talks in these types; nothing here does I/O.
@@ -102,7 +103,11 @@ export interface SendStats {
  * Rejects only for a run-level stop (RunHaltedError: OVERLOAD_LIMIT, bad credentials…).
  */
 export interface LeadSender {
-  send(rows: ValidRow[], deadline: number): Promise<RowOutcome[]>;
+  /**
+   * `hooks` feed the run's applied journal (what was sent, what was answered): a wrapper of a sender must pass
+   * them on, or a retried chunk cannot know what the portal already applied and writes rows twice.
+   */
+  send(rows: ValidRow[], deadline: number, hooks?: SendHooks): Promise<RowOutcome[]>;
   stats(): SendStats;
   /** The pacer's recent charges, request counter and portal clock, as JSON for the next chunk (a few KB). */
   pacerState?(): unknown;

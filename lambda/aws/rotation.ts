@@ -2,6 +2,7 @@ import { openPortal, type PortalSession } from '../calls/session.ts';
 import type { RunOptions } from '../config.ts';
 import { SendHaltedError } from '../errors.ts';
 import { addStats } from '../run/stats.ts';
+import type { SendHooks } from '../calls/send/hooks.ts';
 import type { LeadSender, RowOutcome, ValidRow } from '../types.ts';
 import type { Logger } from './log.ts';
 
@@ -59,9 +60,10 @@ function rotatingSender(
   let current = sender;
   let earlier: LeadSender | undefined;
   return {
-    async send(rows: ValidRow[], deadline: number): Promise<RowOutcome[]> {
+    // The journal's hooks go to whichever session sends: without them a retried chunk would send rows again.
+    async send(rows: ValidRow[], deadline: number, hooks?: SendHooks): Promise<RowOutcome[]> {
       try {
-        return await current.send(rows, deadline);
+        return await current.send(rows, deadline, hooks);
       } catch (err) {
         const fresh = err instanceof SendHaltedError ? await edges.rotated(url, err) : undefined;
         if (!fresh || !(err instanceof SendHaltedError)) throw err;
@@ -73,10 +75,13 @@ function rotatingSender(
         const rest = await current.send(
           rows.filter((r) => !done.has(r.line)),
           deadline,
+          hooks,
         );
         return [...finished, ...rest];
       }
     },
     stats: () => (earlier ? addStats(earlier.stats(), current.stats()) : current.stats()),
+    pacerState: () => current.pacerState?.(),
+    resumePacer: (state: unknown) => current.resumePacer?.(state),
   };
 }

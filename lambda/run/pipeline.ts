@@ -1,4 +1,3 @@
-import type { JournaledSender } from '../calls/sender.ts';
 import { RunHaltedError, SendHaltedError } from '../errors.ts';
 import { lineAfter } from '../rows/records.ts';
 import { DEFERRED, type LeadSender, type RowOutcome } from '../types.ts';
@@ -71,7 +70,7 @@ export class WindowPipeline {
     if (sender && w.rows.length > 0) {
       if (this.deferred) return;
       // A sender that takes no hooks (a test double) simply ignores them.
-      w.sent = (sender as JournaledSender).send(w.rows, this.opts.deadline, hooks);
+      w.sent = sender.send(w.rows, this.opts.deadline, hooks);
       w.sent.catch(() => {}); // handled when flushed, in order
       this.inFlight.push(w);
     } else await this.flush(w);
