@@ -271,11 +271,12 @@ export class LeadImportStack extends Stack {
         resources: [this.executionsArn()],
       }),
     );
-    // start pins the object (HeadObject: size, ETag) before it starts the run; HeadObject is authorised by GetObject.
+    // start pins the object (HeadObject: size, ETag, its b24-options metadata) before it starts the run; HeadObject
+    // is authorised by GetObject, and by GetObjectVersion for the version the event names (a versioned bucket).
     this.start.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'HeadSources',
-        actions: ['s3:GetObject'],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
         resources: [storage.objects(PREFIX.incoming)],
       }),
     );

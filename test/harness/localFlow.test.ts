@@ -71,6 +71,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
       `${prefix}rejected.csv`,
       `${prefix}rejected.safe.csv`,
       `${prefix}report.csv`,
+      `${prefix}report.html`,
       `${prefix}summary.json`,
     ]);
     const report = (await text(store, `${prefix}report.csv`)).trimEnd().split(/\r\n/);
@@ -232,7 +233,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     expect(second.runs[0]).toMatchObject({ status: 'duplicate', runId: first.runs[0].runId });
     expect(f.stateMachine.executions.size).toBe(1);
     await f.stateMachine.settled();
-    expect(await store.list('reports/twice.csv/')).toHaveLength(4);
+    expect(await store.list('reports/twice.csv/')).toHaveLength(5);
   });
 
   it('a key with spaces and non-ASCII characters works end to end', async () => {
@@ -245,7 +246,7 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
     const summary = await f.summaryOf(runs[0].executionName!);
     expect(summary.rows).toBe(5);
     expect(summary.report.report).toBe(`reports/лиды май 2024 (копия)+1.csv/${runs[0].runId}/report.csv`);
-    expect(await store.list(`reports/лиды май 2024 (копия)+1.csv/`)).toHaveLength(4);
+    expect(await store.list(`reports/лиды май 2024 (копия)+1.csv/`)).toHaveLength(5);
   });
 
   it('a manual backfill payload starts a run, honouring dryRun and options', async () => {
@@ -294,7 +295,8 @@ describe('local flow: S3 event → start → chunks → finalize (dry run)', () 
       [false, 3, true, 3],
     ]);
     expect(summaries[1].error?.message).toMatch(/webhook/);
-    expect(await store.list('reports/dry-then-real.csv/')).toHaveLength(12);
+    // Each: report.csv, rejected.csv, rejected.safe.csv, report.html, summary.json; the real runs also changes.csv/.jsonl.
+    expect(await store.list('reports/dry-then-real.csv/')).toHaveLength(19);
   });
 
   it('keys outside incoming/ and non-CSV keys are ignored', async () => {

@@ -183,7 +183,10 @@ describe('least privilege', () => {
         Resource: { 'Fn::Join': ['', [bucketArn, '/queue/*']] },
       }),
       expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': ['queue/*'] } } }),
-      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/incoming/*']] } }),
+      expect.objectContaining({
+        Action: ['s3:GetObject', 's3:GetObjectVersion'],
+        Resource: { 'Fn::Join': ['', [bucketArn, '/incoming/*']] },
+      }),
     ]);
     const watch = all.filter((st) => actionsOf(st).includes('states:DescribeExecution'));
     expect(watch).toHaveLength(1);
