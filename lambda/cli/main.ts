@@ -12,7 +12,7 @@ import { localInputProblem, openLocalInput, openS3Input, resolveTarget, type Run
 import { type CliIO, complain, processIO } from './io.ts';
 import { type Parsed, parseCli } from './parse.ts';
 import { openRunPortal } from './portal.ts';
-import { progressLine } from './progress.ts';
+import { type LimitsEstimate, progressReporter } from './progress.ts';
 import { printSummary } from './summary.ts';
 import { prepareUndo } from './undo.ts';
 import { USAGE } from './usage.ts';
@@ -110,7 +110,12 @@ async function portalFailed(io: CliIO, input: RunInput, message: string): Promis
 
 /** Drives the run to its end (a progress line on a terminal) and prints the summary. */
 async function run(input: RunInput, session: PortalSession | undefined, webhook: string | undefined, io: CliIO): Promise<number> {
-  const progress = io.stderr.isTTY ? progressLine(io, Date.now()) : undefined;
+  // On a terminal a self-overwriting line; elsewhere (CI, a log file) a plain line every 30 s. Both say once how
+  // long the portal's limits make the run, as soon as the first answers give the cost of an update.
+  const progress = progressReporter(io, {
+    started: Date.now(),
+    ...(session && !input.state.options.dryRun ? { limits: limitsOf(session, input) } : {}),
+  });
   const { summary } = await driveRun(
     input.state,
     {
@@ -119,14 +124,25 @@ async function run(input: RunInput, session: PortalSession | undefined, webhook:
       // In a dry run the sender reads and plans but never writes: plan.csv previews each row's changes.
       ...(session ? { sender: session.sender } : {}),
       catalogue: session?.catalogue ?? standardCatalogue(),
-      ...(progress ? { onProgress: progress.update } : {}),
+      onProgress: progress.update,
     },
     { onWait: (until, state) => complain(io, waitMessage(until, state)), ...(io.sleep ? { sleep: io.sleep } : {}) },
   );
-  progress?.clear();
+  progress.clear();
   if (summary.error) summary.error.message = redact(summary.error.message, webhook ?? '');
   printSummary(io, summary, input.where);
   return exitCodeFor(summary);
+}
+
+/** The run's budget and the measured cost of an update, for the estimate of how long the limits make the run. */
+function limitsOf(session: PortalSession, input: RunInput): LimitsEstimate {
+  const { limits } = input.state.options;
+  const api = session.api as { throttle?: { budget(method: string): { costPerCommand?: number } } };
+  return {
+    costPerRow: () => api.throttle?.budget('crm.lead.update').costPerCommand,
+    operatingLimit: limits.operatingLimit,
+    operatingWindow: limits.operatingWindow,
+  };
 }
 
 /** What the CLI says while it waits out an unreachable portal. */

@@ -184,7 +184,7 @@ export const FLAGS: readonly Flag[] = [
   number('burst', 'N', 'limits.burst', 'request burst (default 50)'),
   number('operating-limit', 'S', 'limits.operatingLimit', 'seconds of server time per method within the window (default 480)'),
   number('operating-window', 'S', 'limits.operatingWindow', 'the operating window, seconds (default 600)'),
-  number('concurrency', 'N', 'limits.concurrency', 'batches in flight (default 4)'),
+  number('concurrency', 'N', 'limits.concurrency', 'batches in flight (default 1; 2 for cheap updates, see README)'),
   number('max-bytes', 'N', 'input.maxBytes', 'refuse files larger than N bytes (default 2 GiB)'),
   number('max-rows', 'N', 'input.maxRows', 'stop after N rows (default 5,000,000)'),
   {

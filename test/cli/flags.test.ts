@@ -71,7 +71,7 @@ describe('the flag table', () => {
   --burst N                 request burst (default 50)
   --operating-limit S       seconds of server time per method within the window (default 480)
   --operating-window S      the operating window, seconds (default 600)
-  --concurrency N           batches in flight (default 4)
+  --concurrency N           batches in flight (default 1; 2 for cheap updates, see README)
   --max-bytes N             refuse files larger than N bytes (default 2 GiB)
   --max-rows N              stop after N rows (default 5,000,000)
   --outage-wait S           seconds a portal outage is waited out before the run halts (default 21,600 = 6 h)
