@@ -51,7 +51,9 @@ const traced: typeof fetch = async (url, init) => {
   const first = body.cmd ? String(Object.values(body.cmd)[0]).split('?')[0] : '';
   // biome-ignore lint/suspicious/noExplicitAny: a debug aid reads the budget's private state
   const b = (holder.api as any)?.throttle?.budget('crm.lead.update');
-  const view = b ? `rep=${b.operating?.toFixed(2)} w=${b.worstCost(Date.now()).toFixed(4)} run=${b.runningUnits} res=${[...b.reservations.values()].join(',')} ch=${b.charges.length}` : '';
+  const view = b
+    ? `rep=${b.operating?.toFixed(2)} w=${b.worstCost(Date.now()).toFixed(4)} run=${b.runningUnits} res=${[...b.reservations.values()].join(',')} ch=${b.charges.length}`
+    : '';
   const res = await fetch(url, init);
   const e = Date.now() - t0;
   console.log(

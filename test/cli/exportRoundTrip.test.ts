@@ -21,8 +21,18 @@ function io(env: Record<string, string>, cwd: string): CliIO & { out: () => stri
   let out = '';
   let err = '';
   return {
-    stdout: { write: (s: string) => ((out += s), true) },
-    stderr: { write: (s: string) => ((err += s), true) },
+    stdout: {
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        err += s;
+        return true;
+      },
+    },
     env,
     cwd,
     out: () => out,

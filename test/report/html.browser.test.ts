@@ -103,7 +103,9 @@ describe('report.html in a real browser, from a real run', () => {
     await tab.goto(page);
     await tab.fill('#filter', 'NOT_FOUND');
     const visible = () =>
-      tab.$$eval('#problems tbody tr', (trs) => trs.filter((tr) => !(tr as unknown as { hidden: boolean }).hidden).map((tr) => tr.children[0].textContent));
+      tab.$$eval('#problems tbody tr', (trs) =>
+        trs.filter((tr) => !(tr as unknown as { hidden: boolean }).hidden).map((tr) => tr.children[0].textContent),
+      );
     expect(await visible()).toEqual(['6']);
     expect(await tab.textContent('#shown')).toBe('1 shown');
     await tab.fill('#filter', 'email_work');
