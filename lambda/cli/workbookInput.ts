@@ -7,6 +7,7 @@ import type { RunOptions } from '../config.ts';
 import { FileRefusedError } from '../errors.ts';
 import { ENCRYPTED_MESSAGE, workbookKind, workbookTooBig, XLSX_MAX_XML_BYTES } from '../source/workbookKind.ts';
 import { FsStore } from '../stores/fsStore.ts';
+import { pinOf, readUpTo } from '../stores/objectBytes.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 
 /** An .xlsx input turned into the CSV the run reads instead (or into its refusal). */
@@ -35,14 +36,14 @@ const MAX_OLE_BYTES = 64 * 1024 * 1024;
 export async function stageWorkbook(store: ObjectStore, info: ObjectInfo, options: RunOptions): Promise<StagedWorkbook | undefined> {
   if (info.size > options.input.maxBytes) return undefined;
   const pin = pinOf(info);
-  const head = await readAll(await store.read(info.key, { start: 0, pin }), MAGIC_BYTES);
+  const head = await readUpTo(store, info.key, pin, MAGIC_BYTES);
   const container = containerOf(head);
   if (container === undefined || (container === 'ole' && info.size > MAX_OLE_BYTES)) return undefined;
   const csvOptions: RunOptions = { ...options, encoding: 'utf-8', delimiter: ',' };
   if (container === 'zip' && info.size > XLSX_MAX_XML_BYTES) {
     return refused(info, csvOptions, workbookTooBig({ file: info.size }));
   }
-  const bytes = await readAll(await store.read(info.key, { start: 0, pin }), info.size);
+  const bytes = await readUpTo(store, info.key, pin, info.size);
   const kind = workbookKind(bytes);
   if (kind === undefined) return undefined;
   if (kind === 'encrypted') return refused(info, csvOptions, new FileRefusedError('XLSX_ENCRYPTED', ENCRYPTED_MESSAGE));
@@ -114,26 +115,4 @@ function refused(info: ObjectInfo, options: RunOptions, err: FileRefusedError): 
   };
   // A size of at least 1: the run checks for an empty file before it reads.
   return { source, info: { key: info.key, size: Math.max(1, info.size) }, options, close: async () => {} };
-}
-
-function pinOf(info: ObjectInfo): Pick<ObjectInfo, 'etag' | 'versionId'> | undefined {
-  if (!info.etag && !info.versionId) return undefined;
-  return { ...(info.etag ? { etag: info.etag } : {}), ...(info.versionId ? { versionId: info.versionId } : {}) };
-}
-
-/** Up to `limit` bytes of a stream (the stream is closed after). */
-async function readAll(stream: Readable, limit: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      parts.push(buf);
-      size += buf.length;
-      if (size >= limit) break;
-    }
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(parts).subarray(0, limit);
 }

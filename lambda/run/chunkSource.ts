@@ -3,6 +3,7 @@ import { lineAfter, readRecordBatches, type RecordFormat } from '../rows/records
 import type { Readable } from 'node:stream';
 import { detectFormat, HEAD_BYTES } from '../source/format.ts';
 import { WORKBOOK_CSV_FORMAT, workbookCsv } from '../source/workbookCsv.ts';
+import { pinOf, readUpTo } from '../stores/objectBytes.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 import type { SourceRecord } from '../types.ts';
 import type { Checkpoint, RunState } from './state.ts';
@@ -54,7 +55,7 @@ export async function openChunkSource(
     if (size === 0) throw emptyFile();
     const pin = pinOf(state.source);
     let head = await readHead(store, state.source.key, pin);
-    const csv = await workbookCsv(head, size, () => readAll(store, state.source.key, pin, size), options.input);
+    const csv = await workbookCsv(head, size, () => readUpTo(store, state.source.key, pin, size), options.input);
     if (csv) {
       cp.staged = await stage(staging, stagedKeyFor(state.partsPrefix), csv);
       head = await readHead(staging, cp.staged.key, { etag: cp.staged.etag });
@@ -108,29 +109,6 @@ async function readHeader(batches: AsyncIterator<SourceRecord[]>): Promise<{ hea
   return { header: first, carry };
 }
 
-function pinOf(source: ObjectInfo): Pin {
-  if (!source.etag && !source.versionId) return undefined;
-  return { ...(source.etag ? { etag: source.etag } : {}), ...(source.versionId ? { versionId: source.versionId } : {}) };
-}
-
 async function readHead(store: ObjectStore, key: string, pin: Pin): Promise<Buffer> {
-  return readAll(store, key, pin, HEAD_BYTES);
-}
-
-/** Up to `limit` bytes from the object's start (the stream is closed after). */
-async function readAll(store: ObjectStore, key: string, pin: Pin, limit: number): Promise<Buffer> {
-  const stream = await store.read(key, { start: 0, pin });
-  const parts: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      parts.push(buf);
-      size += buf.length;
-      if (size >= limit) break;
-    }
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(parts).subarray(0, limit);
+  return readUpTo(store, key, pin, HEAD_BYTES);
 }
