@@ -1,3 +1,4 @@
+import type { SeriesTotals } from '../run/series.ts';
 import type { Summary } from '../run/state.ts';
 import type { ProblemDigest, ProblemRow } from './problems.ts';
 import { rowsNeedingAttention, STATUSES } from './lines.ts';
@@ -8,18 +9,11 @@ import { rowsNeedingAttention, STATUSES } from './lines.ts';
  * cells, portal messages) goes through `esc`, so a TITLE of `<script>` shows as text.
  */
 
-/** One minute of a run, as the summary's time series records it. */
-export interface SeriesPoint {
-  /** Minutes since the run started. */
-  minute: number;
-  rows: number;
-  requests: number;
-  waitMs: number;
-  limitErrors: number;
-}
+/** One slot of a run (a minute, or wider on a long run), as the summary's time series records it. */
+export type SeriesPoint = SeriesTotals;
 
 export interface HtmlReportInput {
-  summary: Summary & { series?: SeriesPoint[] };
+  summary: Summary;
   problems: ProblemDigest;
   /** The run's files beside report.html, by name (only those that exist are linked). */
   files: string[];

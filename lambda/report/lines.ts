@@ -1,4 +1,5 @@
 import { partialAddressNotice } from '../payloads/rowWarnings.ts';
+import { seriesDeltas } from '../run/series.ts';
 import { CHANGES_FILE, CHANGES_JSON_FILE, hasChangeLog } from './changeFiles.ts';
 import { FOOTER } from '../rows/footer.ts';
 import { splitCells } from '../rows/splitCells.ts';
@@ -179,6 +180,7 @@ export function buildSummary(state: RunState, finishedAt: string, opts: { error?
     ...(opts.error ? { error: opts.error } : {}),
     warnings: cp.warnings,
     notices: fileNotices(state),
+    series: seriesDeltas(cp.series),
     changeLog: hasChangeLog(state.options),
     requests: cp.stats.requests,
     retries: cp.stats.retries,

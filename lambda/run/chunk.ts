@@ -14,6 +14,7 @@ import { hasChangeLog } from '../report/changeFiles.ts';
 import { undoRows } from '../undo/undoRows.ts';
 import { ChunkParts } from './parts.ts';
 import { repeatWarning, SeenIds } from './seenIds.ts';
+import { recordPoint } from './series.ts';
 import { type ChunkProgress, WindowPipeline } from './pipeline.ts';
 import type { Checkpoint, RunState } from './state.ts';
 import { addStats, copyStats, diffStats } from './stats.ts';
@@ -85,10 +86,20 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
   const withChanges = deps.sender !== undefined && hasChangeLog(state.options);
   const parts = new ChunkParts(deps.output, state.partsPrefix, cp.part, src.format, deps.sender !== undefined, withChanges);
   const statsBefore = deps.sender ? copyStats(deps.sender.stats()) : undefined;
+  const runStart = Date.parse(state.startedAt);
+  // The run's totals so far, at each window and at the chunk's end: report.html's time series.
+  const sample = (rows: number) => {
+    const sent = deps.sender && statsBefore ? addStats(cp.stats, diffStats(deps.sender.stats(), statsBefore)) : cp.stats;
+    cp.series = recordPoint(cp.series, runStart, now(), rows, sent);
+  };
+  const onProgress = (p: ChunkProgress) => {
+    sample(p.rows);
+    deps.onProgress?.(p);
+  };
   const pipeline = new WindowPipeline(
     cp,
     parts,
-    { sender: deps.sender, deadline: deps.deadline, onProgress: deps.onProgress, total: state.source.size, journal },
+    { sender: deps.sender, deadline: deps.deadline, onProgress, total: state.source.size, journal },
     src,
   );
   let reachedEnd: boolean;
@@ -108,6 +119,7 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
 
   const stats = deps.sender && statsBefore ? diffStats(deps.sender.stats(), statsBefore) : undefined;
   const next = nextCheckpoint(cp, pipeline, { reachedEnd, stats, activeMs: now() - t0 });
+  next.series = recordPoint(next.series, runStart, now(), next.rows, next.stats);
   // What this chunk spent of the portal's budget, for the next chunk's pacer (a fresh Lambda knows nothing).
   const pacer = deps.sender?.pacerState?.();
   if (pacer !== undefined) next.pacer = pacer;

@@ -1,6 +1,7 @@
 import type { RunOptions } from '../config.ts';
 import type { TextEncoding } from '../rows/text.ts';
 import type { AddressTally } from '../payloads/rowWarnings.ts';
+import type { RunSeries, SeriesTotals } from './series.ts';
 import type { ObjectInfo } from '../stores/store.ts';
 import type { RowStatus, SendStats } from '../types.ts';
 
@@ -95,6 +96,8 @@ export interface Checkpoint {
    * a fresh Lambda, neither draws a refusal nor waits needlessly at its start. A few KB of JSON; the sender's own.
    */
   pacer?: unknown;
+  /** The run's totals over time (rows, requests, waits, limit errors), for report.html's chart. */
+  series?: RunSeries;
   /** File-level warnings, once per run (the columns a run skips, each named once). Set by the first chunk. */
   notices?: string[];
   /** The file's decimal mark for ambiguous amounts, settled from the first rows by the first chunk. */
@@ -124,6 +127,8 @@ export interface Summary {
   warnings: number;
   /** File-level warnings: the columns skipped, partial addresses counted once, the decimal mark settled. */
   notices?: string[];
+  /** Per time slot (`minute` since the start): rows done, requests, ms waiting for the limits, limit errors. */
+  series?: SeriesTotals[];
   requests: number;
   retries: number;
   throttledMs: number;

@@ -79,6 +79,8 @@ describe('report.html in a real browser, from a real run', () => {
       'NOT_FOUND',
     ]);
     expect(await tab.$$eval('#problems tbody tr', (trs) => trs.length)).toBe(3);
+    // The run's time series: rows per slot as bars (a short run: one slot).
+    expect(await tab.$$eval('#series-chart rect.rows', (rs) => rs.length)).toBeGreaterThanOrEqual(1);
     // The hostile cell is in the table as text, and it never ran.
     expect(await tab.textContent('#problems tbody tr:first-child td:last-child')).toContain('<b>bob</b><script>window.hacked=2</script>');
     expect(await tab.$$eval('#problems b, #problems script', (els) => els.length)).toBe(0);
