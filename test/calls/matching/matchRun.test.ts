@@ -82,6 +82,56 @@ describe('--match: rows without an ID find their lead by e-mail, phone or a cust
     expect(sb.lead(a)!.TITLE).toBe('A by phone');
   });
 
+  it('by a custom external-ID field, given by its label: exact stored value, several holders are ambiguous', async () => {
+    sb = await startSandbox({
+      rate: 1000,
+      burst: 1000,
+      operatingLimit: 10_000,
+      userFields: [{ code: 'UF_CRM_EXT_ID', type: 'string', label: 'External ID' }],
+    });
+    const [a, , , d] = sb.seedLeads([
+      { TITLE: 'A', UF_CRM_EXT_ID: 'CRM-001' },
+      { TITLE: 'B1', UF_CRM_EXT_ID: 'CRM-002' },
+      { TITLE: 'B2', UF_CRM_EXT_ID: 'CRM-002' },
+      { TITLE: 'D', UF_CRM_EXT_ID: 'CRM-004' },
+    ]);
+    const csv = 'External ID,TITLE\nCRM-001,A by ext\nCRM-002,Which\nCRM-003,None\nCRM-004,D by ext\n';
+    const r = await run(csv, ['--match', 'External ID']);
+    expect(r.report.map((x) => [x.id, x.status, x.error_code])).toEqual([
+      [String(a), 'updated', ''],
+      ['', 'failed', 'AMBIGUOUS_MATCH'],
+      ['', 'failed', 'NO_MATCH'],
+      [String(d), 'updated', ''],
+    ]);
+    expect(sb.ledger().map((w) => [w.id, w.fields.TITLE])).toEqual([
+      [a, 'A by ext'],
+      [d, 'D by ext'],
+    ]);
+  });
+
+  it('2,000 rows by e-mail with 5 % reset-after-apply faults: every lead written once, none it did not match', async () => {
+    sb = await startSandbox({ rate: 1000, burst: 1000, operatingLimit: 10_000, seed: 5, faults: { resetAfterApply: 0.05 } });
+    const ids = sb.seedLeads(
+      Array.from({ length: 2000 }, (_, i) => ({ TITLE: `T${i}`, EMAIL: [{ VALUE: `user${i}@example.com`, VALUE_TYPE: 'WORK' }] })),
+    );
+    const csv = `EMAIL,TITLE,PHONE_MOBILE\n${ids.map((_, i) => `User${i}@Example.com,New ${i},+7 911 ${String(1_000_000 + i).slice(1)}`).join('\n')}\n`;
+    const r = await run(csv, ['--match', 'EMAIL']);
+    expect(sb.stats().faults.resetAfterApply ?? 0).toBeGreaterThan(0);
+    expect(r.report.filter((x) => x.status !== 'updated')).toEqual([]);
+    expect(r.report.map((x) => x.id)).toEqual(ids.map(String));
+    // Each lead has its own row's title and exactly one mobile phone (no replayed append).
+    for (const [i, id] of ids.entries()) {
+      const lead = sb.lead(id)!;
+      expect(lead.TITLE).toBe(`New ${i}`);
+      expect((lead.PHONE ?? []).filter((p) => p.VALUE_TYPE === 'MOBILE')).toHaveLength(1);
+    }
+    // A re-run writes nothing.
+    const writes = sb.ledger().length;
+    const again = await run(csv, ['--match', 'EMAIL']);
+    expect(again.report.every((x) => x.status === 'unchanged')).toBe(true);
+    expect(sb.ledger()).toHaveLength(writes);
+  }, 120_000);
+
   it('a row with an ID uses it; a header without the key column is refused naming --match', async () => {
     sb = await startSandbox({ rate: 1000, burst: 1000, operatingLimit: 10_000 });
     const [a, b] = sb.seedLeads([{ TITLE: 'A', EMAIL: [{ VALUE: 'a@example.com', VALUE_TYPE: 'WORK' }] }, { TITLE: 'B' }]);
