@@ -25,8 +25,20 @@ function csv(rows: number, tag: string): string {
   return lines.join('\n') + '\n';
 }
 
+/** What one chunk and many must agree on: not the timings, the request counts (a chunk re-reads its window) or the time series. */
 function comparable(s: Summary): Partial<Summary> {
-  const { startedAt: _a, finishedAt: _b, runId: _c, report: _d, rowsPerSecond: _e, source: _f, requests: _g, throttledMs: _h, ...rest } = s;
+  const {
+    startedAt: _a,
+    finishedAt: _b,
+    runId: _c,
+    report: _d,
+    rowsPerSecond: _e,
+    source: _f,
+    requests: _g,
+    throttledMs: _h,
+    series: _i,
+    ...rest
+  } = s;
   return rest;
 }
 

@@ -167,8 +167,9 @@ describe('the local flow (handlers over s3rver) with the sandbox portal', () => 
     for (const l of lines) expectNoSecret('log line', l, secrets);
     for (const s of states) expectNoSecret('step state', s, secrets);
     const keys = await store.list('');
-    // The good run: report, rejected, rejected.safe, plan, report.html, summary; the 401 run never reached the sender: no plan.
-    expect(keys.filter((k) => k.startsWith('reports/'))).toHaveLength(11);
+    // The good run: report, rejected, rejected.safe, plan, report.html, summary, changes.csv/.jsonl; the 401 run
+    // never reached the sender: no plan.
+    expect(keys.filter((k) => k.startsWith('reports/'))).toHaveLength(15);
     for (const key of keys) {
       let text = '';
       for await (const c of await store.read(key)) text += Buffer.from(c as Uint8Array).toString('latin1');
