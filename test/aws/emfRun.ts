@@ -51,7 +51,8 @@ async function main(dir: string): Promise<void> {
       source: { bucket: 'leads', ...(await store.head('incoming/emf.csv')) },
       reportPrefix: 'reports/emf.csv/run/',
       partsPrefix: 'parts/run/',
-      options: parseRunOptions({}),
+      // Four batches in flight (the default is one series): they meet the portal's small bucket together.
+      options: parseRunOptions({ limits: { concurrency: 4 } }),
     });
     let chunks = 0;
     while (!state.checkpoint.done) {
