@@ -95,8 +95,14 @@ describe('fault suite: two imports into one portal at once', () => {
     const accepted = requests - refused;
     expect(accepted).toBeLessThanOrEqual(BURST + RATE * seconds);
     expect(refused / requests).toBeLessThan(0.1);
-    // Together they used the portal close to its rate: not serialised one after the other at half speed.
-    expect(accepted / seconds).toBeGreaterThan(RATE * 0.5);
+    // They really ran side by side (not one after the other, which would also "hold the limit"): taken from the
+    // order in which the portal applied their writes, not from the wall clock, which a loaded machine stretches.
+    const writes = sb.ledger().filter((e) => e.method === 'crm.lead.update');
+    const ofA = new Set(files.a.before.keys());
+    const aSeqs = writes.filter((e) => ofA.has(e.id)).map((e) => e.seq);
+    const [aFirst, aLast] = [Math.min(...aSeqs), Math.max(...aSeqs)];
+    const bDuringA = writes.filter((e) => !ofA.has(e.id) && e.seq > aFirst && e.seq < aLast).length;
+    expect(bDuringA / (writes.length - aSeqs.length)).toBeGreaterThan(0.5);
 
     const outputs: Record<string, string> = { clientLog: clientLog.join('\n') };
     for (const name of await readdir(dir, { recursive: true })) {
