@@ -13,17 +13,55 @@ export const MAX_KEY_BYTES = 1024;
 /** The longest name a run writes under its report prefix (`rejected.csv`, `summary.json`), with room to spare. */
 const REPORT_NAME_BYTES = 32;
 
+/** Where start writes an undo's input (`{ "undo": … }`): outside incoming/, so writing it starts no run by itself. */
+export const UNDO_INPUTS = 'undo/';
+
+/** Where every run reports. */
+export const REPORTS = 'reports/';
+
 /**
- * reports/<key without incoming/>/<runId>/. A source key so long that the report keys would pass S3's 1,024 bytes
- * keeps as much of its name as fits, then `~` and a hash of the whole key: still deterministic and distinct.
+ * reports/<name>/<runId>/, the name from the source key: incoming/<name> → <name>; an undo's input
+ * undo/<name>/<run>.csv → <name>-undo (beside the run it takes back); any other key as it is. A source key so
+ * long that the report keys would pass S3's 1,024 bytes keeps as much of its name as fits, then `~` and a hash
+ * of the whole key: still deterministic and distinct.
  */
 export function reportPrefixFor(key: string, runId: string): string {
-  const name = key.slice(INCOMING.length);
-  const full = `reports/${name}/${runId}/`;
+  const name = reportNameOf(key);
+  const full = `${REPORTS}${name}/${runId}/`;
   if (Buffer.byteLength(full) + REPORT_NAME_BYTES <= MAX_KEY_BYTES) return full;
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
   const room = MAX_KEY_BYTES - REPORT_NAME_BYTES - Buffer.byteLength(`reports//${runId}/~${hash}`);
   return `reports/${cutToBytes(name, room)}~${hash}/${runId}/`;
+}
+
+function reportNameOf(key: string): string {
+  if (key.startsWith(INCOMING)) return key.slice(INCOMING.length);
+  const undo = key.startsWith(UNDO_INPUTS) ? /^(.+)\/[^/]+\.csv$/.exec(key.slice(UNDO_INPUTS.length)) : null;
+  return undo ? `${undo[1]}-undo` : key;
+}
+
+/** A run's report folder as a person names it: `reports/<name>/<run>/` (trailing slash optional). */
+export interface RunPrefix {
+  /** Normalised, with its trailing slash. */
+  prefix: string;
+  name: string;
+  run: string;
+}
+
+/** `reports/<name…>/<run>/` → its parts; undefined for anything else (empty, `.` or `..` segments, no run). */
+export function runOfReportPrefix(text: string): RunPrefix | undefined {
+  if (!text.startsWith(REPORTS)) return undefined;
+  const parts = text.slice(REPORTS.length).replace(/\/$/, '').split('/');
+  if (parts.length < 2 || parts.some((p) => p === '' || p === '.' || p === '..')) return undefined;
+  const run = parts.pop() as string;
+  const name = parts.join('/');
+  return { prefix: `${REPORTS}${name}/${run}/`, name, run };
+}
+
+/** The key of the undo input of the run reported under `reportPrefix`: undo/<name>/<run>.csv (undefined: not a run's prefix). */
+export function undoInputKeyFor(reportPrefix: string): string | undefined {
+  const at = runOfReportPrefix(reportPrefix);
+  return at && `${UNDO_INPUTS}${at.name}/${at.run}.csv`;
 }
 
 /** The longest prefix of `text` within `bytes` UTF-8 bytes, cut between characters. */
