@@ -4,18 +4,18 @@
  * CSV files dropped into .local/s3/leads/incoming/) is uploaded to incoming/; the S3 event s3rver emits
  * goes to the real start handler, and the local state machine loops the real chunk and finalize handlers.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { S3EventRecord } from 'aws-lambda';
 import { S3Store } from '../lambda/stores/s3Store.ts';
 import type { StartResult } from '../lambda/aws/startHandler.ts';
-import { exitCodeFor, rowsNeedingAttention, STATUSES } from '../lambda/report/lines.ts';
-import { type NoticeLinks, runMessage } from '../lambda/report/notice.ts';
-import type { ObjectStore } from '../lambda/stores/store.ts';
+import { exitCodeFor, STATUSES } from '../lambda/report/lines.ts';
+import type { PublishInput } from '../lambda/aws/runMail.ts';
 import { randomLeads, startSandbox } from './sandbox/portal.ts';
 import type { RunState, Summary } from '../lambda/run/state.ts';
 import { createLocalFlow } from './flow/localFlow.ts';
+import { LocalTopic, localCopySigner } from './flow/localRunEnd.ts';
 import { startLocalS3 } from './localS3.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,6 +53,8 @@ export interface MainIo {
   dataDir?: string;
   out?: (line: string) => void;
   err?: (line: string) => void;
+  /** Sees each request finalize publishes to the local topic (tests: a fake SNS edge). */
+  onMail?: (input: PublishInput) => void;
 }
 
 export async function main(argv: string[], io: MainIo = {}): Promise<number> {
@@ -78,7 +80,13 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     }
 
     const sizes = new Map<string, number>();
+    // Finalize mails each run's message as a deployed stack with notifyEmail does; its links are local copies.
+    const topic = new LocalTopic(io.onMail);
     const flow = createLocalFlow({
+      runEnd: {
+        mail: { sns: topic, topicArn: LocalTopic.ARN },
+        sign: localCopySigner((bucket) => new S3Store(s3.client, bucket), join(args.dataDir, '..', 'reports')),
+      },
       client: s3.client,
       webhookUrl: sandbox.webhookUrl,
       env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN', ...(args.dryRun ? { DRY_RUN: 'true' } : {}) },
@@ -130,8 +138,10 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
         continue;
       }
       printSummary(out, summary, (key) => s3.pathOf(LOCAL_BUCKET, key));
-      // The message a deployed run mails (finalize's EventBridge event), with links to local copies instead.
-      out(`\n${runMessage(summary, await localLinks(store, summary, join(args.dataDir, '..', 'reports', summary.runId)))}`);
+      // The message a deployed run mails, as finalize published it.
+      const mail = topic.published(summary.runId);
+      if (mail) out(`\n${mail.Message}`);
+      else err(`s3://${LOCAL_BUCKET}/${run.key}: finalize published no run-end message`);
       code = Math.max(code, execution.error ? 1 : exitCodeFor(summary));
     }
     out(`portal: ${sandbox.url} (sandbox; leads updated: ${sandbox.stats().writes})`);
@@ -140,26 +150,6 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     await sandbox.close();
     await s3.close();
   }
-}
-
-/**
- * report.html (and rejected.csv when rows need fixing) copied out of the local bucket under their own names, so
- * the message's links open in a browser or a spreadsheet (s3rver keeps objects as `*._S3rver_object`).
- */
-async function localLinks(store: ObjectStore, s: Summary, dir: string): Promise<NoticeLinks> {
-  const copy = async (key: string): Promise<string> => {
-    const chunks: Buffer[] = [];
-    for await (const c of await store.read(key)) chunks.push(Buffer.from(c as Uint8Array));
-    const path = join(dir, basename(key));
-    await mkdir(dir, { recursive: true });
-    await writeFile(path, Buffer.concat(chunks));
-    return path;
-  };
-  return {
-    ...(s.report.html ? { html: await copy(s.report.html) } : {}),
-    ...(rowsNeedingAttention(s) > 0 ? { rejected: await copy(s.report.rejected) } : {}),
-    folder: `s3://${LOCAL_BUCKET}/${s.report.summary.replace(/[^/]*$/, '')}`,
-  };
 }
 
 function printSummary(out: (s: string) => void, s: Summary, localPath: (key: string) => string): void {

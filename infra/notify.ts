@@ -1,45 +1,55 @@
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../lambda/report/notice.ts';
+import type { Handler } from './handler.ts';
 
 export interface NotifyProps {
   /** Who gets the message (the address confirms the subscription once). */
   email: string;
+  /** The function that mails each run's message; default the scope's `finalize` handler (the stack's). */
+  publisher?: lambda.Function;
 }
 
+/** The env var naming the topic on the publishing function (lambda/aws/env.ts FinalizeEnvSchema). */
+export const NOTIFY_TOPIC_ENV = 'NOTIFY_TOPIC_ARN';
+
 /**
- * The run's end, mailed: an SNS topic (encrypted with its own key, TLS only) fed by a rule on the default bus
- * matching finalize's event (source + detail-type), whose input transformer forwards `detail.message` as the
- * mail's text; and the e-mail subscription.
+ * The run's end, mailed: an SNS topic (encrypted with its own rotated key, TLS only) and the e-mail
+ * subscription; finalize publishes the message text to it itself (lambda/aws/runMail.ts), so only the finalize
+ * role may publish, and only finalize learns the topic (NOTIFY_TOPIC_ARN).
+ *
+ * No EventBridge rule feeds the topic: an input transformer with a string template delivers the text
+ * JSON-quoted (quotes around it, `\n` as a literal backslash-n in the mail), and a rule without a target does
+ * nothing. The run-end event stays on the default bus for anyone's own rules.
  */
 export class Notify extends Construct {
   readonly topic: sns.Topic;
-  readonly rule: events.Rule;
   readonly key: kms.Key;
 
   constructor(scope: Construct, id: string, props: NotifyProps) {
     super(scope, id);
-    // A customer managed key: EventBridge cannot publish to a topic under the AWS managed SNS key.
+    const publisher = props.publisher ?? finalizeOf(scope);
     this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: 'b24-lead-import: run notices topic' });
-    this.key.grant(new iam.ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'b24-lead-import runs',
       masterKey: this.key,
       enforceSSL: true,
     });
     this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
-    this.rule = new events.Rule(this, 'RunFinished', {
-      description: 'b24-lead-import: a run ended, mail its message',
-      eventPattern: { source: [EVENT_SOURCE], detailType: [EVENT_DETAIL_TYPE] },
-      // An input transformer: the mail is the message text alone, not the event's JSON.
-      targets: [
-        new targets.SnsTopic(this.topic, { message: events.RuleTargetInput.fromText(events.EventField.fromPath('$.detail.message')) }),
-      ],
-    });
+    // sns:Publish on this topic and the key's use for it (an encrypted topic needs both), named exactly: CDK's
+    // grantPublish asks for kms:GenerateDataKey*, a wildcard cdk-nag refuses and SNS does not need.
+    publisher.addToRolePolicy(new iam.PolicyStatement({ sid: 'MailRunEnd', actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
+    this.key.grant(publisher, 'kms:Decrypt', 'kms:GenerateDataKey');
+    publisher.addEnvironment(NOTIFY_TOPIC_ENV, this.topic.topicArn);
   }
+}
+
+/** The stack holds its finalize handler as `finalize` (infra/stack.ts creates it before Notify). */
+function finalizeOf(scope: Construct): lambda.Function {
+  const handler = (scope as { finalize?: Handler }).finalize;
+  if (!handler?.fn) throw new Error('Notify: give it the publishing function, or create it in a scope holding `finalize`');
+  return handler.fn;
 }

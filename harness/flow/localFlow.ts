@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createChunkHandler, type ChunkDeps } from '../../lambda/aws/chunkHandler.ts';
 import { ChunkEnvSchema, FinalizeEnvSchema, readEnv, StartEnvSchema } from '../../lambda/aws/env.ts';
-import { createFinalizeHandler } from '../../lambda/aws/finalizeHandler.ts';
+import { createFinalizeHandler, type FinalizeDeps } from '../../lambda/aws/finalizeHandler.ts';
 import { createLogger, type Logger } from '../../lambda/aws/log.ts';
 import { segmentLimitsFromEnv } from '../../lambda/aws/segment.ts';
 import { S3Store } from '../../lambda/stores/s3Store.ts';
@@ -33,6 +33,8 @@ export interface LocalFlowOptions {
   wait?: (until: number) => Promise<void>;
   /** The worker's reserved concurrency (concurrent chunks beyond it are throttled), as deployed: default 1. */
   workerConcurrency?: number;
+  /** Where finalize sends the run's end (local edges for EventBridge and SNS, and the links' signer); default none. */
+  runEnd?: Pick<FinalizeDeps, 'events' | 'mail' | 'sign'>;
 }
 
 export interface LocalFlow {
@@ -62,7 +64,7 @@ export function createLocalFlow(options: LocalFlowOptions): LocalFlow {
     segment: segmentLimitsFromEnv(env),
     log,
   });
-  const finalize = createFinalizeHandler({ env: readEnv(FinalizeEnvSchema, env), store: storeFor('finalize'), log });
+  const finalize = createFinalizeHandler({ env: readEnv(FinalizeEnvSchema, env), store: storeFor('finalize'), log, ...options.runEnd });
   const stateMachine = new LocalStateMachine({
     chunk,
     finalize,

@@ -47,7 +47,11 @@ export const ChunkEnvSchema = Common.extend({
   /** Chunks in a row that finish no row before the run halts with NO_PROGRESS (lambda/run/drive.ts progressGuard). */
   MAX_IDLE_CHUNKS: num.pipe(z.number().int().optional()).transform((v) => v ?? DEFAULT_MAX_IDLE_CHUNKS),
 });
-export const FinalizeEnvSchema = Common.extend({ BUCKET: z.string().min(1).optional() });
+export const FinalizeEnvSchema = Common.extend({
+  BUCKET: z.string().min(1).optional(),
+  /** The SNS topic finalize mails each run's message to (the stack sets it with notifyEmail only). */
+  NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+});
 
 export type StartEnv = z.infer<typeof StartEnvSchema>;
 export type ChunkEnv = z.infer<typeof ChunkEnvSchema>;

@@ -1,4 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { finalizeRun } from '../report/finalize.ts';
 import type { RunState, Summary } from '../run/state.ts';
@@ -10,6 +11,7 @@ import { lazyHandler } from './lazy.ts';
 import { type MetricsSink, runMetrics } from './metrics.ts';
 import { presignGet } from './presign.ts';
 import { type EventPublisher, type LinkSigner, publishRunEnd } from './runEnd.ts';
+import type { MessagePublisher, RunMail } from './runMail.ts';
 import { withHeader } from './runHeader.ts';
 
 export { type CaughtError, describeCaught } from './caught.ts';
@@ -25,6 +27,8 @@ export interface FinalizeDeps {
   metrics?: MetricsSink;
   /** The run's end event (EventBridge, default bus); none locally. */
   events?: EventPublisher;
+  /** The run's end mailed (SNS Publish to the notify topic); none without notifyEmail. */
+  mail?: RunMail;
   /** Pre-signs the message's links to report.html and rejected.csv. */
   sign?: LinkSigner;
 }
@@ -48,7 +52,10 @@ export function createFinalizeHandler(deps: FinalizeDeps) {
       ...(error ? { failedChunk: describeCaught(error).code } : {}),
     });
     deps.metrics?.(runMetrics(summary), { runId: summary.runId });
-    if (deps.events) await publishRunEnd(summary, bucket, { events: deps.events, ...(deps.sign ? { sign: deps.sign } : {}), log });
+    if (deps.events || deps.mail) {
+      const { events, mail, sign } = deps;
+      await publishRunEnd(summary, bucket, { ...(events ? { events } : {}), ...(mail ? { mail } : {}), ...(sign ? { sign } : {}), log });
+    }
     return summary;
   };
 }
@@ -64,7 +71,14 @@ export const handler = lazyHandler(
       log,
       ...(metrics ? { metrics } : {}),
       events: { putEvents: (entries) => eventBridge.send(new PutEventsCommand({ Entries: entries })) },
+      ...(env.NOTIFY_TOPIC_ARN ? { mail: { sns: snsEdge(), topicArn: env.NOTIFY_TOPIC_ARN } } : {}),
       sign: (bucket, key) => presignGet(s3, bucket, key),
     });
   },
 );
+
+/** SNSClient's Publish as the narrow edge. */
+function snsEdge(): MessagePublisher {
+  const sns = new SNSClient({});
+  return { publish: (input) => sns.send(new PublishCommand(input)) };
+}

@@ -71,6 +71,15 @@ describe('Lambda bundles', () => {
     expect(callsStage(inputs)).toEqual([]);
   });
 
+  it('finalize alone carries the SNS client (it mails the run’s message); one copy of the shared SDK core', () => {
+    const sns = (inputs: string[]) => inputs.filter((i) => i.includes('node_modules/@aws-sdk/client-sns/'));
+    expect(sns(bundles.finalize.inputs).length).toBeGreaterThan(0);
+    expect(sns(bundles.start.inputs)).toEqual([]);
+    expect(sns(bundles.chunk.inputs)).toEqual([]);
+    // client-sns (3.1169.0) shares @smithy/core with client-s3 (3.1175.0): a nested copy would double it.
+    expect(bundles.finalize.inputs.filter((i) => /node_modules\/.+\/node_modules\/@smithy\/core\//.test(i))).toEqual([]);
+  });
+
   it('chunk carries the engine, the portal client and csv-parse (the checks above would pass on an empty bundle)', () => {
     const { inputs } = bundles.chunk;
     expect(inputs).toContain('lambda/run/chunk.ts');

@@ -11,6 +11,7 @@ import { createFinalizeHandler, type FinalizeDeps } from '../../lambda/aws/final
 import { createLogger } from '../../lambda/aws/log.ts';
 import { MAX_LINK_SECONDS, presignGet } from '../../lambda/aws/presign.ts';
 import type { EventPublisher } from '../../lambda/aws/runEnd.ts';
+import { MAX_SUBJECT_CHARS, type MessagePublisher, type PublishInput } from '../../lambda/aws/runMail.ts';
 import { parseRunOptions } from '../../lambda/config.ts';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, type RunEventDetail, runMessage } from '../../lambda/report/notice.ts';
 import { newRunState } from '../../lambda/run/newRun.ts';
@@ -20,6 +21,7 @@ import { type LocalS3, localS3Client, startLocalS3 } from '../../harness/localS3
 
 const HOOK = 'https://acme.bitrix24.com/rest/1/s3cr3tc0de/';
 const SECRET = 'S3RVER';
+const TOPIC = 'arn:aws:sns:eu-central-1:123456789012:runs';
 
 /** SigV4 query signing recomputed from the URL alone (what S3 checks), so a wrong canonical form fails here. */
 function signatureMatches(url: string, secret: string): boolean {
@@ -39,6 +41,16 @@ function signatureMatches(url: string, secret: string): boolean {
   let key: Buffer = createHmac('sha256', `AWS4${secret}`).update(date).digest();
   for (const part of [region, service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
   return createHmac('sha256', key).update(toSign).digest('hex') === signature;
+}
+
+/** A fake SNS edge that keeps what it is given. */
+function recorder(into: PublishInput[]): MessagePublisher {
+  return {
+    publish: async (input) => {
+      into.push(input);
+      return { MessageId: `m-${into.length}` };
+    },
+  };
 }
 
 describe('finalize publishes the run’s end to EventBridge', () => {
@@ -190,5 +202,81 @@ describe('finalize publishes the run’s end to EventBridge', () => {
       expect(errors[0].message).toMatch(/could not publish the run end event/);
       expect(lines.join('\n')).not.toContain('s3cr3tc0de');
     }
+  });
+
+  it('with a topic, the same message text is mailed (SNS Publish): subject ASCII under 100 characters, run attributes', async () => {
+    const sent: PutEventsRequestEntry[] = [];
+    const mailed: PublishInput[] = [];
+    const odd = await chunked('Лиды – café ünïcödé «juin» 2026 with a rather long file name that goes on and on.csv', 'ID,TITLE\n1,Ann\n');
+    const { handler } = finalizeWith(
+      {
+        putEvents: async (entries) => {
+          sent.push(...entries);
+          return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] };
+        },
+      },
+      { mail: { topicArn: TOPIC, sns: recorder(mailed) } },
+    );
+    const summary = await handler(odd);
+    expect(mailed).toHaveLength(1);
+    const [mail] = mailed;
+    const detail = JSON.parse(sent[0].Detail!) as RunEventDetail;
+    expect(mail.TopicArn).toBe(TOPIC);
+    expect(mail.Message).toBe(detail.message); // byte for byte: real newlines, no quotes around it
+    expect(mail.Message.startsWith('b24-lead-import: dry run of s3://leads/incoming/Лиды')).toBe(true);
+    expect(mail.Message).toContain('\nRows: 1');
+    expect(mail.Message).not.toContain('\\n');
+    expect(mail.Subject.startsWith('b24-lead-import: dry run of ? - cafe unicode ?juin? 2026 with a rather long')).toBe(true);
+    expect(mail.Subject).toMatch(/^[\x20-\x7e]{1,99}$/);
+    expect(mail.Subject.length).toBe(MAX_SUBJECT_CHARS);
+    expect(mail.Subject.endsWith('... - complete')).toBe(true);
+    expect(mail.MessageAttributes).toEqual({
+      runId: { DataType: 'String', StringValue: summary.runId },
+      result: { DataType: 'String', StringValue: 'complete' },
+    });
+  });
+
+  it('a short file name stays whole in the subject; a mail that fails is a WARN line and finalize still returns', async () => {
+    const lines: string[] = [];
+    const handler = createFinalizeHandler({
+      env: readEnv(FinalizeEnvSchema, { BUCKET: 'leads' }),
+      store: () => store,
+      log: createLogger({ service: 't', level: 'INFO', write: (l) => void lines.push(l) }),
+      mail: {
+        topicArn: TOPIC,
+        sns: {
+          publish: async (input) => {
+            expect(input.Subject).toBe('b24-lead-import: dry run of june leads.csv - incomplete');
+            throw new Error(`AuthorizationError (${HOOK})`);
+          },
+        },
+      },
+      sign: (bucket, key) => presignGet(s3.client, bucket, key),
+    });
+    const summary = await handler(structuredClone(finished));
+    expect(summary.rows).toBe(3);
+    const logged = lines.map((l) => JSON.parse(l));
+    expect(logged.filter((l) => l.level === 'ERROR')).toEqual([]);
+    expect(logged.filter((l) => l.level === 'WARN').map((l) => l.message)).toEqual([
+      'could not mail the run end message (the run is finalized, its reports are written)',
+    ]);
+    expect(lines.join('\n')).not.toContain('s3cr3tc0de');
+  });
+
+  it('links that cannot be signed leave the message with the folder only; it still goes out', async () => {
+    const mailed: PublishInput[] = [];
+    const lines: string[] = [];
+    const handler = createFinalizeHandler({
+      env: readEnv(FinalizeEnvSchema, { BUCKET: 'leads' }),
+      store: () => store,
+      log: createLogger({ service: 't', level: 'INFO', write: (l) => void lines.push(l) }),
+      mail: { topicArn: TOPIC, sns: recorder(mailed) },
+      sign: async () => {
+        throw new Error('CredentialsProviderError: could not load credentials');
+      },
+    });
+    const summary = await handler(structuredClone(finished));
+    expect(mailed[0].Message).toBe(runMessage(summary, { folder: 's3://leads/reports/june leads.csv/run1/' }));
+    expect(lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'WARN')).toHaveLength(1);
   });
 });

@@ -2,9 +2,29 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDeployConfig } from '../../infra/config.ts';
 import { DIMENSION, METRIC } from '../../lambda/aws/metricNames.ts';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../lambda/report/notice.ts';
+import { EVENT_SOURCE } from '../../lambda/report/notice.ts';
 import { STATUSES } from '../../lambda/report/lines.ts';
-import { logicalId, type Synth, synth } from '../support/infra.ts';
+import type { IConstruct } from 'constructs';
+import { NOTIFY_TOPIC_ENV } from '../../infra/notify.ts';
+import { logicalId, statementsOf, type Synth, synth } from '../support/infra.ts';
+
+/** A function's environment variables as synthesised. */
+function envOf(s: Synth, fn: IConstruct): Record<string, unknown> {
+  return s.template.toJSON().Resources[logicalId(fn)].Properties.Environment.Variables;
+}
+
+/** Every sns:* action any role's policy allows, with the role. */
+function snsActions(s: Synth): { role: string; action: string }[] {
+  const found: { role: string; action: string }[] = [];
+  for (const policy of Object.values(s.template.findResources('AWS::IAM::Policy'))) {
+    for (const st of policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]) {
+      for (const action of [st.Action].flat().filter((a) => a.startsWith('sns:'))) {
+        for (const role of policy.Properties.Roles as { Ref: string }[]) found.push({ role: role.Ref, action });
+      }
+    }
+  }
+  return found;
+}
 
 /** The dashboard body with its tokens as CloudFormation wrote them (a Fn::Join of strings and refs). */
 function dashboardBody(s: Synth): string {
@@ -54,10 +74,12 @@ describe('operations: metrics namespace, dashboard, failed-rows alarm (default s
     });
   });
 
-  it('no mail without notifyEmail: no topic, no rule on the run event', () => {
+  it('no mail without notifyEmail: no topic, no rule on the run event, finalize neither learns a topic nor may publish', () => {
     s.template.resourceCountIs('AWS::SNS::Topic', 0);
     const rules = Object.values(s.template.findResources('AWS::Events::Rule'));
     expect(rules.filter((r) => JSON.stringify(r.Properties.EventPattern ?? {}).includes(EVENT_SOURCE))).toEqual([]);
+    expect(envOf(s, s.stack.finalize.fn)).not.toHaveProperty(NOTIFY_TOPIC_ENV);
+    expect(snsActions(s)).toEqual([]);
   });
 
   it('cdk-nag stays clean', () => {
@@ -84,30 +106,34 @@ describe('operations with notifyEmail and failedRowsAlarmPercent', () => {
         Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
-    s.template.hasResourceProperties('AWS::KMS::Key', {
-      EnableKeyRotation: true,
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
-        ]),
-      },
-    });
+    s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it('a rule on the default bus matching the run event (source + detail-type) forwards detail.message to the topic', () => {
-    s.template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: [EVENT_SOURCE], 'detail-type': [EVENT_DETAIL_TYPE] },
-      Targets: [
-        Match.objectLike({
-          Arn: { Ref: logicalId(s.stack.notify!.topic) },
-          InputTransformer: { InputPathsMap: { 'detail-message': '$.detail.message' }, InputTemplate: '"<detail-message>"' },
-        }),
-      ],
-    });
-    const [rule] = Object.values(
-      s.template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: [EVENT_SOURCE] } } }),
+  it('finalize alone learns the topic and may publish to it (and use its key); nothing else may', () => {
+    const topic = { Ref: logicalId(s.stack.notify!.topic) };
+    expect(envOf(s, s.stack.finalize.fn)[NOTIFY_TOPIC_ENV]).toEqual(topic);
+    for (const fn of [s.stack.chunk.fn, s.stack.start.fn]) expect(envOf(s, fn)).not.toHaveProperty(NOTIFY_TOPIC_ENV);
+    const finalize = statementsOf(s.template, logicalId(s.stack.finalize.role));
+    expect(finalize).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'sns:Publish', Resource: topic }));
+    expect(finalize).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: { 'Fn::GetAtt': [logicalId(s.stack.notify!.key), 'Arn'] },
+      }),
     );
-    expect(rule.Properties.EventBusName).toBeUndefined();
+    expect(snsActions(s)).toEqual([{ role: logicalId(s.stack.finalize.role), action: 'sns:Publish' }]);
+  });
+
+  it('no rule feeds the topic (an input transformer would mail the text JSON-quoted): finalize publishes it', () => {
+    const rules = Object.values(s.template.findResources('AWS::Events::Rule'));
+    expect(rules.filter((r) => JSON.stringify(r.Properties).includes(logicalId(s.stack.notify!.topic)))).toEqual([]);
+    expect(rules.filter((r) => JSON.stringify(r.Properties.EventPattern ?? {}).includes(EVENT_SOURCE))).toEqual([]);
+    // And no service principal (EventBridge) may use the topic's key any more.
+    const [key] = Object.values(
+      s.template.findResources('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('run notices') } }),
+    );
+    expect(JSON.stringify(key.Properties.KeyPolicy)).not.toContain('events.amazonaws.com');
   });
 
   it('the threshold comes from the context parameter', () => {
