@@ -1,8 +1,9 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { CHANGES_JSON_FILE } from '../report/changeFiles.ts';
-import { SUMMARY_FILE } from '../report/lines.ts';
+import { Readable } from 'node:stream';
+import { FsStore } from '../stores/fsStore.ts';
 import { undoInput } from '../undo/undoInput.ts';
+import { readRunLog } from '../undo/runLog.ts';
 import type { Parsed } from './parse.ts';
 import { cliS3Client, parseS3Url } from './s3Source.ts';
 
@@ -21,16 +22,9 @@ export async function prepareUndo(parsed: Parsed, cwd: string): Promise<Parsed |
   const s3 = parseS3Url(parsed.file);
   // A run in S3 (s3://bucket/reports/<file>/<run>/): its log is read from there, the undo reports to a local folder.
   const folder = s3 ? resolve(cwd, basename(s3.key.replace(/\/+$/, '')) || 'run') : resolve(cwd, parsed.file);
-  let jsonl: string;
-  try {
-    jsonl = s3 ? await readS3Log(s3) : await readFile(join(folder, CHANGES_JSON_FILE), 'utf8');
-  } catch (e) {
-    if (s3)
-      return {
-        problem: `cannot read ${parsed.file.replace(/\/*$/, '/')}${CHANGES_JSON_FILE}: ${(e as Error).name}: ${(e as Error).message}`,
-      };
-    return { problem: await whyNoLog(folder, parsed.file, e as NodeJS.ErrnoException) };
-  }
+  const log = s3 ? await readS3Log(s3, parsed.file) : await readRunLog(new FsStore(folder), '', parsed.file);
+  if ('problem' in log) return log;
+  const jsonl = log.jsonl;
   let input: ReturnType<typeof undoInput>;
   try {
     input = undoInput(jsonl);
@@ -40,29 +34,14 @@ export async function prepareUndo(parsed: Parsed, cwd: string): Promise<Parsed |
   const out = resolve(cwd, parsed.out ?? `${folder.replace(/[/\\]+$/, '')}-undo`);
   await mkdir(out, { recursive: true });
   const file = join(out, UNDO_INPUT_FILE);
-  await writeFile(file, input.csv);
+  await writeFile(file, Readable.from(input.lines()));
   // An undo reads the leads first, always: it puts back a value only where the lead still holds the run's.
   return { file, out, options: { ...parsed.options, undo: true, diff: true } };
 }
 
-async function readS3Log(at: { bucket: string; key: string }): Promise<string> {
+/** The log of a run in S3 (s3://bucket/reports/<file>/<run>/), read with the CLI's credentials. */
+async function readS3Log(at: { bucket: string; key: string }, given: string): ReturnType<typeof readRunLog> {
   const { S3Store } = await import('../stores/s3Store.ts');
-  const store = new S3Store(cliS3Client(), at.bucket);
   const prefix = at.key === '' || at.key.endsWith('/') ? at.key : `${at.key}/`;
-  const chunks: Buffer[] = [];
-  for await (const c of await store.read(`${prefix}${CHANGES_JSON_FILE}`)) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function whyNoLog(folder: string, given: string, e: NodeJS.ErrnoException): Promise<string> {
-  if (e.code !== 'ENOENT') return `cannot read ${given}/${CHANGES_JSON_FILE}: ${e.code ?? e.message}`;
-  try {
-    const summary = JSON.parse(await readFile(join(folder, SUMMARY_FILE), 'utf8')) as { changeLog?: boolean; dryRun?: boolean };
-    if (summary.changeLog === false) {
-      return `${given}: that run has no change log (${summary.dryRun ? 'a dry run' : 'it ran with --no-diff, which reads nothing'}), so it cannot be undone`;
-    }
-  } catch {
-    // no summary either: not a report folder
-  }
-  return `${given} is not a run's report folder with a change log (${CHANGES_JSON_FILE})`;
+  return readRunLog(new S3Store(cliS3Client(), at.bucket), prefix, given);
 }

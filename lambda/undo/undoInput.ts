@@ -9,21 +9,48 @@ import type { ChangeEntry } from '../report/changeLog.ts';
 
 export const UNDO_HEADER = ['ID', 'CHANGES'] as const;
 
-/** changes.jsonl → the undo's input CSV (leads in the order the run first changed them). Throws on a bad line. */
-export function undoInput(jsonl: string): { csv: string; leads: number; entries: number } {
-  const byLead = new Map<number, ChangeEntry[]>();
+/** The undo's input: counts, and its CSV text line by line (streamed to the store: it can be tens of MB). */
+export interface UndoInput {
+  leads: number;
+  entries: number;
+  /** The header, then one line per lead, each with its CRLF. */
+  lines(): Generator<string>;
+}
+
+/**
+ * changes.jsonl → the undo's input CSV (leads in the order the run first changed them). Throws on a bad line.
+ * Each line is checked, then kept as its text (a JSON array of a lead's lines is the list of its entries), and
+ * the CSV is made as it is written: the start function does this in 256 MB, where a parsed object per entry,
+ * or the whole CSV as one string beside the log, would not fit a large log.
+ */
+export function undoInput(jsonl: string): UndoInput {
+  const byLead = new Map<number, string[]>();
   let entries = 0;
-  for (const [i, text] of jsonl.split('\n').entries()) {
-    if (text.trim() === '') continue;
-    const e = parseEntry(text, i + 1);
-    const list = byLead.get(e.id) ?? [];
-    list.push(e);
-    byLead.set(e.id, list);
+  let at = 0;
+  for (let line = 1; at < jsonl.length; line++) {
+    const end = jsonl.indexOf('\n', at);
+    const text = jsonl.slice(at, end < 0 ? jsonl.length : end).trim();
+    at = end < 0 ? jsonl.length : end + 1;
+    if (text === '') continue;
+    const { id } = parseEntry(text, line);
+    const list = byLead.get(id);
+    if (list) list.push(text);
+    else byLead.set(id, [text]);
     entries++;
   }
-  const lines = [UNDO_HEADER.join(',')];
-  for (const [id, list] of byLead) lines.push(`${id},${csvCell(JSON.stringify(list))}`);
-  return { csv: lines.join('\r\n') + '\r\n', leads: byLead.size, entries };
+  return {
+    leads: byLead.size,
+    entries,
+    *lines() {
+      yield `${UNDO_HEADER.join(',')}\r\n`;
+      for (const [id, list] of byLead) yield `${id},${csvCell(`[${list.join(',')}]`)}\r\n`;
+    },
+  };
+}
+
+/** The whole input as one string (small inputs: tests, a preview). */
+export function undoInputText(input: UndoInput): string {
+  return [...input.lines()].join('');
 }
 
 function parseEntry(text: string, line: number): ChangeEntry {
