@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, S3Event } from 'aws-lambda';
@@ -6,10 +7,20 @@ import type { RunOptions } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { OPTIONS_METADATA_KEY, objectOptionsInput } from '../options/objectOptions.ts';
 import { flagIssue } from '../options/readFlags.ts';
-import { executionNameFor, INCOMING, partsPrefixFor, reportPrefixFor } from '../run/keys.ts';
+import {
+  executionNameFor,
+  INCOMING,
+  partsPrefixFor,
+  type RunPrefix,
+  reportPrefixFor,
+  runOfReportPrefix,
+  undoInputKeyFor,
+} from '../run/keys.ts';
 import { newRunState, runIdFor } from '../run/newRun.ts';
 import type { RunState } from '../run/state.ts';
 import { S3Store } from '../stores/s3Store.ts';
+import { readRunLog } from '../undo/runLog.ts';
+import { undoInput } from '../undo/undoInput.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 import { readEnv, StartEnvSchema, type StartEnv } from './env.ts';
 import { errorFields, type Logger } from './log.ts';
@@ -38,7 +49,22 @@ export interface DispatchEvent {
   dispatch?: true;
 }
 
-export type StartEvent = S3Event | ManualStart | DispatchEvent;
+/**
+ * An undo of a run in the deployment's bucket: `undo` names the run's report folder, `reports/<file>/<runId>/`.
+ * Start reads its change log (changes.jsonl), writes the undo's input to `undo/<file>/<runId>.csv` (outside
+ * incoming/: it starts nothing by itself) and queues the undo as a run on it, reporting under
+ * `reports/<file>-undo/<undo's runId>/`. The same undo again is a duplicate unless `runTag`.
+ */
+export interface UndoStart {
+  undo: string;
+  /** Default: the deployment's BUCKET; another is refused, as for a manual start. */
+  bucket?: string;
+  dryRun?: boolean;
+  options?: unknown;
+  runTag?: string;
+}
+
+export type StartEvent = S3Event | ManualStart | UndoStart | DispatchEvent;
 
 export interface StartedRun {
   bucket: string;
@@ -47,6 +73,8 @@ export interface StartedRun {
   status: 'started' | 'queued' | 'duplicate' | 'ignored';
   runId?: string;
   executionName?: string;
+  /** Where the run reports (reports/…/<runId>/). */
+  reportPrefix?: string;
   reason?: string;
 }
 
@@ -87,6 +115,8 @@ export interface StartTarget {
   sequencer?: string;
   eventTime?: string;
   manual?: { dryRun?: boolean; options?: unknown; runTag?: string };
+  /** An undo: the report folder of the run it takes back (then `key` is the undo's input, written by start). */
+  undo?: RunPrefix;
   /** Why this record cannot be a run (a malformed key escape): reported, the event's other records still run. */
   invalid?: string;
 }
@@ -105,8 +135,11 @@ function recordKey(raw: string): { key: string; invalid?: string } {
   }
 }
 
-/** The objects an event names: every ObjectCreated record, or the manual payload. */
-export function startTargets(event: StartEvent): StartTarget[] {
+/**
+ * The objects an event names: every ObjectCreated record, or the manual payload (a backfill or an undo).
+ * `defaultBucket` (the deployment's) is where an undo payload without `bucket` looks.
+ */
+export function startTargets(event: StartEvent, defaultBucket?: string): StartTarget[] {
   if ('Records' in event && Array.isArray(event.Records)) {
     return event.Records.filter((r) => r.eventName?.startsWith('ObjectCreated')).map((r) => {
       const { key, invalid } = recordKey(r.s3.object.key);
@@ -124,21 +157,33 @@ export function startTargets(event: StartEvent): StartTarget[] {
     });
   }
   if (isDispatch(event)) return [];
+  if ('undo' in event) return [undoTarget(event, defaultBucket)];
   const manual = event as ManualStart;
   if (typeof manual.bucket !== 'string' || typeof manual.key !== 'string' || !manual.bucket || !manual.key) {
-    throw new Error('start: expected an S3 event or { "bucket", "key", "dryRun"?, "options"?, "runTag"? }');
+    throw new Error(
+      'start: expected an S3 event, { "bucket", "key", "dryRun"?, "options"?, "runTag"? } or { "undo": "reports/<file>/<run>/", … }',
+    );
   }
-  const { runTag } = manual;
+  return [{ bucket: manual.bucket, key: manual.key, manual: manualOf(manual) }];
+}
+
+/** A manual payload's own request: dryRun, options, and a checked runTag. */
+function manualOf(payload: { dryRun?: boolean; options?: unknown; runTag?: unknown }): NonNullable<StartTarget['manual']> {
+  const { runTag } = payload;
   if (runTag !== undefined && (typeof runTag !== 'string' || !RUN_TAG.test(runTag))) {
     throw new Error('start: "runTag" must be 1–64 characters of letters, digits, ".", "_" or "-"');
   }
-  return [
-    {
-      bucket: manual.bucket,
-      key: manual.key,
-      manual: { dryRun: manual.dryRun, options: manual.options, ...(runTag !== undefined ? { runTag } : {}) },
-    },
-  ];
+  return { dryRun: payload.dryRun, options: payload.options, ...(runTag !== undefined ? { runTag } : {}) };
+}
+
+/** `{ "undo": "reports/<file>/<run>/" }` → the undo's target: its input key, in the named or the deployment's bucket. */
+function undoTarget(payload: UndoStart, defaultBucket: string | undefined): StartTarget {
+  const run = typeof payload.undo === 'string' ? runOfReportPrefix(payload.undo) : undefined;
+  if (!run)
+    throw new Error(`start: "undo" must name a run's report folder, "reports/<file>/<runId>/" (got ${JSON.stringify(payload.undo)})`);
+  const bucket = payload.bucket ?? defaultBucket;
+  if (typeof bucket !== 'string' || bucket === '') throw new Error('start: "bucket" is needed: this deployment names none (BUCKET)');
+  return { bucket, key: undoInputKeyFor(run.prefix) as string, manual: manualOf(payload), undo: run };
 }
 
 const RUN_TAG = /^[A-Za-z0-9._-]{1,64}$/;
@@ -181,6 +226,7 @@ const unquote = (etag: string) => etag.replace(/^W\//, '').replace(/"/g, '');
  * deliveries (same version, same dry-run flag, same tag) map to the same run and stop there.
  */
 export async function startOne(target: StartTarget, deps: StartDeps): Promise<StartedRun> {
+  if (target.undo) return startUndo(target, target.undo, deps);
   const { bucket, key } = target;
   const skip = target.invalid ?? ignoreReason(key);
   if (skip) {
@@ -197,37 +243,104 @@ export async function startOne(target: StartTarget, deps: StartDeps): Promise<St
     return { bucket, key, status: 'ignored', reason };
   }
   const { options, refused } = await fileRunOptions(deps.env, target.manual, metadata);
-  const runTag = target.manual?.runTag;
-  const runId = runIdFor(
-    bucket,
-    key,
-    runVersionKey(versionOf(target, pinned), { dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) }),
-  );
+  const runId = runIdFor(bucket, key, runVersionKey(versionOf(target, pinned), variantOf(options, target.manual)));
+  return queueRun({ target, runId, pinned, options, ...(refused ? { refused } : {}) }, deps);
+}
+
+/** What identifies a run besides its version: the dry-run flag and a manual runTag. */
+function variantOf(options: RunOptions, manual: StartTarget['manual']): { dryRun: boolean; runTag?: string } {
+  return { dryRun: options.dryRun, ...(manual?.runTag !== undefined ? { runTag: manual.runTag } : {}) };
+}
+
+/** A run ready to queue: its pinned source, options and id. */
+interface ReadyRun {
+  target: StartTarget;
+  runId: string;
+  pinned: ObjectInfo;
+  options: RunOptions;
+  refused?: StartRefusal;
+}
+
+/** Queues a pinned run, unless its execution exists or it is queued already (then a duplicate). */
+async function queueRun(run: ReadyRun, deps: StartDeps): Promise<StartedRun> {
+  const { target, runId, pinned, options, refused } = run;
+  const { bucket, key } = target;
+  const reportPrefix = reportPrefixFor(key, runId);
   const state: RunState = newRunState({
     runId,
     source: { bucket, ...pinned },
-    reportPrefix: reportPrefixFor(key, runId),
+    reportPrefix,
     partsPrefix: partsPrefixFor(runId),
     options,
     ...(refused ? { refused } : {}),
   });
   const name = executionNameFor(runId);
   const log = deps.log.child({ runId });
+  const runTag = target.manual?.runTag;
   const facts = { bucket, key, executionName: name, dryRun: options.dryRun, ...(runTag !== undefined ? { runTag } : {}) };
   // A refused file still runs through the workflow (nothing read, nothing sent): finalize writes its summary and reports.
   const why = refused ? { reason: `${refused.code}: ${refused.message}` } : {};
   if (refused) log.warn('the file is refused', { ...facts, code: refused.code, message: refused.message });
+  const ran = { bucket, key, runId, executionName: name, reportPrefix, ...why };
   if (await executionExists(deps.sfn, name)) {
     log.info('run already started for this object version', facts);
-    return { bucket, key, status: 'duplicate', runId, executionName: name, ...why };
+    return { ...ran, status: 'duplicate' };
   }
   const entry = { runId, name, bucket, key, ...(target.sequencer ? { sequencer: target.sequencer } : {}), input: state };
   if (!(await enqueue(queueDeps(deps, bucket), entry, target.eventTime ?? state.startedAt))) {
     log.info('run already queued for this object version', facts);
-    return { bucket, key, status: 'duplicate', runId, executionName: name, ...why };
+    return { ...ran, status: 'duplicate' };
   }
   log.info('run queued', { ...facts, size: pinned.size });
-  return { bucket, key, status: 'queued', runId, executionName: name, ...why };
+  return { ...ran, status: 'queued' };
+}
+
+/**
+ * The largest change log start reads for an undo (~240,000 entries): held as text and grouped by lead, it needs
+ * ~100 MB of the function's 512 MB and a few seconds of its 30 s; a larger run is undone with the CLI.
+ */
+export const UNDO_LOG_MAX_BYTES = 32 * 1024 ** 2;
+
+/**
+ * An undo of the run reported under `run.prefix`: its change log (pinned by ETag) becomes the undo's input at
+ * `target.key`, written only when the undo is not a duplicate, and the undo queues like any run on it. Its
+ * identity is the log's version (the input is rewritten on every start), the dry-run flag and the runTag.
+ *
+ * @throws Error (the payload is refused) when the run has no change log, or the payload's options or bucket are refused
+ */
+async function startUndo(target: StartTarget, run: RunPrefix, deps: StartDeps): Promise<StartedRun> {
+  const { bucket, key } = target;
+  const options = undoRunOptions(deps.env, target.manual, bucket);
+  const store = deps.store(bucket);
+  const instead = `undo it with the CLI: b24-lead-import undo s3://${bucket}/${run.prefix}`;
+  const log = await readRunLog(store, run.prefix, run.prefix, { bytes: UNDO_LOG_MAX_BYTES, instead });
+  if ('problem' in log) throw new Error(`start: ${log.problem}`);
+  let input: ReturnType<typeof undoInput>;
+  try {
+    input = undoInput(log.jsonl);
+  } catch (err) {
+    throw new Error(`start: ${run.prefix}: ${(err as Error).message}`);
+  }
+  const runId = runIdFor(bucket, key, runVersionKey(log.info.versionId ?? log.info.etag ?? '', variantOf(options, target.manual)));
+  const name = executionNameFor(runId);
+  if (await executionExists(deps.sfn, name)) {
+    deps.log.info('undo already started for this run', { bucket, key, undo: run.prefix, runId, executionName: name });
+    return { bucket, key, status: 'duplicate', runId, executionName: name, reportPrefix: reportPrefixFor(key, runId) };
+  }
+  await store.write(key, Readable.from(input.lines()), 'text/csv; charset=utf-8');
+  const pinned = await store.head(key);
+  deps.log.info('undo input written', { bucket, key, undo: run.prefix, leads: input.leads, entries: input.entries });
+  return queueRun({ target, runId, pinned, options }, deps);
+}
+
+/**
+ * An undo's options: the manual ones, bounded like any manual run's (overrides.ts), with `undo` and `diff` on
+ * top (an undo reads every lead first and puts a value back only where the lead still holds the run's).
+ */
+export function undoRunOptions(env: StartEnv, manual: StartTarget['manual'], bucket: string): RunOptions {
+  const given = manual?.options ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new Error('start: "options" must be an object');
+  return runOptionsFor(env, { ...manual, options: { ...given, undo: true, diff: true } }, bucket);
 }
 
 /** A whole file refused before it is read (its own options are invalid). */
@@ -335,7 +448,7 @@ export function createStartHandler(deps: StartDeps) {
   const queues = new Set<string>(deps.queueBucket ? [deps.queueBucket] : []);
   return serialized(async (event: StartEvent, _context?: Context): Promise<StartResult> => {
     const runs: StartedRun[] = [];
-    for (const target of startTargets(event)) runs.push(await startOne(target, deps));
+    for (const target of startTargets(event, deps.env.BUCKET ?? deps.queueBucket)) runs.push(await startOne(target, deps));
     const buckets = deps.queueBucket ? queues : new Set([...queues, ...runs.filter((r) => r.status !== 'ignored').map((r) => r.bucket)]);
     for (const b of buckets) queues.add(b);
     let active: string | undefined;
@@ -352,7 +465,7 @@ export function createStartHandler(deps: StartDeps) {
   });
 }
 
-/** The Lambda entry point: S3 ObjectCreated event for incoming/**.csv or .xlsx, or a manual backfill payload. */
+/** The Lambda entry point: S3 ObjectCreated event for incoming/**.csv or .xlsx, a manual backfill payload, or an undo. */
 export const handler = lazyHandler(
   () => readEnv(StartEnvSchema),
   ({ env, store, log }) => {
