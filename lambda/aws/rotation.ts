@@ -1,3 +1,4 @@
+import { isRefusedWebhook } from '../calls/http/verdict.ts';
 import { openPortal, type PortalSession } from '../calls/session.ts';
 import type { RunOptions } from '../config.ts';
 import { SendHaltedError } from '../errors.ts';
@@ -6,10 +7,8 @@ import type { SendHooks } from '../calls/send/hooks.ts';
 import type { LeadSender, RowOutcome, ValidRow } from '../types.ts';
 import type { Logger } from './log.ts';
 
-/** The portal's answers to a webhook code it does not know: what a rotated (replaced) webhook gets. */
-const REFUSED_WEBHOOK = new Set(['INVALID_CREDENTIALS', 'NO_AUTH_FOUND']);
-
-export const isWebhookRefusal = (err: unknown): boolean => REFUSED_WEBHOOK.has(String((err as { code?: unknown })?.code ?? ''));
+/** The portal refused the webhook itself (verdict.ts's codes): what a rotated (replaced) webhook gets. */
+export const isWebhookRefusal = (err: unknown): boolean => isRefusedWebhook(String((err as { code?: unknown })?.code ?? ''));
 
 export type OpenPortal = (webhookUrl: string, options: RunOptions) => Promise<PortalSession>;
 

@@ -8,6 +8,14 @@ import { errorBody } from './errorText.ts';
  */
 
 /**
+ * The portal's answers to a webhook it does not accept (a wrong, replaced or deleted code): the run halts, but a
+ * webhook rotated in the secret may be the cure (lambda/aws/rotation.ts reads it again once on these).
+ */
+export const REFUSED_WEBHOOK_CODES: ReadonlySet<string> = new Set(['INVALID_CREDENTIALS', 'NO_AUTH_FOUND']);
+
+export const isRefusedWebhook = (code: string): boolean => REFUSED_WEBHOOK_CODES.has(code);
+
+/**
  * Codes after which no call can succeed in this run. On the real server every webhook-auth failure is HTTP 401
  * (authorization_error: the webhook's owner was deactivated) and PORTAL_DELETED 403 (SRV rest.php, apauth).
  */
@@ -15,8 +23,7 @@ export const HALT_CODES = new Set([
   'authorization_error',
   'OVERLOAD_LIMIT',
   'ACCESS_DENIED',
-  'INVALID_CREDENTIALS',
-  'NO_AUTH_FOUND',
+  ...REFUSED_WEBHOOK_CODES,
   'insufficient_scope',
   'expired_token',
   'invalid_token',
