@@ -7,6 +7,24 @@ export interface SignedLink {
   url: string;
   /** When the link stops working: 7 days, or sooner when the signing credentials expire first. */
   expiresAt: Date;
+  /**
+   * Signed with temporary credentials whose end is not known (a session token without an expiration, as Lambda
+   * hands its role's credentials in AWS_* variables): the link dies with that session, maybe before expiresAt.
+   */
+  sessionBound: boolean;
+}
+
+/**
+ * How long a link signed now may be valid: SigV4's 7 days, cut to the signing credentials' own end less a
+ * minute (S3: a URL signed with temporary credentials stops working when they expire, whatever it asks for).
+ */
+export function linkLifetime(
+  identity: { sessionToken?: string; expiration?: Date },
+  now: Date,
+): { seconds: number; sessionBound: boolean } {
+  if (!identity.expiration) return { seconds: MAX_LINK_SECONDS, sessionBound: Boolean(identity.sessionToken) };
+  const left = Math.floor((identity.expiration.getTime() - now.getTime()) / 1000) - 60;
+  return { seconds: Math.max(1, Math.min(MAX_LINK_SECONDS, left)), sessionBound: false };
 }
 
 interface HttpRequestLike {
@@ -25,14 +43,10 @@ type Presigner = { presign(request: HttpRequestLike, options: Record<string, unk
  * @aws-sdk/s3-request-presigner does, without the package): the command runs through the client's middleware
  * up to signing, then is pre-signed instead of sent. Signed with a role's temporary credentials (Lambda), the URL
  * works only until that session's credentials expire, whatever X-Amz-Expires says: the validity is the shorter
- * of the two, and `expiresAt` says which.
+ * of the two (linkLifetime), `expiresAt` says when, and `sessionBound` that the session's end is unknown.
  */
 export async function presignGet(s3: S3Client, bucket: string, key: string, now = new Date()): Promise<SignedLink> {
-  const identity = await s3.config.credentials();
-  const sessionLeft = identity.expiration
-    ? Math.floor((identity.expiration.getTime() - now.getTime()) / 1000) - 60
-    : Number.POSITIVE_INFINITY;
-  const expiresIn = Math.max(1, Math.min(MAX_LINK_SECONDS, sessionLeft));
+  const { seconds: expiresIn, sessionBound } = linkLifetime(await s3.config.credentials(), now);
   const command = new GetObjectCommand({ Bucket: bucket, Key: key });
   const stack = s3.middlewareStack.clone();
   const intercept =
@@ -60,7 +74,7 @@ export async function presignGet(s3: S3Client, bucket: string, key: string, now 
   });
   const handler = command.resolveMiddleware(stack as never, s3.config, {});
   const { output } = (await handler({ input: command.input })) as unknown as { output: { presigned: HttpRequestLike } };
-  return { url: formatUrl(output.presigned), expiresAt: new Date(now.getTime() + expiresIn * 1000) };
+  return { url: formatUrl(output.presigned), expiresAt: new Date(now.getTime() + expiresIn * 1000), sessionBound };
 }
 
 /** RFC 3986 escaping, as SigV4 canonicalises the query (encodeURIComponent leaves !'()* alone). */

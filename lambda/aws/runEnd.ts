@@ -15,7 +15,7 @@ export interface EventPublisher {
  * A link to one object of the bucket: pre-signed in Lambda (presignGet on its S3 client), a local copy in
  * `npm start` (no expiry).
  */
-export type LinkSigner = (bucket: string, key: string) => Promise<Pick<SignedLink, 'url'> & Partial<Pick<SignedLink, 'expiresAt'>>>;
+export type LinkSigner = (bucket: string, key: string) => Promise<Pick<SignedLink, 'url'> & Partial<SignedLink>>;
 
 /** The folder of the run's files, where they stay once the links have expired. */
 export function reportFolder(summary: Summary, bucket: string): string {
@@ -24,17 +24,19 @@ export function reportFolder(summary: Summary, bucket: string): string {
 
 /**
  * The links the run's message carries: report.html, and rejected.csv when rows need fixing; valid until the
- * earliest of their expiries (7 days, or the signing session's end).
+ * earliest of their expiries (7 days, or the signing credentials' end), or sooner when that end is unknown.
  */
 export async function noticeLinks(summary: Summary, bucket: string, sign: LinkSigner): Promise<NoticeLinks> {
   const signed: { html?: Awaited<ReturnType<LinkSigner>>; rejected?: Awaited<ReturnType<LinkSigner>> } = {};
   if (summary.report.html) signed.html = await sign(bucket, summary.report.html);
   if (rowsNeedingAttention(summary) > 0) signed.rejected = await sign(bucket, summary.report.rejected);
   const expiries = Object.values(signed).flatMap((l) => (l.expiresAt ? [l.expiresAt.getTime()] : []));
+  const sessionBound = Object.values(signed).some((l) => l.sessionBound);
   return {
     ...(signed.html ? { html: signed.html.url } : {}),
     ...(signed.rejected ? { rejected: signed.rejected.url } : {}),
     ...(expiries.length > 0 ? { validUntil: new Date(Math.min(...expiries)).toISOString() } : {}),
+    ...(sessionBound ? { sessionBound } : {}),
     folder: reportFolder(summary, bucket),
   };
 }

@@ -36,6 +36,8 @@ export interface NoticeLinks {
   rejected?: string;
   /** When pre-signed links stop working (ISO 8601); absent for local files. */
   validUntil?: string;
+  /** Signed with temporary credentials of unknown end: validUntil is the latest, the links may die sooner. */
+  sessionBound?: boolean;
   /** Where the run's files stay after the links expire (s3://bucket/reports/…/, or a local folder). */
   folder?: string;
 }
@@ -54,9 +56,21 @@ export function topErrorCodes(s: Summary, n = 5): RunEventDetail['topErrorCodes'
     .map(([code, rows]) => ({ code, rows }));
 }
 
+/** An ISO time as a person reads it, to the minute (rounded down: the link works at least that long). */
+export const utcMinute = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
+/** When the message's links stop working, in words; nothing for local files. */
+function validityLine(links: NoticeLinks): string[] {
+  if (!links.validUntil) return [];
+  const what = [links.html, links.rejected].filter(Boolean).length > 1 ? 'Links' : 'Link';
+  const until = utcMinute(links.validUntil);
+  return [
+    links.sessionBound ? `${what} valid until the signing role's session ends, ${until} at the latest` : `${what} valid until ${until}`,
+  ];
+}
+
 /** The mail: file, result, counts, top codes, links (each on its own line, as mail clients show them). */
 export function runMessage(s: Summary, links: NoticeLinks = {}): string {
-  const valid = links.validUntil ? ` (link valid until ${links.validUntil})` : '';
   const counts = Object.entries(s.counts)
     .filter(([, n]) => (n ?? 0) > 0)
     .map(([status, n]) => `${status} ${n}`)
@@ -70,8 +84,9 @@ export function runMessage(s: Summary, links: NoticeLinks = {}): string {
     `Rows: ${s.rows}${counts ? ` (${counts})` : ''}`,
     ...(codes ? [`Top error codes: ${codes}`] : []),
     `Run: ${s.runId}, ${s.startedAt} → ${s.finishedAt}`,
-    ...(links.html ? [`Report${valid}: ${links.html}`] : []),
-    ...(links.rejected ? [`Rows to fix (rejected.csv)${valid}: ${links.rejected}`] : []),
+    ...(links.html ? [`Report: ${links.html}`] : []),
+    ...(links.rejected ? [`Rows to fix (rejected.csv): ${links.rejected}`] : []),
+    ...(links.html || links.rejected ? validityLine(links) : []),
     ...(links.folder ? [`Files: ${links.folder}`] : []),
   ];
   return lines.join('\n');

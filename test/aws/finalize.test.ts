@@ -9,11 +9,11 @@ import { createChunkHandler } from '../../lambda/aws/chunkHandler.ts';
 import { ChunkEnvSchema, FinalizeEnvSchema, readEnv } from '../../lambda/aws/env.ts';
 import { createFinalizeHandler, type FinalizeDeps } from '../../lambda/aws/finalizeHandler.ts';
 import { createLogger } from '../../lambda/aws/log.ts';
-import { MAX_LINK_SECONDS, presignGet } from '../../lambda/aws/presign.ts';
+import { linkLifetime, MAX_LINK_SECONDS, presignGet } from '../../lambda/aws/presign.ts';
 import type { EventPublisher } from '../../lambda/aws/runEnd.ts';
 import { MAX_SUBJECT_CHARS, type MessagePublisher, type PublishInput } from '../../lambda/aws/runMail.ts';
 import { parseRunOptions } from '../../lambda/config.ts';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE, type RunEventDetail, runMessage } from '../../lambda/report/notice.ts';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE, type RunEventDetail, runMessage, utcMinute } from '../../lambda/report/notice.ts';
 import { newRunState } from '../../lambda/run/newRun.ts';
 import type { RunState, Summary } from '../../lambda/run/state.ts';
 import { S3Store } from '../../lambda/stores/s3Store.ts';
@@ -41,6 +41,13 @@ function signatureMatches(url: string, secret: string): boolean {
   let key: Buffer = createHmac('sha256', `AWS4${secret}`).update(date).digest();
   for (const part of [region, service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
   return createHmac('sha256', key).update(toSign).digest('hex') === signature;
+}
+
+/** When a pre-signed URL stops working, from its own X-Amz-Date and X-Amz-Expires. */
+function urlExpiry(url: string): Date {
+  const q = new URL(url).searchParams;
+  const d = q.get('X-Amz-Date')!.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z');
+  return new Date(Date.parse(d) + Number(q.get('X-Amz-Expires')) * 1000);
 }
 
 /** A fake SNS edge that keeps what it is given. */
@@ -129,16 +136,19 @@ describe('finalize publishes the run’s end to EventBridge', () => {
     expect(detail.topErrorCodes).toEqual(Object.entries(summary.errorCodes).map(([code, rows]) => ({ code, rows })));
     const lines = detail.message.split('\n');
     expect(lines[0]).toBe('b24-lead-import: dry run of s3://leads/incoming/june leads.csv — incomplete');
-    const report = /^Report \(link valid until (\S+)\): (\S+)$/.exec(lines.find((l) => l.startsWith('Report'))!)!;
-    const rejected = /^Rows to fix \(rejected\.csv\) \(link valid until \S+\): (\S+)$/.exec(
-      lines.find((l) => l.startsWith('Rows to fix'))!,
-    )!;
-    expect(lines.at(-1)).toBe('Files: s3://leads/reports/june leads.csv/run1/');
-    // Static credentials: the full 7 days.
-    expect(Date.parse(report[1]) - Date.now()).toBeGreaterThan((MAX_LINK_SECONDS - 60) * 1000);
+    const html = /^Report: (\S+)$/.exec(lines.find((l) => l.startsWith('Report'))!)![1];
+    const rejected = /^Rows to fix \(rejected\.csv\): (\S+)$/.exec(lines.find((l) => l.startsWith('Rows to fix'))!)![1];
+    // Static credentials: the full 7 days, and the message names the links' real end (to the minute, in UTC).
+    const until = urlExpiry(html);
+    expect(urlExpiry(rejected)).toEqual(until);
+    expect(lines.slice(-2)).toEqual([
+      `Links valid until ${utcMinute(until.toISOString())}`,
+      'Files: s3://leads/reports/june leads.csv/run1/',
+    ]);
+    expect(lines.at(-2)).toMatch(/^Links valid until \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
     for (const [url, key] of [
-      [report[2], summary.report.html!],
-      [rejected[1], summary.report.rejected],
+      [html, summary.report.html!],
+      [rejected, summary.report.rejected],
     ] as const) {
       expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe(String(MAX_LINK_SECONDS));
       expect(signatureMatches(url, SECRET)).toBe(true);
@@ -148,12 +158,7 @@ describe('finalize publishes the run’s end to EventBridge', () => {
     }
     // The message is the one notice.ts renders for these links.
     expect(detail.message).toBe(
-      runMessage(summary, {
-        html: report[2],
-        rejected: rejected[1],
-        validUntil: report[1],
-        folder: 's3://leads/reports/june leads.csv/run1/',
-      }),
+      runMessage(summary, { html, rejected, validUntil: until.toISOString(), folder: 's3://leads/reports/june leads.csv/run1/' }),
     );
   });
 
@@ -177,12 +182,53 @@ describe('finalize publishes the run’s end to EventBridge', () => {
     const detail = JSON.parse(sent[0].Detail!) as RunEventDetail;
     expect(detail.result).toBe('complete');
     expect(detail.message).not.toContain('Rows to fix');
-    const [, until, url] = /Report \(link valid until (\S+)\): (\S+)/.exec(detail.message)!;
+    const url = /^Report: (\S+)$/m.exec(detail.message)![1];
     const expires = Number(new URL(url).searchParams.get('X-Amz-Expires'));
     expect(expires).toBeLessThanOrEqual(2 * 3600 - 60);
     expect(expires).toBeGreaterThan(2 * 3600 - 120);
-    expect(Date.parse(until)).toBeLessThan(expiration.getTime());
+    // The message states the session's end (less the minute's margin), not 7 days.
+    const stated = /^Link valid until (\d{4}-\d\d-\d\d \d\d:\d\d) UTC$/m.exec(detail.message)![1];
+    expect(stated).toBe(utcMinute(urlExpiry(url).toISOString()).replace(' UTC', ''));
+    expect(Date.parse(`${stated.replace(' ', 'T')}:00Z`)).toBeLessThan(expiration.getTime());
+    expect(Date.parse(`${stated.replace(' ', 'T')}:00Z`)).toBeGreaterThan(expiration.getTime() - 3 * 60_000);
     expect(new URL(url).searchParams.get('X-Amz-Security-Token')).toBe('session-token');
+  });
+
+  it('temporary credentials without an expiration (Lambda’s AWS_* variables): 7 days asked, the message claims no more than the session', async () => {
+    const lambdaLike = localS3Client(s3.endpoint, {
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: SECRET, sessionToken: 'lambda-session' },
+    });
+    const sent: PutEventsRequestEntry[] = [];
+    const { handler } = finalizeWith(
+      {
+        putEvents: async (entries) => {
+          sent.push(...entries);
+          return { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] };
+        },
+      },
+      { sign: (bucket, key) => presignGet(lambdaLike, bucket, key) },
+    );
+    await handler(structuredClone(finished));
+    const { message } = JSON.parse(sent[0].Detail!) as RunEventDetail;
+    const url = /^Report: (\S+)$/m.exec(message)![1];
+    expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe(String(MAX_LINK_SECONDS));
+    expect(message).toContain(
+      `\nLinks valid until the signing role's session ends, ${utcMinute(urlExpiry(url).toISOString())} at the latest\n`,
+    );
+  });
+
+  it('linkLifetime: min(7 days, the credentials’ end less a minute); unknown end of a session token is flagged', () => {
+    const now = new Date('2026-12-01T12:00:00Z');
+    const inHours = (h: number) => new Date(now.getTime() + h * 3600_000);
+    expect(linkLifetime({}, now)).toEqual({ seconds: MAX_LINK_SECONDS, sessionBound: false });
+    expect(linkLifetime({ sessionToken: 't' }, now)).toEqual({ seconds: MAX_LINK_SECONDS, sessionBound: true });
+    expect(linkLifetime({ sessionToken: 't', expiration: inHours(6) }, now)).toEqual({ seconds: 6 * 3600 - 60, sessionBound: false });
+    expect(linkLifetime({ sessionToken: 't', expiration: inHours(36) }, now)).toEqual({ seconds: 36 * 3600 - 60, sessionBound: false });
+    expect(linkLifetime({ sessionToken: 't', expiration: inHours(24 * 30) }, now)).toEqual({
+      seconds: MAX_LINK_SECONDS,
+      sessionBound: false,
+    });
+    expect(linkLifetime({ sessionToken: 't', expiration: inHours(0) }, now).seconds).toBe(1);
   });
 
   it('a publish that fails (refused entry or an error) is logged at ERROR and finalize still returns the summary', async () => {

@@ -52,7 +52,8 @@ describe('the message a run sends when it ends', () => {
       'Rows: 10 (updated 6, unchanged 1, invalid 2, failed 1)',
       'Top error codes: INVALID_VALUE 2, NOT_FOUND 1',
       'Run: leads-csv-abc, 2026-12-01T10:00:00.000Z → 2026-12-01T11:00:00.000Z',
-      'Report (link valid until 2026-12-08T11:00:00.000Z): https://imports.s3.amazonaws.com/reports/r/report.html?X-Amz-Signature=1',
+      'Report: https://imports.s3.amazonaws.com/reports/r/report.html?X-Amz-Signature=1',
+      'Link valid until 2026-12-08 11:00 UTC',
       'Files: s3://imports/reports/r/',
     ]);
     expect(JSON.stringify(d).length).toBeLessThan(256 * 1024);
