@@ -46,7 +46,7 @@ import { MAX_BATCH, type BatchRefs, commandEntries, emptyRefs, parseCommand, php
 import { DEFAULT_USER_FIELDS, type StatusOptions, type UserFieldOption } from './catalogue.ts';
 import { Faults, mulberry32, type FaultDecision, type FaultOptions } from './faults.ts';
 import { LeadStore, RestError, param, type LedgerEntry, type MethodResult } from './leads.ts';
-import { DEFAULT_COSTS, LeakyBucket, OperatingBudget, costOf, round } from './limits.ts';
+import { DEFAULT_COSTS, LeakyBucket, OperatingBudget, RequestLoad, costOf, round } from './limits.ts';
 import { mergeParams, parsePhpQuery } from './query.ts';
 import { isoAt } from './values.ts';
 
@@ -472,11 +472,8 @@ class Portal {
     return `${webhook.userId}/${webhook.index}\u0000${method}`;
   }
 
-  /**
-   * A call's server time passes (scaled by timeScale, on the real clock) and is booked when it ends, and
-   * only when it is over the minimal fix time: calls in flight are invisible to `operating`.
-   */
-  private async spend(key: string, seconds: number, book = true, end?: { at: number }): Promise<void> {
+  /** A call's server time passes (scaled by timeScale, on the real clock). */
+  private async pass(seconds: number, end?: { at: number }): Promise<void> {
     const ms = seconds * 1000 * this.timeScale;
     if (end) {
       // Inside a batch the commands' times add up on one real timeline, so timer slack does not accumulate:
@@ -485,7 +482,16 @@ class Portal {
       const left = end.at - performance.now();
       if (left > 0) await sleep(left);
     } else if (ms > 0) await sleep(ms);
-    if (book && seconds > this.minFix) this.budget.charge(key, seconds);
+  }
+
+  /**
+   * A call's time passes and is recorded in the request's load: it counts for the request's own later checks at
+   * once and is booked for everyone when the request ends (OperatingBudget.book), so calls in flight are
+   * invisible to other requests.
+   */
+  private async spend(load: RequestLoad, key: string, seconds: number, startedAt: number, end?: { at: number }): Promise<void> {
+    await this.pass(seconds, end);
+    load.ran(key, seconds, startedAt);
   }
 
   /**
@@ -514,18 +520,27 @@ class Portal {
     };
   }
 
-  /** `operating` and `operating_reset_at` for a key; like current portals the reset is start + window when idle. */
-  private operatingOf(key: string, startMs: number): { operating: number; resetAt: number } {
+  /**
+   * `operating` and `operating_reset_at` for a key as getRestTime/getResetTime read them inside a request: the
+   * buckets up to the request's numBucket plus its own finished calls; the reset is start + window when idle.
+   */
+  private operatingOf(key: string, load: RequestLoad): { operating: number; resetAt: number } {
     return {
-      operating: this.budget.operating(key),
-      resetAt: this.budget.resetAt(key) ?? Math.floor(startMs / 1000) + this.window,
+      operating: this.budget.operating(key, load.startedAt) + load.own(key),
+      resetAt: this.budget.resetAt(key, load.startedAt) ?? Math.floor(load.startedAt / 1000) + this.window,
     };
+  }
+
+  /** LoadLimiter::is for a call of `key` within the request. */
+  private blocked(key: string, load: RequestLoad): boolean {
+    return this.budget.blocked(key, load.startedAt, load.own(key));
   }
 
   /** One top-level method call. */
   private async single(method: string, params: Record<string, unknown>, call: CallInfo): Promise<Outcome> {
     const key = this.key(call.webhook, method);
-    if (this.budget.blocked(key)) return { reply: this.refuse(429, ...BLOCKED), commands: 0 };
+    const load = new RequestLoad(call.started, this.minFix);
+    if (this.blocked(key, load)) return { reply: this.refuse(429, ...BLOCKED), commands: 0 };
     const cost = this.costOf(method, params, call.requestSeq, 0);
     const cap = this.o.requestCap;
     let out: MethodResult;
@@ -533,19 +548,22 @@ class Portal {
       out = this.store.call(method, params, { via: 'direct', requestSeq: call.requestSeq, admin: call.webhook.admin });
     } catch (err) {
       if (!(err instanceof RestError)) throw err;
-      if (err.status !== 404) await this.spend(key, cost);
+      if (err.status !== 404) await this.spend(load, key, cost, call.started);
+      this.budget.book(load);
       inc(this.counters.errors, err.error || err.description);
       return { reply: errorReply(err.status, err.error, err.description), commands: 1 };
     }
     if (cap !== undefined && cost > cap) {
-      await this.spend(key, cap);
+      await this.spend(load, key, cap, call.started);
+      this.budget.book(load);
       return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: 1 };
     }
-    await this.spend(key, cost);
+    await this.spend(load, key, cost, call.started);
     const env: Record<string, unknown> = { result: out.result };
     if (out.next !== undefined) env.next = out.next;
     if (out.total !== undefined) env.total = out.total;
-    env.time = this.timeBlock(call.started, cost, this.operatingOf(key, call.started), call.started);
+    env.time = this.timeBlock(call.started, cost, this.operatingOf(key, load), call.started);
+    this.budget.book(load);
     return { reply: { status: 200, body: JSON.stringify(env), contentType: JSON_TYPE }, commands: 1 };
   }
 
@@ -557,7 +575,8 @@ class Portal {
   private async batch(params: Record<string, unknown>, call: CallInfo): Promise<Outcome> {
     const envelope = this.o.batchBilling === 'envelope';
     const batchKey = this.key(call.webhook, 'batch');
-    if (envelope && this.budget.blocked(batchKey)) return { reply: this.refuse(429, ...BLOCKED), commands: 0 };
+    const load = new RequestLoad(call.started, this.minFix);
+    if (envelope && this.blocked(batchKey, load)) return { reply: this.refuse(429, ...BLOCKED), commands: 0 };
     const entries = commandEntries(param(params, 'cmd')) ?? [];
     const run: BatchRun = {
       halt: phpTruthy(param(params, 'halt')),
@@ -566,18 +585,22 @@ class Portal {
       ran: 0,
       capped: false,
       clock: { at: performance.now() },
+      load,
     };
     for (const [index, [key, text]] of entries.entries()) {
       const failed = await this.command(key, text, index, run, call);
       if (run.capped || (failed && run.halt)) break;
     }
-    if (run.capped) return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: run.ran };
+    if (envelope) load.ran(batchKey, run.processing, call.started);
+    if (run.capped) {
+      this.budget.book(load);
+      return { reply: { status: 504, body: GATEWAY_TIMEOUT_HTML, contentType: 'text/html' }, commands: run.ran };
+    }
     const times = run.refs.time as Map<string, TimeBlock>;
     let envelopeOp = { operating: 0, resetAt: Math.floor(call.started / 1000) + this.window };
     if (envelope) {
       // The portal billed the whole batch to `batch`: every sub-result shows the same cumulative figure.
-      if (run.processing > this.minFix) this.budget.charge(batchKey, run.processing);
-      envelopeOp = this.operatingOf(batchKey, call.started);
+      envelopeOp = this.operatingOf(batchKey, load);
       for (const t of times.values()) {
         t.operating = round(envelopeOp.operating);
         t.operating_reset_at = envelopeOp.resetAt;
@@ -594,7 +617,15 @@ class Portal {
       },
       time: this.timeBlock(call.started, run.processing, envelopeOp, call.started),
     };
+    // The request ends: its calls are booked (finalize), visible to every request checked from now on.
+    this.budget.book(load);
     return { reply: { status: 200, body: JSON.stringify(env), contentType: JSON_TYPE }, commands: run.ran };
+  }
+
+  /** A command's time passes; under envelope billing the batch's sum is recorded once, under `batch`, at its end. */
+  private async spendCommand(run: BatchRun, key: string, cost: number, startedAt: number, envelope: boolean): Promise<void> {
+    if (envelope) await this.pass(cost, run.clock);
+    else await this.spend(run.load, key, cost, startedAt, run.clock);
   }
 
   /** One batch command. Returns true when it failed (for halt). */
@@ -613,7 +644,7 @@ class Portal {
     if (known && !call.webhook.scopes.includes('crm')) return refusal(scopeError, scopeText);
     const envelope = this.o.batchBilling === 'envelope';
     const key2 = this.key(call.webhook, envelope ? 'batch' : cmd.method);
-    if (!envelope && known && this.budget.blocked(key2)) return refusal(...BLOCKED);
+    if (!envelope && known && this.blocked(key2, run.load)) return refusal(...BLOCKED);
     const cost = this.costOf(cmd.method, cmd.params, call.requestSeq, index);
     const cap = this.o.requestCap;
     if (cap !== undefined && run.processing + cost > cap) {
@@ -631,17 +662,17 @@ class Portal {
     try {
       const out = this.store.call(cmd.method, cmd.params, { via: 'batch', requestSeq: call.requestSeq, admin: call.webhook.admin });
       run.processing += cost;
-      await this.spend(key2, cost, !envelope, run.clock);
+      await this.spendCommand(run, key2, cost, cmdStart, envelope);
       run.refs.result.set(key, out.result);
       if (out.total !== undefined) run.refs.total.set(key, out.total);
       if (out.next !== undefined) run.refs.next.set(key, out.next);
-      run.refs.time.set(key, this.timeBlock(cmdStart, cost, this.operatingOf(key2, call.started), call.started));
+      run.refs.time.set(key, this.timeBlock(cmdStart, cost, this.operatingOf(key2, run.load), call.started));
       return false;
     } catch (err) {
       if (!(err instanceof RestError)) throw err;
       if (err.status !== 404) {
         run.processing += cost;
-        await this.spend(key2, cost, !envelope, run.clock);
+        await this.spendCommand(run, key2, cost, cmdStart, envelope);
       }
       return fail(this.counters.errors, err.error, err.description);
     }
@@ -663,6 +694,8 @@ interface BatchRun {
   capped: boolean;
   /** Real (performance.now) ms when the commands run so far end, at timeScale. */
   clock: { at: number };
+  /** The request's calls (LoadLimiter's timeRegistered), booked when it ends. */
+  load: RequestLoad;
 }
 
 function splitKey(key: string): [string, string] {

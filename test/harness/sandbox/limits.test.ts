@@ -82,7 +82,84 @@ describe('sandbox: operating budget', () => {
     const after = await callJson(sb, 'crm.lead.update', upd(id));
     expect(after.status).toBe(200);
     expect(after.body.time.operating).toBe(1.2);
-    expect(after.body.time.operating_reset_at).toBe(Math.ceil((start + 11_500) / 1000));
+    // The oldest live bucket opened with the call at +1.5 s: its reset is that call + window, in whole seconds ((int)).
+    expect(after.body.time.operating_reset_at).toBe(Math.floor((start + 11_500) / 1000));
+  });
+
+  it('refuses only over the limit: at exactly the limit the next call still runs (LoadLimiter::is: total > limit)', async () => {
+    const c = clock();
+    sb = await startSandbox({ operatingLimit: 0.8, operatingWindow: 10, costs: { 'crm.lead.update': 0.4 }, now: c.now });
+    const [id] = sb.seedLeads([{}]);
+    expect((await callJson(sb, 'crm.lead.update', upd(id))).body.time.operating).toBe(0.4);
+    expect((await callJson(sb, 'crm.lead.update', upd(id))).body.time.operating).toBe(0.8);
+    expect((await callJson(sb, 'crm.lead.update', upd(id))).body.time.operating).toBe(1.2);
+    expect((await callJson(sb, 'crm.lead.update', upd(id))).status).toBe(429);
+  });
+
+  it("books a request into the bucket of its start, and a bucket drops out at its slot's boundary, not a window after its call", async () => {
+    const c = clock(Date.UTC(2026, 0, 5, 9, 0, 0) + 700); // 0.7 s into a 1 s slot
+    sb = await startSandbox({ operatingLimit: 1, operatingWindow: 10, costs: { 'crm.lead.update': 0.6 }, now: c.now });
+    const [id] = sb.seedLeads([{}]);
+    const slotStart = Date.UTC(2026, 0, 5, 9, 0, 0);
+    const first = await callJson(sb, 'crm.lead.update', upd(id));
+    expect(first.body.time.operating_reset_at).toBe(Math.floor((slotStart + 700 + 10_000) / 1000));
+    expect((await callJson(sb, 'crm.lead.update', upd(id))).body.time.operating).toBe(1.2);
+    c.advance(slotStart + 10_000 - c.now() - 1);
+    expect((await callJson(sb, 'crm.lead.update', upd(id))).status).toBe(429);
+    c.advance(1); // numBucket − 9 has passed the slot both calls were booked in: 10.0 s, not 10.7 s
+    expect(sb.stats().operating).toEqual({});
+    expect((await callJson(sb, 'crm.lead.update', upd(id))).body.time.operating).toBe(0.6);
+  });
+
+  it("keeps a request's window where it started: a bucket expiring while a batch runs still counts for its later commands", async () => {
+    const c = clock(Date.UTC(2026, 0, 5, 9, 0, 0));
+    // Each command moves the hand clock by its cost, as the server's own time passes.
+    sb = await startSandbox({
+      operatingLimit: 1,
+      operatingWindow: 10,
+      now: c.now,
+      cost: (method) => {
+        if (method !== 'crm.lead.update') return undefined;
+        c.advance(400);
+        return 0.4;
+      },
+    });
+    const [id] = sb.seedLeads([{}]);
+    await callJson(sb, 'crm.lead.update', upd(id)); // 0.4 s booked in the first slot
+    c.advance(9_300); // 9.7 s: the first slot expires at 10 s
+    const cmd = { a: `crm.lead.update?id=${id}&fields[NAME]=a`, b: `crm.lead.update?id=${id}&fields[NAME]=b` };
+    const batch = await callJson(sb, 'batch', { cmd: { ...cmd, c: `crm.lead.update?id=${id}&fields[NAME]=c` } });
+    // a runs at 9.7 s (0.4 booked), b at 10.1 s (0.4 + a), c at 10.5 s: the first slot is gone by then, but the
+    // request's numBucket was fixed at 9.7 s, so c still sees 0.4 + 0.8 > 1 and is refused.
+    expect(Object.keys(batch.body.result.result)).toEqual(['a', 'b']);
+    expect(batch.body.result.result_error.c.error).toBe('OPERATION_TIME_LIMIT');
+    expect(sb.stats().operating).toEqual({ 'crm.lead.update': 0.8 }); // a + b, booked at the end
+  });
+
+  it('books commands each under the minimal fix time as their sum when the request ends (LoadLimiter::finalize)', async () => {
+    const c = clock();
+    sb = await startSandbox({ costs: { 'crm.lead.update': 0.05 }, now: c.now });
+    const [id] = sb.seedLeads([{}]);
+    const cmd = Array.from({ length: 5 }, (_, i) => `crm.lead.update?id=${id}&fields[NAME]=n${i}`);
+    const first = await callJson(sb, 'batch', { cmd: Object.fromEntries(cmd.map((t, i) => [`r${i}`, t])) });
+    // Inside the request each call is under 0.1 s, so its own checks do not count them…
+    expect(Object.values(first.body.result.result_time).map((t) => (t as { operating: number }).operating)).toEqual([0, 0, 0, 0, 0]);
+    // …but its 0.25 s is booked when it ends.
+    expect(sb.stats().operating).toEqual({ 'crm.lead.update': 0.25 });
+    expect((await callJson(sb, 'crm.lead.update', upd(id))).body.time.operating).toBe(0.25);
+  });
+
+  it("books a batch's commands when the request ends: a request in flight is invisible to the others", async () => {
+    sb = await startSandbox({ timeScale: 0.5, costs: { 'crm.lead.update': 0.4 } });
+    const [id] = sb.seedLeads([{}]);
+    const cmd = { a: `crm.lead.update?id=${id}&fields[NAME]=a`, b: `crm.lead.update?id=${id}&fields[NAME]=b` };
+    const running = callJson(sb, 'batch', { cmd }); // a ends at 200 ms, b at 400 ms
+    await new Promise((r) => setTimeout(r, 300)); // the request in flight is the behaviour under test
+    expect(sb.lead(id)!.NAME).toBe('b');
+    expect(sb.stats().operating).toEqual({});
+    const done = await running;
+    expect(done.body.result.result_time.b.operating).toBe(0.8); // its own later command saw the first
+    expect(sb.stats().operating).toEqual({ 'crm.lead.update': 0.8 });
   });
 
   it("nested billing: each command is billed to its own method and a blocked method's commands fail in result_error", async () => {
