@@ -17,6 +17,11 @@ import { acknowledge, wildcardResourceFinding } from './nag.ts';
 import { PREFIX, Storage } from './storage.ts';
 import { Workflow } from './workflow.ts';
 import { QUEUE_PREFIX } from '../lambda/aws/runQueue.ts';
+import { CHANGES_JSON_FILE } from '../lambda/report/changeFiles.ts';
+import { SUMMARY_FILE } from '../lambda/report/lines.ts';
+
+/** The report files start reads for an undo (lambda/undo/runLog.ts). */
+const UNDO_READS = [CHANGES_JSON_FILE, SUMMARY_FILE] as const;
 
 /** The worker's Lambda timeout (the maximum) and the budget it gives itself, leaving time to write its part. */
 export const CHUNK_TIMEOUT = Duration.minutes(15);
@@ -107,7 +112,8 @@ export class LeadImportStack extends Stack {
       ...common,
       entry: 'lambda/aws/startHandler.ts',
       description: 'b24-lead-import start: queues one run per uploaded CSV version and starts them one at a time',
-      memoryMb: 256,
+      // 512 MB: an undo ({ "undo": … }) reads a run's change log of up to 32 MB and writes the undo's input.
+      memoryMb: 512,
       timeout: Duration.seconds(30),
       // The queue's dispatcher must never run twice at once (lambda/aws/runQueue.ts). Without any reservation
       // (workerConcurrency=0, accounts whose quota refuses one) two uploads in the same second may both start.
@@ -213,6 +219,10 @@ export class LeadImportStack extends Stack {
     acknowledge(this.chunk, wildcardResourceFinding(this, storage.objects(PREFIX.parts)), prefixed);
     acknowledge(this.finalize, wildcardResourceFinding(this, storage.objects(PREFIX.parts)), prefixed);
     acknowledge(this.finalize, wildcardResourceFinding(this, storage.objects(PREFIX.reports)), prefixed);
+    acknowledge(this.start, wildcardResourceFinding(this, storage.objects(PREFIX.undo)), prefixed);
+    acknowledge(this.chunk, wildcardResourceFinding(this, storage.objects(PREFIX.undo)), prefixed);
+    const runFile = "One file name in every run's report folder (reports/<file>/<runId>/): runs are per upload, the name fixed.";
+    for (const file of UNDO_READS) acknowledge(this.start, wildcardResourceFinding(this, storage.runFiles(file)), runFile);
     acknowledge(this.deadLetters, 'AwsSolutions-SQS3', 'This queue is the dead-letter destination itself.');
     acknowledge(
       this.start,
@@ -280,7 +290,6 @@ export class LeadImportStack extends Stack {
         resources: [storage.objects(PREFIX.incoming)],
       }),
     );
-
     const chunk = this.chunk.role;
     chunk.addToPolicy(
       new iam.PolicyStatement({
@@ -330,6 +339,37 @@ export class LeadImportStack extends Stack {
         sid: 'PublishRunEnd',
         actions: ['events:PutEvents'],
         resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+      }),
+    );
+    this.grantUndo(storage);
+  }
+
+  /** What an undo of a run needs beyond a run's grants (start prepares it, the chunk reads it). */
+  private grantUndo(storage: Storage): void {
+    // An undo ({ "undo": "reports/<file>/<run>/" }): the run's change log, and its summary to say why it has none
+    // (a dry run, --no-diff); no other report file. It writes the undo's input under undo/ (GetObject: HeadObject
+    // pins what it wrote), never under incoming/, so the input starts no run by itself.
+    this.start.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadRunLogs',
+        actions: ['s3:GetObject'],
+        resources: UNDO_READS.map((file) => storage.runFiles(file)),
+      }),
+    );
+    this.start.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteUndoInputs',
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
+        resources: [storage.objects(PREFIX.undo)],
+      }),
+    );
+
+    this.chunk.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadUndoInputs',
+        // An undo runs from the input start wrote, at the version start pinned.
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [storage.objects(PREFIX.undo)],
       }),
     );
   }

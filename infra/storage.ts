@@ -3,9 +3,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
+import { UNDO_INPUTS } from '../lambda/run/keys.ts';
 
-/** Key prefixes the importer uses; IAM grants and lifecycle rules are scoped to them. */
-export const PREFIX = { incoming: 'incoming/', parts: 'parts/', reports: 'reports/' } as const;
+/**
+ * Key prefixes the importer uses; IAM grants and lifecycle rules are scoped to them. undo/: the inputs start
+ * writes for `{ "undo": … }` (lead data, like a source; outside incoming/, so writing one starts no run).
+ */
+export const PREFIX = { incoming: 'incoming/', parts: 'parts/', reports: 'reports/', undo: UNDO_INPUTS } as const;
 
 export interface StorageProps {
   /** Existing bucket name: imported as is (its encryption, versioning and lifecycle are not changed). */
@@ -13,9 +17,9 @@ export interface StorageProps {
   reportRetentionDays: number;
   partsRetentionDays: number;
   noncurrentVersionDays: number;
-  /** Expiry of a source under incoming/ after its upload (lead data does not live on for ever). */
+  /** Expiry of a source under incoming/ (and of an undo's input under undo/) after its upload: lead data does not live on for ever. */
   incomingRetentionDays: number;
-  /** Expiry of a replaced or deleted source version. */
+  /** Expiry of a replaced or deleted source version (and undo input version). */
   incomingNoncurrentDays: number;
   /** SSE-KMS with a customer managed key created here, instead of SSE-S3. */
   kmsKey?: boolean;
@@ -89,6 +93,13 @@ export class Storage extends Construct {
           noncurrentVersionExpiration: Duration.days(props.incomingNoncurrentDays),
         },
         {
+          // An undo's input holds the leads' old and new values, as a source does: it goes as sources go.
+          id: 'expire-undo-inputs',
+          prefix: PREFIX.undo,
+          expiration: Duration.days(props.incomingRetentionDays),
+          noncurrentVersionExpiration: Duration.days(props.incomingNoncurrentDays),
+        },
+        {
           id: 'expire-reports',
           prefix: PREFIX.reports,
           expiration: Duration.days(props.reportRetentionDays),
@@ -114,6 +125,11 @@ export class Storage extends Construct {
   /** ARN pattern for the objects under one prefix. */
   objects(prefix: (typeof PREFIX)[keyof typeof PREFIX]): string {
     return this.bucket.arnForObjects(`${prefix}*`);
+  }
+
+  /** ARN pattern for one file (e.g. summary.json) of every run's report folder under reports/, and no other report file. */
+  runFiles(file: string): string {
+    return this.bucket.arnForObjects(`${PREFIX.reports}*/${file}`);
   }
 }
 

@@ -165,6 +165,85 @@ describe.each(CONFIGS)('IAM of the %s stack', (_name, config) => {
   });
 });
 
+/** A resource as a key pattern of the import bucket (`undo/*`, `<bucket>` for the bucket itself), or its JSON. */
+function keyPattern(resource: unknown, bucketId: string): string {
+  const arn = { 'Fn::GetAtt': [bucketId, 'Arn'] };
+  if (JSON.stringify(resource) === JSON.stringify(arn)) return '<bucket>';
+  const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join && join[0] === '' && join[1].length === 2 && JSON.stringify(join[1][0]) === JSON.stringify(arn)) {
+    return String(join[1][1]).replace(/^\//, '');
+  }
+  return JSON.stringify(resource);
+}
+
+/** A role's S3 statements as `Sid: actions on key patterns [if s3:prefix …]`. */
+function s3Grants(s: Synth, role: 'start' | 'chunk' | 'finalize'): string[] {
+  const bucketId = logicalId(s.stack.bucket);
+  const id = logicalId(s.stack[role].role);
+  return grants(s.template)
+    .filter((g) => g.roles.includes(id) && actionsOf(g.statement).some((a) => a.startsWith('s3:')))
+    .map(({ statement: st }) => {
+      const on = resources(st).map((r) => keyPattern(r, bucketId));
+      const prefix = (st.Condition?.StringLike as { 's3:prefix'?: string[] } | undefined)?.['s3:prefix'];
+      return `${(st as { Sid?: string }).Sid}: ${actionsOf(st).join(' ')} on ${on.join(' ')}${prefix ? ` if s3:prefix ${prefix.join(' ')}` : ''}`;
+    });
+}
+
+describe('S3 object grants, exactly, per role (an undo included)', () => {
+  let s: Synth;
+  beforeAll(() => {
+    s = synth({});
+  }, 240_000);
+
+  it("start: the run queue, heads of sources, and for an undo the runs' change logs and summaries and undo/", () => {
+    expect(s3Grants(s, 'start')).toEqual([
+      'RunQueue: s3:DeleteObject s3:GetObject s3:PutObject on queue/*',
+      'ListQueue: s3:ListBucket on <bucket> if s3:prefix queue/*',
+      'HeadSources: s3:GetObject s3:GetObjectVersion on incoming/*',
+      'ReadRunLogs: s3:GetObject on reports/*/changes.jsonl reports/*/summary.json',
+      'WriteUndoInputs: s3:AbortMultipartUpload s3:GetObject s3:PutObject on undo/*',
+    ]);
+  });
+
+  it('chunk: reads sources and undo inputs (at their pinned version), writes parts', () => {
+    expect(s3Grants(s, 'chunk')).toEqual([
+      'ReadSources: s3:GetObject s3:GetObjectVersion on incoming/*',
+      'WriteParts: s3:AbortMultipartUpload s3:GetObject s3:PutObject on parts/*',
+      'ReadUndoInputs: s3:GetObject s3:GetObjectVersion on undo/*',
+    ]);
+  });
+
+  it('finalize: consumes parts, writes reports (unchanged by undo)', () => {
+    expect(s3Grants(s, 'finalize')).toEqual([
+      'ListParts: s3:ListBucket on <bucket> if s3:prefix parts/*',
+      'ConsumeParts: s3:DeleteObject s3:GetObject on parts/*',
+      'WriteReports: s3:AbortMultipartUpload s3:GetObject s3:PutObject on reports/*',
+    ]);
+  });
+
+  it("an undo's input starts no run by itself: the bucket notifies start for incoming/ only", () => {
+    const [notification] = Object.values(s.template.findResources('Custom::S3BucketNotifications'));
+    const configs = notification.Properties.NotificationConfiguration.LambdaFunctionConfigurations;
+    expect(configs.map((c: { Filter: { Key: { FilterRules: unknown } } }) => c.Filter.Key.FilterRules)).toEqual([
+      [{ Name: 'prefix', Value: 'incoming/' }],
+    ]);
+  });
+
+  it('undo/ expires like incoming/ (context incomingRetentionDays, incomingNoncurrentDays)', () => {
+    const rule = (t: Synth) =>
+      (
+        t.template.toJSON().Resources[logicalId(t.stack.bucket)].Properties.LifecycleConfiguration.Rules as Array<Record<string, unknown>>
+      ).find((r) => r.Prefix === 'undo/');
+    expect(rule(s)).toMatchObject({ ExpirationInDays: 30, NoncurrentVersionExpiration: { NoncurrentDays: 2 }, Status: 'Enabled' });
+    const custom = synth({ incomingRetentionDays: 7, incomingNoncurrentDays: 1 });
+    expect(rule(custom)).toMatchObject({ ExpirationInDays: 7, NoncurrentVersionExpiration: { NoncurrentDays: 1 } });
+  }, 240_000);
+
+  it('cdk-nag stays clean with the undo grants', () => {
+    expect(s.nag.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
+  });
+});
+
 describe('the guard catches a new `*` statement cdk-nag would let through', () => {
   /** The default stack with `actions` on `*` added to the state machine's role, as the audit did. */
   function tampered(actions: string[]): { app: App; stack: LeadImportStack } {
