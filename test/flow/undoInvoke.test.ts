@@ -99,6 +99,16 @@ describe('{ "undo": "reports/<file>/<run>/" } takes an S3 import back', () => {
     const importPrefix = prefixOf(importSummary);
     expect(importPrefix).toBe(`reports/may.csv/${imported.runId}/`);
 
+    // A dry run of the undo first: what it would put back (plan.csv), nothing written to the portal.
+    const writesBeforeDry = sb.ledger().length;
+    const dry = await undo(importPrefix, { dryRun: true });
+    expect(dry.summary).toMatchObject({ dryRun: true, changeLog: false });
+    expect(prefixOf(dry.summary)).toBe(`reports/may.csv-undo/${dry.run.runId}/`);
+    const plan = (await readText(bucket.store, dry.summary.report.plan!)).trimEnd().split('\r\n');
+    expect(plan).toEqual(['line,id,status,changes', `2,${ids[0]},valid,"TITLE;OPPORTUNITY;PHONE"`, `3,${ids[1]},valid,"TITLE;NAME;EMAIL"`]);
+    expect(sb.ledger().length).toBe(writesBeforeDry);
+    expect(all(ids)).toEqual(afterImport);
+
     // The undo: its input under undo/ (no start of its own), its report beside the import's, under reports/.
     const { run, summary } = await undo(importPrefix);
     expect(run).toMatchObject({ status: 'started', key: `undo/may.csv/${imported.runId}.csv` });
