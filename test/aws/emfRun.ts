@@ -4,6 +4,8 @@
  * child process by metrics.test.ts, which parses stdout; the last line is `SUMMARY <summary.json>`.
  * Argument: the temp folder for s3rver.
  */
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createChunkHandler } from '../../lambda/aws/chunkHandler.ts';
 import { ChunkEnvSchema, FinalizeEnvSchema, readEnv } from '../../lambda/aws/env.ts';
@@ -21,8 +23,9 @@ const ROWS = 200;
 
 async function main(dir: string): Promise<void> {
   const s3 = await startLocalS3({ directory: dir, buckets: ['leads'] });
-  // The portal drains 10 requests/s from a bucket of 2; the client is told 100/s: it meets QUERY_LIMIT_EXCEEDED.
-  const sandbox = await startSandbox({ rate: 10, burst: 2 });
+  // Each request is held 600 ms (the run spans several 1.5 s chunks); the proxy refuses two of them.
+  const sandbox = await startSandbox({ rate: 50, burst: 50, latencyMs: { request: 600 } });
+  const portal = await refusingProxy(sandbox.webhookUrl, new Set([3, 5]));
   try {
     const ids = sandbox.seedLeads(randomLeads(ROWS - 10, 3));
     const lines = ['ID,TITLE,OPPORTUNITY'];
@@ -42,7 +45,7 @@ async function main(dir: string): Promise<void> {
     const chunk = createChunkHandler({
       env: readEnv(ChunkEnvSchema, env),
       store: () => store,
-      webhook: async () => sandbox.webhookUrl,
+      webhook: async () => portal.webhookUrl,
       log,
       metrics,
     });
@@ -62,9 +65,44 @@ async function main(dir: string): Promise<void> {
     const summary = await finalize(state);
     process.stdout.write(`CHUNKS ${chunks}\nSUMMARY ${JSON.stringify(summary)}\n`);
   } finally {
+    await portal.close();
     await sandbox.close();
     await s3.close();
   }
+}
+
+/**
+ * The portal with someone else on its request counter: the `refused` requests (1-based, in arrival order) are
+ * answered 503 QUERY_LIMIT_EXCEEDED as the portal's own bucket answers, the rest passed on. Deterministic, where
+ * meeting the sandbox's bucket depended on how fast this machine sent the batches.
+ */
+async function refusingProxy(webhookUrl: string, refused: Set<number>) {
+  const target = new URL(webhookUrl);
+  let n = 0;
+  const server: Server = createServer((req, res) => {
+    if (refused.has(++n)) {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' }));
+      });
+      return;
+    }
+    const upstream = request(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    webhookUrl: `http://127.0.0.1:${port}${target.pathname}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 main(process.argv[2] ?? '.').catch((err: unknown) => {
