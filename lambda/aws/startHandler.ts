@@ -20,7 +20,7 @@ import { newRunState, runIdFor } from '../run/newRun.ts';
 import type { RunState } from '../run/state.ts';
 import { S3Store } from '../stores/s3Store.ts';
 import { readRunLog } from '../undo/runLog.ts';
-import { undoInput } from '../undo/undoInput.ts';
+import { type UndoInput, undoInput } from '../undo/undoInput.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 import { readEnv, StartEnvSchema, type StartEnv } from './env.ts';
 import { errorFields, type Logger } from './log.ts';
@@ -315,7 +315,7 @@ async function startUndo(target: StartTarget, run: RunPrefix, deps: StartDeps): 
   const instead = `undo it with the CLI: b24-lead-import undo s3://${bucket}/${run.prefix}`;
   const log = await readRunLog(store, run.prefix, run.prefix, { bytes: UNDO_LOG_MAX_BYTES, instead });
   if ('problem' in log) throw new Error(`start: ${log.problem}`);
-  let input: ReturnType<typeof undoInput>;
+  let input: UndoInput;
   try {
     input = undoInput(log.jsonl);
   } catch (err) {
@@ -327,10 +327,24 @@ async function startUndo(target: StartTarget, run: RunPrefix, deps: StartDeps): 
     deps.log.info('undo already started for this run', { bucket, key, undo: run.prefix, runId, executionName: name });
     return { bucket, key, status: 'duplicate', runId, executionName: name, reportPrefix: reportPrefixFor(key, runId) };
   }
-  await store.write(key, Readable.from(input.lines()), 'text/csv; charset=utf-8');
-  const pinned = await store.head(key);
-  deps.log.info('undo input written', { bucket, key, undo: run.prefix, leads: input.leads, entries: input.entries });
+  const pinned = await undoInputAt(store, key, input);
+  deps.log.info('undo input ready', { bucket, key, undo: run.prefix, leads: input.leads, entries: input.entries, size: pinned.size });
   return queueRun({ target, runId, pinned, options }, deps);
+}
+
+/**
+ * The undo's input at `key`, pinned. The key is the run's and its log is written once, so an input already there
+ * with the same length is this one (a dry-run undo before, a duplicate still queued): it is kept, not rewritten,
+ * since a rewrite would leave the version a queued undo pinned to expire as an old version (undo/ lifecycle).
+ */
+async function undoInputAt(store: ObjectStore, key: string, input: UndoInput): Promise<ObjectInfo> {
+  let bytes = 0;
+  for (const line of input.lines()) bytes += Buffer.byteLength(line);
+  // Missing (or, for a role that may not list the bucket, AccessDenied): written below.
+  const there = await store.head(key).catch(() => undefined);
+  if (there?.size === bytes) return there;
+  await store.write(key, Readable.from(input.lines()), 'text/csv; charset=utf-8');
+  return store.head(key);
 }
 
 /**

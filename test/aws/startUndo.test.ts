@@ -141,6 +141,18 @@ describe('start { "undo": "reports/<file>/<run>/" }', () => {
     expect(dry.status).toBe('started');
     expect(new Set([first.runId, tagged.runId, dry.runId]).size).toBe(3);
     expect(s.started).toHaveLength(3);
+    // One input for all of them, written once: a rewrite would strand the version a queued undo pinned.
+    expect(s.writes.filter((k) => k.startsWith('undo/'))).toEqual([first.key]);
+    expect(new Set(s.started.map((r) => r.input.source.etag)).size).toBe(1);
+  });
+
+  it('an input that is not the one this log makes (another length) is written again', async () => {
+    const s = await setup();
+    await s.put(`${RUN}changes.jsonl`, jsonl(LOG));
+    await s.put('undo/may.csv/0123456789abcdef.csv', 'ID,CHANGES\r\n');
+    const { runs } = await s.start({ undo: RUN });
+    expect(s.writes).toContain(runs[0].key);
+    expect((await readFile(join(s.root, runs[0].key), 'utf8')).split('\r\n')).toHaveLength(4);
   });
 
   it('a run without a change log is refused, saying why (its summary.json): --no-diff, a dry run, no run at all', async () => {
