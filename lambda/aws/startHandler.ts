@@ -303,8 +303,8 @@ export const UNDO_LOG_MAX_BYTES = 32 * 1024 ** 2;
 
 /**
  * An undo of the run reported under `run.prefix`: its change log (pinned by ETag) becomes the undo's input at
- * `target.key`, written only when the undo is not a duplicate, and the undo queues like any run on it. Its
- * identity is the log's version (the input is rewritten on every start), the dry-run flag and the runTag.
+ * `target.key` (undoInputAt), and the undo queues like any run on it. Its identity is the log's version (not
+ * the input's: one input serves a dry run, the real undo and tagged re-runs), the dry-run flag and the runTag.
  *
  * @throws Error (the payload is refused) when the run has no change log, or the payload's options or bucket are refused
  */
