@@ -31,6 +31,12 @@ export type MatchSpec =
 export interface MatchKey {
   key: string;
   value: string;
+  /**
+   * The portal's answer for this key, once known: the leads that hold it (`[id]` one, `[]` none, several).
+   * The matching planner sets it when it looks the key up; the run's key table (lambda/run/keyTable.ts) sets
+   * it beforehand for a key the run already resolved, and the planner then decides from it without a look-up.
+   */
+  found?: readonly number[];
 }
 
 export type KeyCheck = { ok: true; key: MatchKey } | { ok: false; message: string };

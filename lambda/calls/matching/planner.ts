@@ -15,18 +15,27 @@ import { resolveKeys } from './resolve.ts';
  * A matched row takes its lead's ID for good (`row.id` is set): a re-plan of the same row after an ambiguous write
  * goes to the same lead, never to one that gained the key since. Rows that match no lead, or several, end failed
  * NO_MATCH / AMBIGUOUS_MATCH without a write.
+ *
+ * Within a run a key resolves once: the planner leaves its answer on the row (`key.found`), the engine keeps it
+ * in the run's key table (lambda/run/keyTable.ts) and gives it to later rows with that key, which are then
+ * decided from it without a look-up (the same lead, or the same NO_MATCH / AMBIGUOUS_MATCH).
  */
 export function matchingPlanner(inner: WritePlanner, api: PortalApi, match: MatchSpec, now: () => number = Date.now): WritePlanner {
   return {
     async plan(rows: ValidRow[], deadline: number): Promise<PlannedWrite[]> {
       const unmatched = rows.filter((r) => r.key !== undefined && r.id === 0);
       if (unmatched.length === 0) return inner.plan(rows, deadline);
+      // Keys the run already resolved (key.found, from the run's key table) are not looked up again.
+      const keys = unmatched.filter((r) => r.key!.found === undefined).map((r) => r.key!);
       // The candidates are read with the diff's fields: the diff then plans from that read instead of its own.
-      const keys = unmatched.map((r) => r.key!);
-      const resolved = await resolveKeys(api, match, keys, { deadline, now, select: selectFor(rows) });
+      const resolved = keys.length > 0 ? await resolveKeys(api, match, keys, { deadline, now, select: selectFor(rows) }) : undefined;
       const decided = new Map<ValidRow, PlannedWrite>();
       for (const row of unmatched) {
-        const d = decide(match, row.key!, resolved.keys.get(row.key!.key));
+        const key = row.key!;
+        const r = key.found ? { ids: [...key.found] } : resolved?.keys.get(key.key);
+        // An answer (not a failed or deferred look-up) is the key's for the run: the engine keeps it.
+        if (r && !r.failure) key.found = r.ids;
+        const d = decide(match, key, r);
         if (d.matched) row.id = d.id;
         else
           decided.set(row, {
@@ -37,7 +46,7 @@ export function matchingPlanner(inner: WritePlanner, api: PortalApi, match: Matc
           });
       }
       const ready = rows.filter((r) => !decided.has(r));
-      const planned = ready.length > 0 ? await inner.plan(ready, deadline, resolved.leads) : [];
+      const planned = ready.length > 0 ? await inner.plan(ready, deadline, resolved?.leads) : [];
       // The inner planner answers in the order it was given.
       let next = 0;
       return rows.map((r) => decided.get(r) ?? planned[next++]);
