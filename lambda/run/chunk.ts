@@ -9,6 +9,9 @@ import { rowOutcome } from '../report/outcome.ts';
 import type { Catalogue, LeadSender, RowCheck, RowOutcome, SendStats, SourceRecord } from '../types.ts';
 import { type ChunkSource, openChunkSource } from './chunkSource.ts';
 import { ChunkJournal } from './journal.ts';
+import { keyedSender } from './keyedSender.ts';
+import { KeyTable } from './keyTable.ts';
+import { matchSpecOf } from '../payloads/header.ts';
 import { haltIfOutageOutlasted, recordOutage } from './outage.ts';
 import { hasChangeLog } from '../report/changeFiles.ts';
 import { undoRows } from '../undo/undoRows.ts';
@@ -60,10 +63,12 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
   let src: ChunkSource;
   let check: (r: SourceRecord) => RowCheck;
   let seen: SeenIds;
+  let keys: KeyTable | undefined;
   try {
     src = await openChunkSource(state, cp, deps.source, deps.output);
     seen = await SeenIds.load(deps.output, state.partsPrefix, cp.part);
     check = warnRepeats(await compileCheck(cp, state, deps.catalogue, src), seen);
+    keys = await openKeyTable(state, deps, cp.part);
   } catch (err) {
     if (!(err instanceof FileRefusedError)) throw err;
     // cp holds what was read before the refusal (the header, for rejected.csv).
@@ -79,6 +84,8 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
     // A halted run sends nothing, but rows an earlier attempt applied keep that outcome (not `skipped`).
     const journaled = !state.options.dryRun && (deps.sender !== undefined || cp.halted !== undefined);
     journal = journaled ? await ChunkJournal.open(deps.output, state.partsPrefix, src.line) : undefined;
+    // What an earlier attempt of this chunk planned with, before this one decides anything (journal.ts).
+    if (keys && journal) for (const [key, leads] of journal.keyAnswers()) keys.set(key, leads);
   } catch (err) {
     await src.batches.return?.(undefined);
     throw err;
@@ -96,12 +103,8 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
     sample(p.rows);
     deps.onProgress?.(p);
   };
-  const pipeline = new WindowPipeline(
-    cp,
-    parts,
-    { sender: deps.sender, deadline: deps.deadline, onProgress, total: state.source.size, journal },
-    src,
-  );
+  const sender = keys ? keyedSender(deps.sender!, keys) : deps.sender;
+  const pipeline = new WindowPipeline(cp, parts, { sender, deadline: deps.deadline, onProgress, total: state.source.size, journal }, src);
   let reachedEnd: boolean;
   try {
     reachedEnd = await readWindows(src, check, pipeline, cp, { ...deps, now, maxRows: state.options.input.maxRows });
@@ -109,6 +112,7 @@ export async function runChunk(state: RunState, deps: RunChunkDeps): Promise<Run
     // What was applied is on record before the chunk returns: rows past a deferred one are not sent again.
     await journal?.flush();
     await seen.save(deps.output, state.partsPrefix, cp.part);
+    await keys?.save(deps.output, state.partsPrefix, cp.part);
     await parts.end();
   } catch (err) {
     await Promise.allSettled([parts.abort(err as Error), ...pipeline.pending()]);
@@ -152,6 +156,12 @@ async function compileCheck(
     await src.batches.return?.(undefined);
     throw err;
   }
+}
+
+/** `--match` with the portal: the run's key → lead answers so far (a key resolves once per run: keyTable.ts). */
+async function openKeyTable(state: RunState, deps: RunChunkDeps, part: number): Promise<KeyTable | undefined> {
+  const keyed = deps.sender !== undefined && !state.options.undo && matchSpecOf(state.options.match, deps.catalogue) !== undefined;
+  return keyed ? KeyTable.load(deps.output, state.partsPrefix, part) : undefined;
 }
 
 /** The row check, plus a warning on a row whose lead an earlier line already named. */
