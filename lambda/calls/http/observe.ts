@@ -18,7 +18,9 @@ export function observeTimes(throttle: Throttle, method: string, body: unknown, 
   let nested = 0;
   for (const [m, p] of nestedByMethod(inner as Record<string, PortalTime>, billing)) {
     const unit = unitCost(p.ops);
-    nested += throttle.observe(m, { ...p.time, finish: time?.finish ?? p.time.finish }, p.units, undefined, unit, bookings(p.ops, unit));
+    // The request's own start and finish: the portal books its commands together, into the bucket of its start.
+    const whole = { ...p.time, finish: time?.finish ?? p.time.finish, start: time?.start ?? p.time.start };
+    nested += throttle.observe(m, whole, p.units, undefined, unit, bookings(p.ops, unit));
   }
   // Envelope billing (everything charged to `batch`) or nested billing (the envelope reads 0): one of the two.
   return Math.max(envelope, nested);

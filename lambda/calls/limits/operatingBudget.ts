@@ -1,18 +1,20 @@
 /**
- * Our model of one method's operating-time budget (time.operating: server seconds spent by this method for
- * this webhook within `window`, kept by the portal in 10 buckets, each expiring `window` after its first
- * charge; operating_reset_at = expiry of the oldest). Times are portal-clock milliseconds, passed in.
+ * Our model of one method's operating-time budget, as the server's LoadLimiter keeps it (time.operating:
+ * server seconds spent by this method for this webhook, in 10 buckets of window/10). A request's time is booked
+ * when it ends, into the bucket of its START, and that bucket drops out at its slot's boundary, ten slots on;
+ * a request's calls are checked before each runs against the buckets up to its own start's plus its own
+ * finished calls, so the call that crosses the limit completes and requests in flight are invisible to the
+ * others. Times are portal-clock milliseconds, passed in.
  *
- * The portal checks the budget before each call (each batch command) and books a call's time when it ends, so
- * requests in flight are invisible to it. Our prediction of what it will have booked: the last report, less our
- * own charges surely expired since (a charge stamped at the answer is gone a window later at the latest), plus
- * what is in flight or reserved, each command priced at the dearest per-command cost seen this window (costs
- * vary from batch to batch: automation rules). The pacing is greedy, because the budget frees at fixed times
- * (our charges' expiry) whatever we do: a request goes as soon as the prediction with it stays within the
- * budget; `fit` tells the sender how many commands fit (now, or at the earliest time one does), so a window
- * ends with a smaller batch within one command's cost of the budget instead of a full one held back.
- * Usage we cannot explain (earlier chunks without a snapshot, other callers) is never assumed to free before
- * operating_reset_at; then one probe goes alone. A 429 blocks until operating_reset_at + 1 s.
+ * What the portal will have booked for a request that starts at t: our own charges still live at t (each
+ * stamped with the start of the bucket it went into, never earlier than the true one), plus usage the last
+ * report showed that our charges do not explain (earlier chunks without a snapshot, other callers: never
+ * assumed to free before the next report), plus every request in flight or reserved ahead, each command
+ * priced at the dearest per-command cost seen lately (costs vary from batch to batch: automation rules). The
+ * pacing is greedy, because the budget frees at fixed times (our buckets' ends) whatever we do: a request goes
+ * as soon as it fits; `fit` tells the sender how many commands fit (now, or at the earliest time one does).
+ * With `cross` the last command of a request may start just below the limit (the check is before a call).
+ * A 429 blocks until operating_reset_at + 1 s; then one probe goes alone.
  */
 export interface OperatingOptions {
   /** Seconds of server time allowed within the window. */
@@ -22,9 +24,8 @@ export interface OperatingOptions {
   /** Share of the limit to fill (default 1). */
   hard?: number;
   /**
-   * Let the last command of a window cross the limit (the portal checks before a call and lets the call that
-   * crosses complete). Default false: it gains at most one command a window (measured: bench/crossing.bench.ts)
-   * and a cost misjudged upwards by a little then costs a refused command.
+   * Let the last command of a request cross the limit (the portal checks the budget before each call and lets
+   * the call that crosses complete). Default true (measured on bench/varying and bench/window, see README).
    */
   cross?: boolean;
 }
@@ -36,13 +37,15 @@ export interface OperatingReport {
   resetAt?: number;
   /** Portal ms of the answer (time.finish). */
   at: number;
+  /** time.start of the request as printed (portal ms; whole seconds on current portals): its bucket. */
+  started?: number;
   /** Commands of this method in the request. */
   units: number;
   /** Server seconds the request reports for this method (durations), used when the delta is unusable. */
   spent?: number;
   /** Seconds per command measured inside the request (growth of operating between its own commands). */
   unitCost?: number;
-  /** When each command's time was booked (portal ms) and how much (from its own result_time). */
+  /** Each command's own cost (from its result_time); booked together when the request ends. */
   bookings?: { at: number; cost: number }[];
 }
 
@@ -61,13 +64,12 @@ export interface BudgetSnapshot {
   blockedUntil?: number;
 }
 
-/**
- * A charge counts as expired this long after its stamp + window: the stamp is the portal's own finish of the
- * command (never before its booking) and our portal clock errs late, so a few ms cover the rest.
- */
-const SETTLE_MS = 20;
+/** A charge counts as expired this long after its bucket's end (our portal clock errs late, so a few ms cover the rest). */
+const SETTLE_MS = 5;
 /** Charges within window / GRAINS of each other are merged (stamped at the latest). */
 const GRAINS = 1000;
+/** How long after a fractional time.start the server may take its request's bucket (the first limited call's check). */
+const START_LAG_MS = 50;
 
 /** Below the limit by this much, so float rounding of `operating` never tips a call over. */
 const EPSILON = 1e-6;
@@ -93,8 +95,13 @@ export class OperatingBudget {
   private probing = false;
   /** Set by a refusal: once the block lifts, one probe goes out alone (the block says nothing about the room left). */
   private probeAfterBlock = false;
-  /** Our own charges (portal ms at or after the charge, seconds): they tell when capacity frees. */
+  /**
+   * Our own charges: `at` = the start of the bucket the portal booked the request into (portal ms, never earlier
+   * than the true one), so each frees at at + window; seconds. They tell when capacity frees.
+   */
   private charges: { at: number; cost: number }[] = [];
+  /** Seconds the last report showed that our own charges do not explain (kept until the next report). */
+  private foreign = 0;
   /** An answer reported this method's figures: until then its cost is unknown, and its first request goes alone. */
   private priced = false;
   /** Highest operating seen (stats). */
@@ -102,7 +109,7 @@ export class OperatingBudget {
 
   constructor(private readonly opts: OperatingOptions) {
     this.hard = opts.hard ?? 1;
-    this.cross = opts.cross ?? false;
+    this.cross = opts.cross ?? true;
   }
 
   /** Estimated server seconds of one command of this method (undefined until observed). */
@@ -141,38 +148,40 @@ export class OperatingBudget {
     return this.hard * this.opts.limit - EPSILON;
   }
 
-  /**
-   * Our charges still inside the last report, oldest first, with the part of each the report still counts.
-   * A charge stamped `c` (at or after the real charge) is gone by c + window at the latest; buckets can drop
-   * it up to one bucket earlier, so when our charges since report − window add up to more than the report,
-   * the surplus is taken off the oldest ones (already gone).
-   */
-  private counted(): { at: number; cost: number }[] {
-    const w = this.opts.window * 1000;
-    const live = this.charges.filter((c) => c.at > this.at - w);
-    let early = Math.max(0, live.reduce((s, c) => s + c.cost, 0) - this.operating);
-    return live.map((c) => {
-      const gone = Math.min(c.cost, early);
-      early -= gone;
-      return { at: c.at, cost: c.cost - gone };
-    });
+  private get windowMs(): number {
+    return this.opts.window * 1000;
   }
 
-  /** Our counted charges surely expired by `t`. */
-  private freedBy(t: number): number {
-    const w = this.opts.window * 1000;
-    return this.counted().reduce((s, c) => (c.at + w + SETTLE_MS <= t ? s + c.cost : s), 0);
+  /** Our charges the portal still counts for a request that starts at `t`. */
+  private ownLive(t: number): number {
+    const w = this.windowMs;
+    return this.charges.reduce((s, c) => (c.at + w + SETTLE_MS > t ? s + c.cost : s), 0);
   }
 
-  /** When (portal ms) our own expiring charges free `excess` seconds; undefined if they cannot. */
-  private freesAt(excess: number): number | undefined {
-    const w = this.opts.window * 1000;
+  /** When (portal ms) our charges live at `now` free `excess` seconds as their buckets end; undefined if they cannot. */
+  private freesAt(excess: number, now: number): number | undefined {
+    const w = this.windowMs;
     let sum = 0;
-    for (const c of this.counted()) {
+    for (const c of this.charges) {
+      if (c.at + w + SETTLE_MS <= now) continue;
       sum += c.cost;
       if (sum >= excess - 1e-9) return c.at + w + SETTLE_MS;
     }
     return undefined;
+  }
+
+  /**
+   * The start of the bucket a request was booked into: the slot of its start (time.start, whole seconds on
+   * current portals: the true start is within the next second), never later than its answer; as late as the
+   * figures allow, so its charge never frees before the portal's.
+   */
+  private bucketOf(r: OperatingReport): number {
+    const slot = this.windowMs / 10;
+    let latest = r.at;
+    if (r.started !== undefined && Number.isFinite(r.started)) {
+      latest = Math.min(latest, r.started + (Number.isInteger(r.started / 1000) ? 999 : START_LAG_MS));
+    }
+    return Math.floor(latest / slot) * slot;
   }
 
   /**
@@ -182,7 +191,7 @@ export class OperatingBudget {
   private predicted(t: number, cost: number, ticket = Infinity): number {
     let ahead = this.runningUnits;
     for (const [k, units] of this.reservations) if (k < ticket) ahead += units;
-    return this.operating - this.freedBy(t) + ahead * cost;
+    return this.ownLive(t) + this.foreign + ahead * cost;
   }
 
   /** Commands that fit at `t` (on top of what is in flight), priced at `cost` > 0. */
@@ -211,13 +220,9 @@ export class OperatingBudget {
     // Never more than the whole budget holds (such a request could only go once everything expired).
     max = Math.max(1, Math.min(max, this.cross ? Math.floor(this.target / cost) + 1 : Math.floor(this.target / cost + 1e-9)));
     const want = Math.max(1, Math.min(max, least));
-    let room = this.roomAt(now, cost);
-    // Costs that vary (spread over a tenth of the dearest): a window's last room is filled in halves, each
-    // sized from fresher figures, so a batch dearer than any seen overshoots by half the room at most.
-    const { worst, spread } = this.costRange(now);
-    if (room < max && spread > 0.1 * worst) room = Math.ceil(room / 2);
+    const room = this.roomAt(now, cost);
     if (room >= want) return Math.min(max, room);
-    const freeAt = this.freesAt(this.excess(now, cost, want));
+    const freeAt = this.freesAt(this.excess(now, cost, want), now);
     if (freeAt === undefined) return Math.max(1, Math.min(max, room));
     return Math.max(1, Math.min(max, this.roomAt(freeAt, cost)));
   }
@@ -244,9 +249,12 @@ export class OperatingBudget {
     const whole = (this.cross ? units - 1 : units) * cost > this.target;
     const over = whole ? this.predicted(now, cost, ticket) - EPSILON : this.excess(now, cost, units, ticket);
     if (over <= 0) return 0;
-    const freeAt = this.freesAt(over);
-    if (freeAt !== undefined) return Math.max(1, freeAt - now);
+    // While a request is in flight, look again soon: its answer (its true cost) may leave room before then.
+    const freeAt = this.freesAt(over, now);
+    if (freeAt !== undefined) return Math.max(1, this.running > 0 ? Math.min(freeAt - now, 100) : freeAt - now);
     if (this.running > 0) return 100; // an answer is on its way with fresher numbers
+    // Our own charges explain the budget: what frees none of them is requests ahead of this one, which go first.
+    if (this.foreign <= EPSILON) return 100;
     const reset = this.resetAt ?? this.at + (this.opts.window * 1000) / 10;
     if (now >= reset) {
       this.probing = true;
@@ -300,25 +308,30 @@ export class OperatingBudget {
     else if (r.spent !== undefined && r.spent > 0 && r.units > 0) unit = r.spent / r.units;
     else if (this.running === 0 && delta !== undefined && delta > 0 && r.units > 0) unit = delta / r.units;
     if (unit !== undefined) this.sample(r.at, unit);
-    let charged: number;
-    if (r.bookings?.length) {
-      charged = 0;
-      for (const b of r.bookings) {
-        // Stamped no earlier than the portal booked it (its finish), never later than the answer.
-        if (b.cost > 0) this.charge(Math.min(r.at, b.at), b.cost);
-        charged += Math.max(0, b.cost);
-      }
-    } else {
-      charged = r.unitCost !== undefined ? r.unitCost * r.units : (r.spent ?? delta ?? (this.perUnit ?? 0) * r.units);
-      if (charged > 0) this.charge(r.at, charged);
-    }
+    const charged = r.bookings?.length
+      ? r.bookings.reduce((sum, b) => sum + Math.max(0, b.cost), 0)
+      : r.unitCost !== undefined
+        ? r.unitCost * r.units
+        : (r.spent ?? delta ?? (this.perUnit ?? 0) * r.units);
+    // The portal books the whole request when it ends, into the bucket of its start.
+    const bucket = this.bucketOf(r);
+    if (charged > 0) this.charge(bucket, charged);
     if (r.at >= this.at) {
+      // The report counts the buckets up to this request's own (not those of requests started later, whatever
+      // their answers said): what our charges there do not explain is someone else's, kept until the next report.
+      this.foreign = Math.max(0, r.operating - this.ownIn(bucket));
       this.operating = r.operating;
       this.at = r.at;
       this.resetAt = r.resetAt;
       this.probing = false;
     }
     return charged;
+  }
+
+  /** Our charges in the 10 buckets up to the one starting at `bucket` (what a report from that request counts). */
+  private ownIn(bucket: number): number {
+    const w = this.windowMs;
+    return this.charges.reduce((sum, c) => (c.at <= bucket && c.at + w > bucket ? sum + c.cost : sum), 0);
   }
 
   private sample(at: number, cost: number): void {
@@ -353,6 +366,7 @@ export class OperatingBudget {
     const until = (known ?? now + (this.opts.window * 1000) / 10) + 1000;
     this.blockedUntil = Math.max(this.blockedUntil, until);
     this.operating = Math.max(this.operating, this.opts.limit);
+    this.foreign = Math.max(this.foreign, this.opts.limit - this.ownLive(now));
     this.at = Math.max(this.at, now);
     this.probing = false;
     this.probeAfterBlock = true;
@@ -400,6 +414,7 @@ export class OperatingBudget {
     this.perUnit = Number.isFinite(s.perUnit) && (s.perUnit as number) >= 0 ? s.perUnit : undefined;
     this.charges = (Array.isArray(s.charges) ? s.charges : []).filter(valid).map(([at, cost]) => ({ at, cost }));
     this.samples = (Array.isArray(s.costs) ? s.costs : []).filter(valid).map(([at, cost]) => ({ at, cost }));
+    this.foreign = Math.max(0, s.operating - this.ownLive(s.at));
     this.priced = true;
     if (s.blockedUntil !== undefined && Number.isFinite(s.blockedUntil)) {
       this.blockedUntil = s.blockedUntil;

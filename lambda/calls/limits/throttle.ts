@@ -272,6 +272,7 @@ export class Throttle {
       operating: Number(time.operating),
       resetAt: time.operating_reset_at !== undefined ? Number(time.operating_reset_at) * 1000 : undefined,
       at,
+      started: time.start !== undefined && Number.isFinite(Number(time.start)) ? Number(time.start) * 1000 : undefined,
       units,
       spent,
       unitCost,

@@ -55,7 +55,8 @@ function batchSizes(sb: Sandbox): number[] {
 
 describe('pacing on a portal that books time when each call ends', () => {
   it('one series: no OPERATION_TIME_LIMIT, and a smaller batch goes when a full one no longer fits the window', async () => {
-    const { sb, out } = await run(160, 1);
+    // 0.75 s a window: after a full batch (0.5 s) only 26 commands fit (the 26th may cross the limit)
+    const { sb, out } = await run(160, 1, { operatingLimit: 0.75 });
     expect(out.every((o) => o.status === 'updated' && o.attempts === 1)).toBe(true);
     expect(sb.stats().refusals).toEqual({});
     const sizes = batchSizes(sb);

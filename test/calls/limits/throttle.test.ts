@@ -51,27 +51,27 @@ describe('OperatingBudget', () => {
     b.observe({ operating: 1, resetAt: 20_000, at: 1000, units: 50, unitCost: 0.02 });
     expect(b.costPerCommand).toBeCloseTo(0.02);
     expect(b.wait(1000, 50)).toBe(0);
-    // 15.5 s booked: 25 commands (0.5 s) fit, 50 do not
+    // 15.5 s booked: 25 commands (0.5 s) fit, the 26th may start just below the limit; 50 do not
     b.observe({ operating: 15.5, resetAt: 20_000, at: 2000, units: 50, unitCost: 0.02 });
-    expect(b.fit(2000, 50)).toBe(24);
-    expect(b.wait(2000, 24)).toBe(0);
-    // the charge stamped 1000 (1 s) frees at 1000 + 20 s (+ 20 ms): then a full batch fits
-    expect(b.wait(2000, 50)).toBe(21_020 - 2000);
+    expect(b.fit(2000, 50)).toBe(25);
+    expect(b.wait(2000, 25)).toBe(0);
+    // the first charge (1 s, booked in the bucket 0–2 s) frees when that bucket ends, 20 s on (+ 5 ms): then a full batch fits
+    expect(b.wait(2000, 50)).toBe(20_005 - 2000);
   });
 
   it('counts reserved commands in line: a batch sized after another leaves room for it, and does not hold it up', () => {
     const b = new OperatingBudget({ limit, window });
-    b.observe({ operating: 14, resetAt: 20_000, at: 1000, units: 50, unitCost: 0.02 });
-    expect(b.fit(1000, 50)).toBe(50); // 1.999 s left: 99 commands
+    b.observe({ operating: 14.5, resetAt: 20_000, at: 1000, units: 50, unitCost: 0.02 });
+    expect(b.fit(1000, 50)).toBe(50); // 1.5 s left: 75 commands
     const first = b.reserve(50);
-    expect(b.fit(1000, 50)).toBe(49);
-    const second = b.reserve(49);
-    expect(b.wait(1000, 49, second)).toBe(0);
+    expect(b.fit(1000, 50)).toBe(25);
+    const second = b.reserve(25);
+    expect(b.wait(1000, 25, second)).toBe(0);
     expect(b.wait(1000, 50, first)).toBe(0);
     // a request without a place in line counts every reservation ahead of it
     expect(b.wait(1000, 1)).toBeGreaterThan(0);
     b.release(second);
-    expect(b.wait(1000, 49)).toBe(0);
+    expect(b.wait(1000, 25)).toBe(0);
   });
 
   it('prices commands at the dearest cost seen lately (costs vary from batch to batch)', () => {
@@ -80,15 +80,18 @@ describe('OperatingBudget', () => {
     b.observe({ operating: 6, resetAt: 20_000, at: 2000, units: 10, unitCost: 0.1 });
     // the dearest (0.5) plus a quarter of the spread seen (0.4)
     expect(b.worstCost(2000)).toBeCloseTo(0.6);
-    // 16 fit at that price ((16 − 6) / 0.6); with costs this uneven the window's last room goes in halves
-    expect(b.fit(2000, 50)).toBe(8);
+    // 16 start below the limit at that price ((16 − 6) / 0.6), and a 17th may cross it
+    expect(b.fit(2000, 50)).toBe(17);
     expect(b.worstCost(45_000)).toBeCloseTo(b.costPerCommand ?? 0); // two windows on: the smoothed cost
   });
 
-  it('with `cross`, the last command may start just below the limit', () => {
-    const b = new OperatingBudget({ limit, window, cross: true });
-    b.observe({ operating: 15.5, resetAt: 20_000, at: 1000, units: 50, unitCost: 0.2 });
-    expect(b.fit(1000, 50)).toBe(3); // starts at 15.5, 15.7, 15.9
+  it('the last command may start just below the limit; without `cross` every command must end within it', () => {
+    const b = new OperatingBudget({ limit, window });
+    b.observe({ operating: 15.5, resetAt: 20_000, at: 1000, units: 50, unitCost: 0.31 });
+    expect(b.fit(1000, 50)).toBe(2); // they start at 15.5 and 15.81
+    const strict = new OperatingBudget({ limit, window, cross: false });
+    strict.observe({ operating: 15.5, resetAt: 20_000, at: 1000, units: 50, unitCost: 0.31 });
+    expect(strict.fit(1000, 50)).toBe(1);
   });
 
   it('with usage it cannot explain (another caller), waits for the reset and then sends one probe', () => {
@@ -131,6 +134,53 @@ describe('OperatingBudget', () => {
     expect(b.wait(5000, 1)).toBeGreaterThan(0);
     expect(fresh.wait(5000, 1)).toBeGreaterThanOrEqual(b.wait(5000, 1));
     expect(fresh.wait(5000, 1) - b.wait(5000, 1)).toBeLessThanOrEqual(window * 100);
+  });
+});
+
+describe("OperatingBudget on LoadLimiter's rules (check before each call, booked at the end into the bucket of the start)", () => {
+  const limit = 16;
+  const window = 20; // buckets of 2 s
+
+  it('at limit − ε one command still goes (it crosses the limit); then nothing until the bucket the spending was booked in ends', () => {
+    const b = new OperatingBudget({ limit, window });
+    // A request that started at 2.x s (time.start 2, whole seconds) and answered at 9 s: all 15.95 s are ours.
+    b.observe({ operating: 15.95, resetAt: 22_000, at: 9000, started: 2000, units: 50, unitCost: 0.319 });
+    expect(b.fit(9000, 50)).toBe(1);
+    expect(b.wait(9000, 1)).toBe(0);
+    b.start(9000, 1);
+    // in flight, its worst case takes the method to the limit: nothing else goes
+    expect(b.wait(9000, 1)).toBeGreaterThan(0);
+    b.finish(1);
+    b.observe({ operating: 16.27, resetAt: 22_000, at: 9400, started: 9000, units: 1, unitCost: 0.32 });
+    // at the limit: no request until the bucket 2–4 s ends at 22 s (not 20 s after the answer at 9 s); the next
+    // batch is sized for then
+    expect(b.wait(9400, 1)).toBe(22_005 - 9400);
+    expect(b.fit(9400, 50)).toBe(49);
+    expect(b.wait(9400, 49)).toBe(22_005 - 9400);
+    expect(b.wait(22_005, 49)).toBe(0);
+  });
+
+  it('with two in flight, the second is held while the first one’s worst case would reach the limit', () => {
+    const b = new OperatingBudget({ limit, window });
+    b.observe({ operating: 9.9, resetAt: 22_000, at: 3000, started: 2000, units: 50, unitCost: 0.198 });
+    expect(b.fit(3000, 50)).toBe(31); // 30 start below the limit at 0.198 s, the 31st may cross it
+    b.start(3000, 31);
+    // 9.9 s booked + 31 × 0.198 s in flight: even one more command would start over the limit
+    expect(b.wait(3000, 1)).toBeGreaterThan(0);
+    b.finish(31);
+    b.observe({ operating: 14.55, resetAt: 22_000, at: 4000, started: 3000, units: 31, unitCost: 0.15 });
+    expect(b.wait(4000, 1)).toBe(0); // its answer: it cost less than its worst case
+  });
+
+  it('a report from a request that started before a later one was booked does not make it forget the later one', () => {
+    const b = new OperatingBudget({ limit, window });
+    // C started at 4.x s, answered first: 4 s booked in the bucket 4–6 s.
+    b.observe({ operating: 4, resetAt: 22_000, at: 5000, started: 4000, units: 10, unitCost: 0.4 });
+    // A started at 2.x s and answered later: its figures count the buckets up to 2–4 s only, so not C's 4 s.
+    b.observe({ operating: 6, resetAt: 22_000, at: 6000, started: 2000, units: 20, unitCost: 0.3 });
+    // The portal holds 10 s: 20 commands at 0.425 s (the dearest seen + a quarter of the spread) do not fit.
+    expect(b.wait(6000, 20)).toBeGreaterThan(0);
+    expect(b.wait(6000, 14)).toBe(0);
   });
 });
 

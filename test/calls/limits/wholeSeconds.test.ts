@@ -12,40 +12,46 @@ const LIMIT = 480;
 const WINDOW_MS = 600_000;
 
 /**
- * A portal billing each nested crm.lead.update to its method in one-minute buckets (each expires 600 s after
- * its first charge; operating_reset_at = the oldest one's expiry), refusing a command once the method is over
- * the limit (the call that crosses still completes).
+ * A portal billing each nested crm.lead.update to its method as LoadLimiter does: one-minute buckets, a
+ * request's commands booked together when it ends into the bucket of its start, a bucket counted while it is
+ * among the last ten (it drops out at its minute's boundary); a command is refused when the buckets plus the
+ * request's own earlier commands are over the limit (the call that crosses still completes);
+ * operating_reset_at = the oldest live bucket's first request + 600 s.
  */
 function billingPortal() {
-  const buckets: { at: number; cost: number }[] = [];
+  const buckets = new Map<number, { cost: number; firstAt: number }>();
   let commands = 0;
   let refusals = 0;
+  const live = (slot: number) => [...buckets].filter(([b]) => b >= slot - 9 && b <= slot).sort((x, y) => x[0] - y[0]);
   const answer = (call: FakeCall) => {
     const now = call.at;
-    const live = () => buckets.filter((b) => b.at > now - WINDOW_MS);
+    const slot = Math.floor(now / 60_000);
+    const booked = live(slot).reduce((s, [, b]) => s + b.cost, 0);
     const times: Record<string, unknown> = {};
     const errors: Record<string, unknown> = {};
+    let own = 0;
     let i = 0;
     for (const key of batchCommands(call).keys()) {
-      const used = live().reduce((s, b) => s + b.cost, 0);
-      if (used >= LIMIT) {
+      if (booked + own > LIMIT) {
         refusals++;
         errors[key] = { error: 'OPERATION_TIME_LIMIT', error_description: 'Method is blocked due to operation time limit.' };
         continue;
       }
-      const current = buckets.at(-1);
-      if (current && now < current.at + 60_000) current.cost += COST;
-      else buckets.push({ at: now, cost: COST });
+      own += COST;
       commands++;
+      const oldest = live(slot)[0]?.[1].firstAt ?? now;
       times[key] = {
         start: Math.floor(now / 1000),
-        finish: now / 1000, // booked at `now`: a portal never reports a finish after its answer arrived
+        finish: now / 1000, // a portal never reports a finish after its answer arrived
         duration: 1.6,
         processing: i++ % 7 === 0 ? 1 : 0,
-        operating: used + COST,
-        operating_reset_at: Math.ceil((live()[0].at + WINDOW_MS) / 1000),
+        operating: booked + own,
+        operating_reset_at: Math.floor((oldest + WINDOW_MS) / 1000),
       };
     }
+    const bucket = buckets.get(slot);
+    if (bucket) bucket.cost += own;
+    else if (own > 0) buckets.set(slot, { cost: own, firstAt: now });
     const start = Math.floor(now / 1000);
     const time = { start, finish: now / 1000, duration: 1.7, processing: 1, operating: 0, operating_reset_at: start + 600 };
     return { body: batchAnswer(batchCommands(call).keys(), { errors, times, time }) };
