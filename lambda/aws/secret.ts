@@ -12,11 +12,12 @@ const defaultReader: SecretReader = async (secretId) => {
 };
 
 /**
- * Per container: warm invocations reuse the value for `maxAgeMs` instead of calling Secrets Manager each chunk;
- * after that (or when asked for a fresh read) it is read again, so a rotated webhook reaches a warm container
- * without a redeploy.
+ * Per container: warm invocations reuse a secret's parsed value for `maxAgeMs` instead of calling Secrets
+ * Manager each chunk or run; after that (or when asked for a fresh read) it is read again, so a rotated webhook
+ * or signing key reaches a warm container without a redeploy. One entry per secret id (each secret has one shape:
+ * a reader asking with another parser reads again).
  */
-const cache = new Map<string, { pending: Promise<string>; at: number }>();
+const cache = new Map<string, { pending: Promise<unknown>; at: number; parse: unknown }>();
 
 /** How long a read value is used before Secrets Manager is asked again. */
 export const SECRET_MAX_AGE_MS = 5 * 60_000;
@@ -29,6 +30,30 @@ export interface SecretReadOptions {
 }
 
 /**
+ * One secret's value, read through the cache and parsed by `parse` (whose errors must name the secret, never
+ * its value). A failed read or parse is not kept: the next call tries again.
+ */
+export function cachedSecret<T>(
+  secretId: string,
+  parse: (secretId: string, value: string | undefined) => T,
+  read: SecretReader = defaultReader,
+  options: SecretReadOptions = {},
+): Promise<T> {
+  const now = (options.now ?? Date.now)();
+  const cached = cache.get(secretId);
+  if (cached && cached.parse === parse && !options.fresh && now - cached.at < (options.maxAgeMs ?? SECRET_MAX_AGE_MS)) {
+    return cached.pending as Promise<T>;
+  }
+  const pending = read(secretId).then((value) => parse(secretId, value));
+  const entry = { pending, at: now, parse };
+  pending.catch(() => {
+    if (cache.get(secretId) === entry) cache.delete(secretId);
+  });
+  cache.set(secretId, entry);
+  return pending;
+}
+
+/**
  * The portal webhook URL stored in the secret: either the URL itself or JSON `{ "webhookUrl": "…" }`.
  * Errors name the secret, never its value.
  *
@@ -36,17 +61,7 @@ export interface SecretReadOptions {
  * const url = await webhookUrl(process.env.WEBHOOK_SECRET_ARN!);
  */
 export function webhookUrl(secretId: string, read: SecretReader = defaultReader, options: SecretReadOptions = {}): Promise<string> {
-  const now = (options.now ?? Date.now)();
-  const cached = cache.get(secretId);
-  if (cached && !options.fresh && now - cached.at < (options.maxAgeMs ?? SECRET_MAX_AGE_MS)) return cached.pending;
-  const pending = read(secretId).then((value) => extractUrl(secretId, value));
-  const entry = { pending, at: now };
-  // A failed fetch must not stick: the next invocation tries again.
-  pending.catch(() => {
-    if (cache.get(secretId) === entry) cache.delete(secretId);
-  });
-  cache.set(secretId, entry);
-  return pending;
+  return cachedSecret(secretId, extractUrl, read, options);
 }
 
 /** Forget cached values (tests). */
