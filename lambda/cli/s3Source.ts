@@ -1,6 +1,6 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { S3Store } from '../stores/s3Store.ts';
-import { INCOMING, partsPrefixFor } from '../run/keys.ts';
+import { partsPrefixFor, reportPrefixFor } from '../run/keys.ts';
 import { runIdFor } from '../run/newRun.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 
@@ -42,12 +42,6 @@ export function cliS3Client(env: NodeJS.ProcessEnv = process.env, extra: Partial
   });
 }
 
-/** reports/<key without incoming/>/<runId>/, as the Lambda flow names it. */
-export function reportPrefixForKey(key: string, runId: string): string {
-  const rel = key.startsWith(INCOMING) ? key.slice(INCOMING.length) : key;
-  return `reports/${rel}/${runId}/`;
-}
-
 /**
  * Opens `s3://bucket/key` for the CLI: heads (and so pins) the object; the report goes to the same bucket.
  *
@@ -67,7 +61,8 @@ export async function openS3Source(url: string, client: S3Client = cliS3Client()
     output: store,
     info,
     runId,
-    reportPrefix: reportPrefixForKey(loc.key, runId),
+    // Named as the Lambda flow names it (long keys hashed the same way).
+    reportPrefix: reportPrefixFor(loc.key, runId),
     partsPrefix: partsPrefixFor(runId),
     where: (key) => `s3://${loc.bucket}/${key}`,
     close: () => client.destroy(),

@@ -45,8 +45,14 @@ describe('bucket', () => {
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
       NoncurrentVersionExpiration: { NoncurrentDays: 30 },
     });
-    // Sources expire too since 7e2f594 (incomingRetentionDays); the run queue (queue/) is never expired by a rule.
-    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual(['incoming/', 'reports/', 'parts/']);
+    // Sources expire too since 7e2f594 (incomingRetentionDays), and an undo's input (undo/) as sources do; the run
+    // queue (queue/) is never expired by a rule.
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual([
+      'incoming/',
+      'undo/',
+      'reports/',
+      'parts/',
+    ]);
   });
 
   it('notifies start for ObjectCreated under incoming/, whatever the case of the .csv (the handler filters it)', () => {
@@ -172,10 +178,11 @@ describe('least privilege', () => {
   const nonLogging = (id: 'start' | 'chunk' | 'finalize') =>
     statementsOf(s.template, logicalId(s.stack[id].role)).filter((st) => !actionsOf(st).every((a) => a.startsWith('logs:')));
 
-  it('lets start only head sources, keep the run queue, start and watch executions of this state machine (and report to its dead-letter queue)', () => {
+  it("lets start only head sources, keep the run queue, prepare an undo (read runs' change logs and summaries, write undo/), start and watch executions of this state machine (and report to its dead-letter queue)", () => {
     const bucketArn = { 'Fn::GetAtt': [logicalId(s.stack.bucket), 'Arn'] };
     const all = nonLogging('start');
-    // start pins the source version with HeadObject (authorised by s3:GetObject), under incoming/ only; the queue is queue/.
+    // start pins the source version with HeadObject (authorised by s3:GetObject), under incoming/ only; the queue is queue/;
+    // an undo reads changes.jsonl and summary.json of a run's report folder, no other report file, and writes under undo/.
     const head = all.filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
     expect(head).toEqual([
       expect.objectContaining({
@@ -186,6 +193,17 @@ describe('least privilege', () => {
       expect.objectContaining({
         Action: ['s3:GetObject', 's3:GetObjectVersion'],
         Resource: { 'Fn::Join': ['', [bucketArn, '/incoming/*']] },
+      }),
+      expect.objectContaining({
+        Action: 's3:GetObject',
+        Resource: [
+          { 'Fn::Join': ['', [bucketArn, '/reports/*/changes.jsonl']] },
+          { 'Fn::Join': ['', [bucketArn, '/reports/*/summary.json']] },
+        ],
+      }),
+      expect.objectContaining({
+        Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+        Resource: { 'Fn::Join': ['', [bucketArn, '/undo/*']] },
       }),
     ]);
     const watch = all.filter((st) => actionsOf(st).includes('states:DescribeExecution'));
@@ -206,13 +224,14 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('scopes the chunk to reading incoming/ and writing parts/ (and reading back the run header kept there)', () => {
+  it('scopes the chunk to reading incoming/ and undo/ and writing parts/ (and reading back the run header kept there)', () => {
     const bucketArn = { 'Fn::GetAtt': [logicalId(s.stack.bucket), 'Arn'] };
     const objects = (prefix: string) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}*`]] });
     const s3 = nonLogging('chunk').filter((st) => actionsOf(st).some((a) => a.startsWith('s3:')));
     expect(s3).toEqual([
       expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objects('incoming/') }),
       expect.objectContaining({ Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], Resource: objects('parts/') }),
+      expect.objectContaining({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: objects('undo/') }),
     ]);
   });
 

@@ -37,7 +37,7 @@ describe('retention of the default stack', () => {
       .filter((r) => r.ExpirationInDays !== undefined)
       .map((r) => r.Prefix)
       .sort();
-    expect(expiring).toEqual(['incoming/', 'parts/', 'reports/']);
+    expect(expiring).toEqual(['incoming/', 'parts/', 'reports/', 'undo/']);
   });
 
   it('SSE-S3 by default, public access blocked, TLS only (unchanged)', () => {
@@ -92,7 +92,8 @@ describe('kmsKey=true: SSE-KMS with a customer key', () => {
   it('grants the key to the functions that read or write objects, and to no one else', () => {
     expect(kmsActions('chunk')).toEqual([{ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: keyArn }]);
     expect(kmsActions('finalize')).toEqual([{ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: keyArn }]);
-    // start keeps the run queue (queue/*, encrypted like every object); its S3 grants still reach no lead data.
+    // start keeps the run queue (queue/*, encrypted like every object) and, for an undo, reads runs' change logs and
+    // writes undo inputs (lead data: before and after values).
     expect(kmsActions('start')).toEqual([{ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resource: keyArn }]);
     expect(kmsActions('stateMachine')).toEqual([]);
   });
