@@ -51,6 +51,8 @@ export const FinalizeEnvSchema = Common.extend({
   BUCKET: z.string().min(1).optional(),
   /** The SNS topic finalize mails each run's message to (the stack sets it with notifyEmail only). */
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  /** The secret holding the link signer's access key (the stack sets it with sevenDayLinks only): 7-day links. */
+  LINK_SIGNER_SECRET_ARN: z.string().startsWith('arn:').optional(),
 });
 
 export type StartEnv = z.infer<typeof StartEnvSchema>;

@@ -9,7 +9,7 @@ import { type CaughtError, describeCaught } from './caught.ts';
 import type { Logger } from './log.ts';
 import { lazyHandler } from './lazy.ts';
 import { type MetricsSink, runMetrics } from './metrics.ts';
-import { presignGet } from './presign.ts';
+import { keyedLinkSigner } from './presign.ts';
 import { type EventPublisher, type LinkSigner, publishRunEnd } from './runEnd.ts';
 import type { MessagePublisher, RunMail } from './runMail.ts';
 import { withHeader } from './runHeader.ts';
@@ -31,6 +31,11 @@ export interface FinalizeDeps {
   mail?: RunMail;
   /** Pre-signs the message's links to report.html and rejected.csv. */
   sign?: LinkSigner;
+  /**
+   * The run's signer, chosen once per run with the run's logger (Lambda: keyedLinkSigner, the signer's key or the
+   * role); wins over `sign`. Must not throw.
+   */
+  signer?: (log: Logger) => Promise<LinkSigner>;
 }
 
 /** Builds the finalize step around its store. */
@@ -53,7 +58,8 @@ export function createFinalizeHandler(deps: FinalizeDeps) {
     });
     deps.metrics?.(runMetrics(summary), { runId: summary.runId });
     if (deps.events || deps.mail) {
-      const { events, mail, sign } = deps;
+      const { events, mail } = deps;
+      const sign = deps.signer ? await deps.signer(log) : deps.sign;
       await publishRunEnd(summary, bucket, { ...(events ? { events } : {}), ...(mail ? { mail } : {}), ...(sign ? { sign } : {}), log });
     }
     return summary;
@@ -72,7 +78,7 @@ export const handler = lazyHandler(
       ...(metrics ? { metrics } : {}),
       events: { putEvents: (entries) => eventBridge.send(new PutEventsCommand({ Entries: entries })) },
       ...(env.NOTIFY_TOPIC_ARN ? { mail: { sns: snsEdge(), topicArn: env.NOTIFY_TOPIC_ARN } } : {}),
-      sign: (bucket, key) => presignGet(s3, bucket, key),
+      signer: keyedLinkSigner({ s3, ...(env.LINK_SIGNER_SECRET_ARN ? { secretArn: env.LINK_SIGNER_SECRET_ARN } : {}) }),
     });
   },
 );

@@ -1,4 +1,7 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ConfigurationError } from '../errors.ts';
+import { errorFields, type Logger } from './log.ts';
+import { cachedSecret, type SecretReader } from './secret.ts';
 
 /** SigV4's longest validity for a pre-signed URL. */
 export const MAX_LINK_SECONDS = 7 * 24 * 3600;
@@ -86,4 +89,88 @@ function formatUrl(r: HttpRequestLike): string {
     .join('&');
   const port = r.port != null ? `:${r.port}` : '';
   return `${r.protocol}//${r.hostname}${port}${r.path}${query ? `?${query}` : ''}`;
+}
+
+/**
+ * The link signer's long-term access key, as infra/linkSigner.ts stores it in its secret. SigV4 URLs last their
+ * 7 days only when signed with an IAM user's long-term key: one signed with temporary credentials (a role's)
+ * stops working when they expire, whatever it asks for.
+ */
+export interface SignerKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** The signer secret's JSON `{ "accessKeyId": "…", "secretAccessKey": "…" }`. Errors name the secret, never its value. */
+export function parseSignerKey(secretId: string, value: string | undefined): SignerKey {
+  let json: unknown;
+  try {
+    json = JSON.parse(value ?? '');
+  } catch {
+    // Not rethrown: JSON.parse's message quotes the text it read.
+    json = undefined;
+  }
+  const { accessKeyId, secretAccessKey } = (json ?? {}) as Record<string, unknown>;
+  if (
+    typeof accessKeyId !== 'string' ||
+    !/^[A-Z0-9]{16,128}$/.test(accessKeyId) ||
+    typeof secretAccessKey !== 'string' ||
+    !secretAccessKey
+  ) {
+    throw new ConfigurationError(`secret ${secretId} does not hold an access key (expected {"accessKeyId": "…", "secretAccessKey": "…"})`);
+  }
+  return { accessKeyId, secretAccessKey };
+}
+
+export interface KeyedSignerOptions {
+  /** The role's client: it signs when no key is configured or the key cannot be read. */
+  s3: S3Client;
+  /** The secret holding the signer's key (LINK_SIGNER_SECRET_ARN); unset = the role signs. */
+  secretArn?: string;
+  read?: SecretReader;
+  now?: () => Date;
+}
+
+/** Signs one object's GET for the run's message. */
+export type ObjectSigner = (bucket: string, key: string) => Promise<SignedLink>;
+
+/**
+ * The run's link signer, resolved once per run: with a signer secret, a client on its long-term key (links valid
+ * 7 days); when that secret cannot be read, the role's client as before (links end with its session), and one
+ * WARN naming the secret, never its value. The key is read through the secret cache (a rotated key arrives
+ * within SECRET_MAX_AGE_MS); its client is kept while the key stays the same.
+ */
+export function keyedLinkSigner(options: KeyedSignerOptions): (log: Logger) => Promise<ObjectSigner> {
+  let keyed: { key: SignerKey; client: S3Client } | undefined;
+  const clientOf = (key: SignerKey): S3Client => {
+    if (keyed?.key.accessKeyId !== key.accessKeyId || keyed.key.secretAccessKey !== key.secretAccessKey) {
+      keyed = { key, client: clientWithKey(options.s3, key) };
+    }
+    return keyed.client;
+  };
+  return async (log) => {
+    let client = options.s3;
+    if (options.secretArn) {
+      try {
+        client = clientOf(await cachedSecret(options.secretArn, parseSignerKey, options.read));
+      } catch (err) {
+        log.warn("could not read the link signer's key; the role signs the links, they end with its session", {
+          signerKeyArn: options.secretArn,
+          ...errorFields(err),
+        });
+      }
+    }
+    return (bucket, key) => presignGet(client, bucket, key, options.now?.() ?? new Date());
+  };
+}
+
+/** A client like `s3` (region, endpoint, addressing) that signs with `key` instead of the role's credentials. */
+function clientWithKey(s3: S3Client, key: SignerKey): S3Client {
+  const { region, forcePathStyle, isCustomEndpoint, endpoint } = s3.config as typeof s3.config & { isCustomEndpoint?: boolean };
+  return new S3Client({
+    region,
+    forcePathStyle,
+    ...(isCustomEndpoint && endpoint ? { endpoint } : {}),
+    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+  });
 }

@@ -1,54 +1,23 @@
-import { createHash, createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChunkHandler } from '../../lambda/aws/chunkHandler.ts';
-import { ChunkEnvSchema, FinalizeEnvSchema, readEnv } from '../../lambda/aws/env.ts';
+import { FinalizeEnvSchema, readEnv } from '../../lambda/aws/env.ts';
 import { createFinalizeHandler, type FinalizeDeps } from '../../lambda/aws/finalizeHandler.ts';
 import { createLogger } from '../../lambda/aws/log.ts';
 import { linkLifetime, MAX_LINK_SECONDS, presignGet } from '../../lambda/aws/presign.ts';
 import type { EventPublisher } from '../../lambda/aws/runEnd.ts';
 import { MAX_SUBJECT_CHARS, type MessagePublisher, type PublishInput } from '../../lambda/aws/runMail.ts';
-import { parseRunOptions } from '../../lambda/config.ts';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, type RunEventDetail, runMessage, utcMinute } from '../../lambda/report/notice.ts';
-import { newRunState } from '../../lambda/run/newRun.ts';
 import type { RunState, Summary } from '../../lambda/run/state.ts';
 import { S3Store } from '../../lambda/stores/s3Store.ts';
 import { type LocalS3, localS3Client, startLocalS3 } from '../../harness/localS3.ts';
+import { dryRunParts, signatureMatches, urlExpiry } from './signedUrls.ts';
 
 const HOOK = 'https://acme.bitrix24.com/rest/1/s3cr3tc0de/';
 const SECRET = 'S3RVER';
 const TOPIC = 'arn:aws:sns:eu-central-1:123456789012:runs';
-
-/** SigV4 query signing recomputed from the URL alone (what S3 checks), so a wrong canonical form fails here. */
-function signatureMatches(url: string, secret: string): boolean {
-  const u = new URL(url);
-  const pairs = u.search.slice(1).split('&');
-  const signature = pairs.find((p) => p.startsWith('X-Amz-Signature='))!.split('=')[1];
-  const query = pairs.filter((p) => !p.startsWith('X-Amz-Signature=')).sort();
-  const canonical = ['GET', u.pathname, query.join('&'), `host:${u.host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n');
-  const get = (k: string) => decodeURIComponent(query.find((p) => p.startsWith(`${k}=`))!.split('=')[1]);
-  const [, date, region, service] = get('X-Amz-Credential').split('/');
-  const toSign = [
-    'AWS4-HMAC-SHA256',
-    get('X-Amz-Date'),
-    `${date}/${region}/${service}/aws4_request`,
-    createHash('sha256').update(canonical).digest('hex'),
-  ].join('\n');
-  let key: Buffer = createHmac('sha256', `AWS4${secret}`).update(date).digest();
-  for (const part of [region, service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
-  return createHmac('sha256', key).update(toSign).digest('hex') === signature;
-}
-
-/** When a pre-signed URL stops working, from its own X-Amz-Date and X-Amz-Expires. */
-function urlExpiry(url: string): Date {
-  const q = new URL(url).searchParams;
-  const d = q.get('X-Amz-Date')!.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z');
-  return new Date(Date.parse(d) + Number(q.get('X-Amz-Expires')) * 1000);
-}
 
 /** A fake SNS edge that keeps what it is given. */
 function recorder(into: PublishInput[]): MessagePublisher {
@@ -77,24 +46,7 @@ describe('finalize publishes the run’s end to EventBridge', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** A dry run offline (no webhook) through the chunk handler: a real run's parts, ready for finalize. */
-  async function chunked(name: string, csv: string): Promise<RunState> {
-    await s3.client.send(new PutObjectCommand({ Bucket: 'leads', Key: `incoming/${name}`, Body: csv }));
-    const chunk = createChunkHandler({
-      env: readEnv(ChunkEnvSchema, {}),
-      store: () => store,
-      webhook: async () => undefined,
-      log: createLogger({ service: 't', level: 'SILENT' }),
-    });
-    let state = newRunState({
-      source: { bucket: 'leads', ...(await store.head(`incoming/${name}`)) },
-      reportPrefix: `reports/${name}/run1/`,
-      partsPrefix: `parts/${name}/`,
-      options: parseRunOptions({ dryRun: true }),
-    });
-    while (!state.checkpoint.done) state = await chunk(state);
-    return state;
-  }
+  const chunked = (name: string, csv: string) => dryRunParts(s3.client, store, name, csv);
 
   function finalizeWith(events: EventPublisher, extra: Partial<FinalizeDeps> = {}) {
     const lines: string[] = [];
