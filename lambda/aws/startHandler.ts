@@ -20,7 +20,7 @@ import { newRunState, runIdFor } from '../run/newRun.ts';
 import type { RunState } from '../run/state.ts';
 import { S3Store } from '../stores/s3Store.ts';
 import { readRunLog } from '../undo/runLog.ts';
-import { type UndoInput, undoInput } from '../undo/undoInput.ts';
+import { UNDO_RUN_OPTIONS, type UndoInput, undoInput } from '../undo/undoInput.ts';
 import type { ObjectInfo, ObjectStore } from '../stores/store.ts';
 import { readEnv, StartEnvSchema, type StartEnv } from './env.ts';
 import { errorFields, type Logger } from './log.ts';
@@ -354,7 +354,7 @@ async function undoInputAt(store: ObjectStore, key: string, input: UndoInput): P
 export function undoRunOptions(env: StartEnv, manual: StartTarget['manual'], bucket: string): RunOptions {
   const given = manual?.options ?? {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new Error('start: "options" must be an object');
-  return runOptionsFor(env, { ...manual, options: { ...given, undo: true, diff: true } }, bucket);
+  return runOptionsFor(env, { ...manual, options: { ...given, ...UNDO_RUN_OPTIONS } }, bucket);
 }
 
 /** A whole file refused before it is read (its own options are invalid). */

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { FsStore } from '../stores/fsStore.ts';
-import { undoInput } from '../undo/undoInput.ts';
+import { UNDO_RUN_OPTIONS, undoInput } from '../undo/undoInput.ts';
 import { readRunLog } from '../undo/runLog.ts';
 import type { Parsed } from './parse.ts';
 import { cliS3Client, parseS3Url } from './s3Source.ts';
@@ -35,8 +35,7 @@ export async function prepareUndo(parsed: Parsed, cwd: string): Promise<Parsed |
   await mkdir(out, { recursive: true });
   const file = join(out, UNDO_INPUT_FILE);
   await writeFile(file, Readable.from(input.lines()));
-  // An undo reads the leads first, always: it puts back a value only where the lead still holds the run's.
-  return { file, out, options: { ...parsed.options, undo: true, diff: true } };
+  return { file, out, options: { ...parsed.options, ...UNDO_RUN_OPTIONS } };
 }
 
 /** The log of a run in S3 (s3://bucket/reports/<file>/<run>/), read with the CLI's credentials. */

@@ -9,6 +9,12 @@ import type { ChangeEntry } from '../report/changeLog.ts';
 
 export const UNDO_HEADER = ['ID', 'CHANGES'] as const;
 
+/**
+ * What every undo runs with, over the caller's options: it reads each lead first (diff) and puts a value back
+ * only where the lead still holds the run's. Rows are keyed by the input's ID column (chunk.ts ignores --match).
+ */
+export const UNDO_RUN_OPTIONS = { undo: true, diff: true } as const;
+
 /** The undo's input: counts, and its CSV text line by line (streamed to the store: it can be tens of MB). */
 export interface UndoInput {
   leads: number;

@@ -104,6 +104,16 @@ describe('undo: a run taken back', () => {
     expect(all()).toEqual(after);
   });
 
+  it("an undo given the import's --match still keys its rows by ID (its input has no e-mail column)", async () => {
+    await setup();
+    const before = all();
+    expect((await cli(['import.csv', '--out', 'run'])).code).toBe(0);
+    const undo = await cli(['undo', 'run', '--match', 'EMAIL']);
+    expect(undo.err).not.toMatch(/MISSING_KEY_COLUMN/);
+    expect(undo.code).toBe(0);
+    expect(all()).toEqual(before);
+  });
+
   it('a field another writer changed since keeps their value and is reported CONFLICT; the rest is reverted', async () => {
     const ids = await setup();
     const before = all();
