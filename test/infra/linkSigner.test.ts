@@ -7,6 +7,7 @@ import cdkNag from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LINK_SIGNER_ENV, LinkSigner } from '../../infra/linkSigner.ts';
 import { LeadImportStack } from '../../infra/stack.ts';
+import { FinalizeEnvSchema, readEnv } from '../../lambda/aws/env.ts';
 import { actionsOf, cdkContext, logicalId, type Statement } from '../support/infra.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -113,6 +114,11 @@ describe('LinkSigner: an IAM user that may only read reports/ through pre-signed
         ],
       },
     });
+  });
+
+  it('finalize reads the variable the construct sets (one name on both sides)', () => {
+    const arn = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:signer-AbCdEf';
+    expect(readEnv(FinalizeEnvSchema, { [LINK_SIGNER_ENV]: arn }).LINK_SIGNER_SECRET_ARN).toBe(arn);
   });
 
   it('a new serial replaces the access key (rotation by deploy)', () => {
