@@ -85,12 +85,22 @@ export const DeployConfigSchema = z.object({
   failedRowsAlarmPercent: z.coerce.number().min(0).max(100).default(5),
   /**
    * E-mail address that gets each run's end message (file, result, counts, report links): the stack adds an SNS
-   * topic fed by the run's EventBridge event, and an e-mail subscription (the address confirms it once).
+   * topic finalize publishes to, and an e-mail subscription (the address confirms it once).
    */
   notifyEmail: z
     .string()
     .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'not an e-mail address')
     .optional(),
+  /**
+   * The run-end message's links (report.html, rejected.csv) last SigV4's 7 days: the stack adds an IAM user that may
+   * only read reports/* through pre-signed URLs, its access key in a secret only finalize may read, and finalize
+   * signs with it (infra/linkSigner.ts). Default: on with notifyEmail (people click the mail's links days later),
+   * off without it. A long-lived key to the reports (lead data), and accounts whose policies forbid IAM users or
+   * access keys fail the deploy: `false` then, and finalize's role signs (links end with its session, hours).
+   */
+  sevenDayLinks: bool.optional(),
+  /** With sevenDayLinks: change it (e.g. 2) to replace the signing key on the next deploy (links it signed stop working). */
+  linkKeySerial: int(1, 1_000_000).default(1),
   /** Existing SNS topic that alarms notify (optional). */
   alarmTopicArn: z
     .string()
@@ -99,9 +109,10 @@ export const DeployConfigSchema = z.object({
 });
 export type DeployConfigInput = z.input<typeof DeployConfigSchema>;
 
-export type DeployConfig = Omit<z.infer<typeof DeployConfigSchema>, 'portalRate' | 'portalBurst' | 'plan'> & {
+export type DeployConfig = Omit<z.infer<typeof DeployConfigSchema>, 'portalRate' | 'portalBurst' | 'plan' | 'sevenDayLinks'> & {
   portalRate: number;
   portalBurst: number;
+  sevenDayLinks: boolean;
 };
 
 /** Context keys the stack reads (the schema's keys). */
@@ -115,12 +126,13 @@ export function parseDeployConfig(raw: Record<string, unknown>): DeployConfig {
     const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid deploy parameters: ${issues}`);
   }
-  const { plan, portalRate, portalBurst, ...rest } = result.data;
+  const { plan, portalRate, portalBurst, sevenDayLinks, ...rest } = result.data;
   const preset = plan ? PLAN_PRESETS[plan] : {};
   return {
     ...rest,
     portalRate: portalRate ?? preset.rate ?? portalDefaults.rate,
     portalBurst: portalBurst ?? preset.burst ?? portalDefaults.burst,
+    sevenDayLinks: sevenDayLinks ?? rest.notifyEmail !== undefined,
   };
 }
 

@@ -13,6 +13,7 @@ import { Dashboard } from './dashboard.ts';
 import { Notify } from './notify.ts';
 import { type DeployConfig, type DeployConfigInput, parseDeployConfig } from './config.ts';
 import { Handler } from './handler.ts';
+import { LinkSigner } from './linkSigner.ts';
 import { acknowledge, wildcardResourceFinding } from './nag.ts';
 import { PREFIX, Storage } from './storage.ts';
 import { Workflow } from './workflow.ts';
@@ -49,6 +50,8 @@ export class LeadImportStack extends Stack {
   readonly dashboard: Dashboard;
   /** The run-end mail (context notifyEmail); absent without it. */
   readonly notify?: Notify;
+  /** The key that signs the run-end links for 7 days (context sevenDayLinks); absent without it. */
+  readonly linkSigner?: LinkSigner;
 
   constructor(scope: Construct, id: string, props: LeadImportStackProps = {}) {
     super(scope, id, props);
@@ -155,22 +158,28 @@ export class LeadImportStack extends Stack {
       service: SERVICE_NAME,
       failedRowsPercent: config.failedRowsAlarmPercent,
     });
-    ({ dashboard: this.dashboard, notify: this.notify } = this.operations(config));
+    ({ dashboard: this.dashboard, notify: this.notify, linkSigner: this.linkSigner } = this.operations(config));
     this.outputs();
 
     this.acknowledgeFindings(storage);
   }
 
-  /** The runs at a glance (dashboard) and, with notifyEmail, each run's end mailed (EventBridge rule → SNS). */
-  private operations(config: DeployConfig): { dashboard: Dashboard; notify?: Notify } {
+  /**
+   * The runs at a glance (dashboard); with notifyEmail, each run's end mailed (finalize publishes to SNS); with
+   * sevenDayLinks, the message's links signed by a long-term key so they last 7 days, not finalize's session.
+   */
+  private operations(config: DeployConfig): { dashboard: Dashboard; notify?: Notify; linkSigner?: LinkSigner } {
     const dashboard = new Dashboard(this, 'Dashboard', {
       stateMachine: this.workflow.stateMachine,
       namespace: this.stackName,
       service: SERVICE_NAME,
       failedRowShare: this.alarms.failedRowShare,
     });
-    if (config.notifyEmail === undefined) return { dashboard };
-    return { dashboard, notify: new Notify(this, 'Notify', { email: config.notifyEmail }) };
+    const linkSigner = config.sevenDayLinks
+      ? new LinkSigner(this, 'LinkSigner', { bucket: this.bucket, signer: this.finalize.fn, serial: config.linkKeySerial })
+      : undefined;
+    const notify = config.notifyEmail === undefined ? undefined : new Notify(this, 'Notify', { email: config.notifyEmail });
+    return { dashboard, ...(notify ? { notify } : {}), ...(linkSigner ? { linkSigner } : {}) };
   }
 
   private outputs(): void {

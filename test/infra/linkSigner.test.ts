@@ -151,8 +151,9 @@ describe('LinkSigner in the whole stack (as stack.ts wires it with sevenDayLinks
   let app: App;
   beforeAll(() => {
     app = new App({ context: cdkContext() });
+    // notifyEmail turns sevenDayLinks on by default (infra/config.ts).
     stack = new LeadImportStack(app, 'Test', { config: { kmsKey: true, notifyEmail: 'ops@example.com' } });
-    signer = new LinkSigner(stack, 'LinkSigner', { bucket: stack.bucket, signer: stack.finalize.fn });
+    signer = stack.linkSigner!;
     resources = Template.fromStack(stack).toJSON().Resources as Resources;
   }, 120_000);
 
@@ -179,4 +180,30 @@ describe('LinkSigner in the whole stack (as stack.ts wires it with sevenDayLinks
     const nag = new cdkNag.AwsSolutionsChecks(app).validateScope(app);
     expect(nag.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
   });
+});
+
+describe('sevenDayLinks: on with notifyEmail unless set false, off without it', () => {
+  const users = (config: Record<string, unknown>) => {
+    const app = new App({ context: cdkContext() });
+    const stack = new LeadImportStack(app, 'Links', { config });
+    const env = Template.fromStack(stack).toJSON().Resources as Resources;
+    const fnEnv = (env[logicalId(stack.finalize.fn)].Properties?.Environment as { Variables: Record<string, unknown> } | undefined)
+      ?.Variables;
+    return { users: Object.values(env).filter((r) => r.Type === 'AWS::IAM::User').length, signs: fnEnv?.[LINK_SIGNER_ENV] !== undefined };
+  };
+  it.each([
+    [{}, { users: 0, signs: false }],
+    [{ notifyEmail: 'ops@example.com' }, { users: 1, signs: true }],
+    [
+      { notifyEmail: 'ops@example.com', sevenDayLinks: 'false' },
+      { users: 0, signs: false },
+    ],
+    [{ sevenDayLinks: 'true' }, { users: 1, signs: true }],
+  ])(
+    '%j → %j',
+    (config, expected) => {
+      expect(users(config)).toEqual(expected);
+    },
+    120_000,
+  );
 });

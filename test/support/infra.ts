@@ -47,7 +47,7 @@ export interface Statement {
 /** Every statement of every AWS::IAM::Policy attached to a role. */
 export function statementsOf(template: Template, roleId: string): Statement[] {
   return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .filter((p) => ((p.Properties.Roles ?? []) as { Ref: string }[]).some((r) => r.Ref === roleId))
     .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
 }
 
