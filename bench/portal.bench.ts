@@ -1,7 +1,7 @@
 /**
  * The sending stage at the portal's limits: a 20,000-row import against the sandbox portal.
  * `npx tsx bench/portal.bench.ts [--rows 20000] [--rate 2] [--burst 50] [--operating-limit 16]
- *   [--operating-window 20] [--cost 0.009] [--window 2500]`
+ *   [--operating-window 20] [--cost 0.009] [--window 2500] [--no-cross]`
  *
  * Limits: the real plan's request rate (2 req/s, burst 50) and an operating budget scaled down in time
  * (16 s of server time per 20 s window, 10 buckets) with a per-update cost of 0.009 s, so BOTH limits bind:
@@ -54,7 +54,9 @@ try {
     diff: false,
     limits: { rate: RATE, burst: BURST, operatingLimit: OP_LIMIT, operatingWindow: OP_WINDOW },
   });
-  const client = createClient({ webhookUrl: sb.webhookUrl, limits: options.limits });
+  // --no-cross: every command must end within the budget (the pacer's default lets the last one cross it).
+  const cross = !process.argv.includes('--no-cross');
+  const client = createClient({ webhookUrl: sb.webhookUrl, limits: options.limits, throttle: { operating: { cross } } });
   const sender = createSender({ api: client, options });
 
   const t0 = Date.now();

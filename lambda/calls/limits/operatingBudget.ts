@@ -102,6 +102,8 @@ export class OperatingBudget {
   private charges: { at: number; cost: number }[] = [];
   /** Seconds the last report showed that our own charges do not explain (kept until the next report). */
   private foreign = 0;
+  /** The last batch booked only when it ended (see observe): its charge, until the next report prices it. */
+  private late: { units: number; estimate: number; entry: { at: number; cost: number } } | undefined;
   /** An answer reported this method's figures: until then its cost is unknown, and its first request goes alone. */
   private priced = false;
   /** Highest operating seen (stats). */
@@ -297,35 +299,57 @@ export class OperatingBudget {
     if (!Number.isFinite(r.operating)) return 0;
     this.priced = true;
     this.peak = Math.max(this.peak, r.operating);
-    // The growth since the previous report prices the request only when it was alone in flight and nothing
+    // The growth since the previous report prices a request only when it was alone in flight and nothing
     // expired in between (same reset); `processing` is never used (whole seconds on current portals).
     const delta =
       r.at >= this.at && r.resetAt !== undefined && r.resetAt === this.resetAt && r.operating >= this.operating
         ? r.operating - this.operating
         : undefined;
+    // A batch whose commands did not grow its own figures (each under the minimal fix time) is booked only when
+    // it ends, as their sum: its own report leaves it out, and the next report's growth is its cost.
+    const late = r.unitCost === undefined && r.spent === undefined && !r.bookings?.length && r.units > 1;
+    const prior = this.late;
+    this.late = undefined;
     let unit: number | undefined;
     if (r.unitCost !== undefined && r.unitCost >= 0) unit = r.unitCost;
     else if (r.spent !== undefined && r.spent > 0 && r.units > 0) unit = r.spent / r.units;
-    else if (this.running === 0 && delta !== undefined && delta > 0 && r.units > 0) unit = delta / r.units;
+    if (this.running === 0 && delta !== undefined && delta > 0) {
+      // The growth holds the late batch's cost, and this request's own unless it is late too.
+      const own = late ? 0 : this.knownCost(r);
+      if (prior && own !== undefined && delta - own > 0) {
+        this.sample(r.at, (delta - own) / prior.units);
+        prior.entry.cost = Math.max(0, prior.entry.cost + delta - own - prior.estimate);
+      } else if (!prior && unit === undefined && !late && r.units > 0) unit = delta / r.units;
+    }
     if (unit !== undefined) this.sample(r.at, unit);
-    const charged = r.bookings?.length
-      ? r.bookings.reduce((sum, b) => sum + Math.max(0, b.cost), 0)
-      : r.unitCost !== undefined
-        ? r.unitCost * r.units
-        : (r.spent ?? delta ?? (this.perUnit ?? 0) * r.units);
-    // The portal books the whole request when it ends, into the bucket of its start.
     const bucket = this.bucketOf(r);
-    if (charged > 0) this.charge(bucket, charged);
     if (r.at >= this.at) {
       // The report counts the buckets up to this request's own (not those of requests started later, whatever
       // their answers said): what our charges there do not explain is someone else's, kept until the next report.
-      this.foreign = Math.max(0, r.operating - this.ownIn(bucket));
+      this.foreign = Math.max(0, r.operating - this.ownIn(bucket) - (late ? 0 : this.chargeOf(r, delta)));
       this.operating = r.operating;
       this.at = r.at;
       this.resetAt = r.resetAt;
       this.probing = false;
     }
+    // The portal books the whole request when it ends, into the bucket of its start. A late one is charged at
+    // the dearest cost until the next report's growth says what it cost.
+    const charged = late ? this.worstCost(r.at) * r.units : this.chargeOf(r, delta);
+    if (late) this.late = { units: r.units, estimate: charged, entry: this.charge(bucket, charged) };
+    else if (charged > 0) this.charge(bucket, charged);
     return charged;
+  }
+
+  /** What a request that reported its own cost is charged: its commands' costs, else the growth it caused. */
+  private chargeOf(r: OperatingReport, delta: number | undefined): number {
+    return this.knownCost(r) ?? delta ?? (this.perUnit ?? 0) * r.units;
+  }
+
+  /** A request's cost from its own figures (its commands' costs or its server seconds); undefined without them. */
+  private knownCost(r: OperatingReport): number | undefined {
+    if (r.bookings?.length) return r.bookings.reduce((sum, b) => sum + Math.max(0, b.cost), 0);
+    if (r.unitCost !== undefined) return r.unitCost * r.units;
+    return r.spent;
   }
 
   /** Our charges in the 10 buckets up to the one starting at `bucket` (what a report from that request counts). */
@@ -341,19 +365,21 @@ export class OperatingBudget {
     while (this.samples.length > 1 && (this.samples[0].at < keep || this.samples.length > 400)) this.samples.shift();
   }
 
-  /** One charge; charges close in time are merged (stamped at the latest), GRAINS per window at most. */
-  private charge(at: number, cost: number): void {
+  /** One charge; charges close in time are merged (stamped at the latest), GRAINS per window at most. Returns its entry. */
+  private charge(at: number, cost: number): { at: number; cost: number } {
     const grain = (this.opts.window * 1000) / GRAINS;
     const last = this.charges[this.charges.length - 1];
     if (last && Math.floor(last.at / grain) === Math.floor(at / grain) && at >= last.at - grain) {
       last.at = Math.max(last.at, at);
       last.cost += cost;
-      return;
+      return last;
     }
-    this.charges.push({ at, cost });
+    const entry = { at, cost };
+    this.charges.push(entry);
     this.charges.sort((a, b) => a.at - b.at);
     const keep = at - 2 * this.opts.window * 1000;
     while (this.charges.length && this.charges[0].at < keep) this.charges.shift();
+    return entry;
   }
 
   /**

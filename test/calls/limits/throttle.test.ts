@@ -172,6 +172,18 @@ describe("OperatingBudget on LoadLimiter's rules (check before each call, booked
     expect(b.wait(4000, 1)).toBe(0); // its answer: it cost less than its worst case
   });
 
+  it('a batch of commands each under the minimal fix time is booked when it ends: charged at the dearest cost until the next report prices it', () => {
+    const b = new OperatingBudget({ limit, window });
+    b.observe({ operating: 2, resetAt: 22_000, at: 2500, started: 2000, units: 10, spent: 2 }); // 0.2 s a command
+    // 50 cheap commands: their figures do not grow inside the batch (each is under 0.1 s) and leave it out
+    b.observe({ operating: 2, resetAt: 22_000, at: 3000, started: 2000, units: 50 });
+    expect(b.wait(3000, 15)).toBe(0); // 2 + 50 × 0.2 (its estimate) + 14 × 0.2 ≤ 16
+    expect(b.wait(3000, 25)).toBeGreaterThan(0); // + 24 × 0.2 > 16
+    // the next report (a command of 0.2 s) grew by 0.65 s: the batch cost 0.45 s
+    b.observe({ operating: 2.65, resetAt: 22_000, at: 4000, started: 4000, units: 1, spent: 0.2 });
+    expect(b.wait(4000, 25)).toBe(0);
+  });
+
   it('a report from a request that started before a later one was booked does not make it forget the later one', () => {
     const b = new OperatingBudget({ limit, window });
     // C started at 4.x s, answered first: 4 s booked in the bucket 4–6 s.
