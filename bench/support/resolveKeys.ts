@@ -18,21 +18,36 @@ export interface ResolveFigures {
 }
 
 /**
+ * Seeds the bench's leads through `seed` (it returns their IDs): key i is `user<i>@example.com`, held by one lead
+ * (written in another case), by two (i % 20 = 18) or by none (i % 20 = 19). Returns the keys and, per key, the
+ * ID of its first holder (0 for none).
+ */
+export function matchLeads(n: number, seed: (leads: Record<string, unknown>[]) => number[]): { keys: string[]; firstHolder: number[] } {
+  const leads: Record<string, unknown>[] = [];
+  const first: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 20 === 19) {
+      first.push(-1); // no lead
+      continue;
+    }
+    first.push(leads.length);
+    leads.push({ TITLE: `old title ${i}`, EMAIL: [{ VALUE: `User${i}@Example.com`, VALUE_TYPE: 'WORK' }] });
+    if (i % 20 === 18) leads.push({ TITLE: `twin ${i}`, EMAIL: [{ VALUE: `user${i}@example.com`, VALUE_TYPE: 'HOME' }] }); // a duplicate lead
+  }
+  const ids = seed(leads);
+  return { keys: Array.from({ length: n }, (_, i) => `user${i}@example.com`), firstHolder: first.map((j) => (j < 0 ? 0 : ids[j])) };
+}
+
+/**
  * Resolves `n` e-mail keys against a portal where 90 % have one lead, 5 % two, 5 % none, counting requests on a
  * fake PortalApi (the sandbox's lead store and findbycomm, in process). For `npm run bench`: print the figures.
  */
 export async function resolveBench(n = 10_000): Promise<ResolveFigures> {
   const fake = fakePortal();
-  const leads: Record<string, unknown>[] = [];
-  for (let i = 0; i < n; i++) {
-    if (i % 20 === 19) continue; // no lead
-    leads.push({ EMAIL: [{ VALUE: `User${i}@Example.com` }] });
-    if (i % 20 === 18) leads.push({ EMAIL: [{ VALUE: `user${i}@example.com` }] }); // a duplicate lead
-  }
-  fake.store.seed(leads);
+  const { keys: cells } = matchLeads(n, (leads) => fake.store.seed(leads));
   const keys: MatchKey[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = rowKey({ kind: 'EMAIL' }, 'EMAIL', [`user${i}@example.com`]);
+  for (const cell of cells) {
+    const k = rowKey({ kind: 'EMAIL' }, 'EMAIL', [cell]);
     if (k.ok) keys.push(k.key);
   }
   const t0 = performance.now();
