@@ -9,8 +9,8 @@
  * command of 1/60 s would ever be booked and the budget would never bind.
  * Ideal: 4,560 / 480 = 9.5 windows ≈ 95 s of updates plus the reads, about 102 s; target ≤ 107 s (95 %).
  * `--cost` (a real portal's seconds per update) and `--scale` measure other portals: `--cost 0.02 --scale 1`
- * is cheap updates (below the minimal fix time: never booked, only the rate limit binds); the target then
- * does not apply.
+ * is cheap updates (each under the minimal fix time, yet a batch of 50 is booked as its 1 s sum when it ends,
+ * so the budget binds at 40 rows/s); the target then does not apply.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
