@@ -32,8 +32,10 @@
  * QUERY_LIMIT_EXCEEDED) → injected 500/502/ERROR_CORE (nothing applied) → operating budget (429
  * OPERATION_TIME_LIMIT) → the method → its server time (× timeScale) → booking → latency / slow fault →
  * reply (or reset the connection after applying). The body cap (413 HTML) comes first, as the web server's.
- * Time: `operating` is kept per webhook and per method; each call (each batch command) is checked before it
- * runs and booked when it ends, only when over 0.1 s; `time.start`/`processing` are whole seconds.
+ * Time: `operating` is kept per webhook and per method, as LoadLimiter keeps it (limits.ts): each call (each
+ * batch command) is checked before it runs against the buckets up to its request's start plus the request's own
+ * finished calls over 0.1 s; the request's calls are booked as their sum (when over 0.1 s) when it ends, into
+ * the bucket of its start; `time.start`/`processing` are whole seconds.
  * Error answers carry no `time`; a failed batch command has no `result_time` entry.
  * A moved portal: `movedPrefix` answers 302 to the same path without the prefix; `redirectTo` answers every
  * /rest/ request with a 302 to that base URL (an "old host" sandbox).
