@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox } from '../harness/sandbox/portal.ts';
+import { PortalLimitsSchema } from '../lambda/config.ts';
 import { progress, runCli, runFigures, twoFieldImport } from './support/cliRun.ts';
 
 const i = process.argv.indexOf('--rows');
@@ -44,7 +45,11 @@ try {
   const series = await cloudRun(dir, '1');
   console.log(JSON.stringify({ oneSeries: series, targetSeconds: TARGET_S }, null, 2));
   const ok = series.ok && Number(series.wallSeconds) <= TARGET_S;
-  if (!process.argv.includes('--series-only')) console.log(JSON.stringify({ defaultConcurrency: await cloudRun(dir) }, null, 2));
+  if (!process.argv.includes('--series-only')) {
+    // The default may itself be one series (lambda/config.ts): a second 20-minute run would then measure the same.
+    const other = PortalLimitsSchema.parse({}).concurrency === 1 ? 'one series: the run above' : await cloudRun(dir);
+    console.log(JSON.stringify({ defaultConcurrency: other }, null, 2));
+  }
   console.log(ok ? 'cloud bench: target met' : 'cloud bench: TARGET MISSED');
   process.exitCode = ok ? 0 : 1;
 } finally {
