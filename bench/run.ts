@@ -2,7 +2,7 @@
  * `npm run bench`: runs every bench/*.bench.ts, one after another, each in its own child process (so one
  * bench's memory and JIT state never colour another's figures), and prints what each reports.
  * `npm run bench -- NAME…` runs the benches whose file name contains a NAME. Benches that take real time
- * (OPT_IN: cloud, ~40 minutes) run only when named.
+ * (OPT_IN: cloud, ~20 minutes) run only when named.
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -18,7 +18,7 @@ const named = (f: string) => only.some((o) => f.includes(o));
 const all = readdirSync(HERE).filter((f) => f.endsWith('.bench.ts'));
 const benches = all.filter((f) => (only.length === 0 ? !OPT_IN.includes(f) : named(f))).sort();
 for (const f of only.length === 0 ? all.filter((f) => OPT_IN.includes(f)) : []) {
-  console.log(`=== ${f}: skipped (real time, ~40 minutes: \`npm run bench -- ${f.replace('.bench.ts', '')}\` runs it) ===`);
+  console.log(`=== ${f}: skipped (real time, ~20 minutes: \`npm run bench -- ${f.replace('.bench.ts', '')}\` runs it) ===`);
 }
 
 let failed = 0;
