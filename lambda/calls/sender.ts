@@ -74,9 +74,8 @@ export interface SenderDeps {
   random?: () => number;
 }
 
-/** A LeadSender whose `send` also takes the engine's hooks (lambda/run/journal.ts). */
+/** The engine's own LeadSender: its pacer state can always be saved and resumed (the journal's hooks come through LeadSender.send). */
 export interface JournaledSender extends LeadSender {
-  send(rows: ValidRow[], deadline: number, hooks?: SendHooks): Promise<RowOutcome[]>;
   pacerState(): ThrottleSnapshot;
   resumePacer(state: unknown): void;
 }
