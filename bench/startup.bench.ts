@@ -5,10 +5,9 @@
  * Per entry: `--help` wall time, and a real run of examples/leads.csv against the sandbox on loopback through a
  * logging proxy: when the first HTTP request arrives (the preflight batch), when the next one arrives (the
  * run's first diff read), and when the process exits. Best of N runs (the machine is shared: the best is the
- * least disturbed). Runs twice: with the portal's default limits, where the pacer itself holds the first
- * request back ~2 s (its RateLimiter assumes the portal's bucket full at the start: (margin + 1) / rate), and
- * with `--rate 1000` (the run's ~6 requests fit the sandbox's burst of 50), which leaves only the startup
- * cost. Target: that first request within 0.5 s of the start.
+ * least disturbed). Runs twice: with the portal's default limits (a fresh run's RateLimiter starts with an
+ * empty bucket, so the pacer holds nothing back; the two figures show it does), and with `--rate 1000`, which
+ * leaves only the startup cost whatever the pacer does. Target: that first request within 0.5 s of the start.
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
